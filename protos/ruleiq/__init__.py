@@ -1,0 +1,1 @@
+"""ruleIQ generated API packages."""

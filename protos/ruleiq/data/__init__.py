@@ -1,0 +1,1 @@
+"""ruleiq-data API (gRPC data-access service)."""

@@ -1,0 +1,1 @@
+"""Generated messages and stubs for package ruleiq.data.v1 (built by `make proto`)."""

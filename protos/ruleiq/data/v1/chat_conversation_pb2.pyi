@@ -1,0 +1,115 @@
+import datetime
+
+from google.api import field_behavior_pb2 as _field_behavior_pb2
+from google.protobuf import empty_pb2 as _empty_pb2
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ChatConversationStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CHAT_CONVERSATION_STATUS_UNSPECIFIED: _ClassVar[ChatConversationStatus]
+    CHAT_CONVERSATION_STATUS_ACTIVE: _ClassVar[ChatConversationStatus]
+    CHAT_CONVERSATION_STATUS_ARCHIVED: _ClassVar[ChatConversationStatus]
+    CHAT_CONVERSATION_STATUS_DELETED: _ClassVar[ChatConversationStatus]
+CHAT_CONVERSATION_STATUS_UNSPECIFIED: ChatConversationStatus
+CHAT_CONVERSATION_STATUS_ACTIVE: ChatConversationStatus
+CHAT_CONVERSATION_STATUS_ARCHIVED: ChatConversationStatus
+CHAT_CONVERSATION_STATUS_DELETED: ChatConversationStatus
+
+class ChatConversation(_message.Message):
+    __slots__ = ("id", "user_id", "business_profile_id", "title", "status", "created_at", "updated_at", "etag")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    BUSINESS_PROFILE_ID_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    user_id: str
+    business_profile_id: str
+    title: str
+    status: ChatConversationStatus
+    created_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    etag: str
+    def __init__(self, id: _Optional[str] = ..., user_id: _Optional[str] = ..., business_profile_id: _Optional[str] = ..., title: _Optional[str] = ..., status: _Optional[_Union[ChatConversationStatus, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
+
+class GetChatConversationRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class ListChatConversationsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "filter", "order_by", "show_total_size")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    ORDER_BY_FIELD_NUMBER: _ClassVar[int]
+    SHOW_TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    filter: str
+    order_by: str
+    show_total_size: bool
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., filter: _Optional[str] = ..., order_by: _Optional[str] = ..., show_total_size: _Optional[bool] = ...) -> None: ...
+
+class ListChatConversationsResponse(_message.Message):
+    __slots__ = ("chat_conversations", "next_page_token", "total_size")
+    CHAT_CONVERSATIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    chat_conversations: _containers.RepeatedCompositeFieldContainer[ChatConversation]
+    next_page_token: str
+    total_size: int
+    def __init__(self, chat_conversations: _Optional[_Iterable[_Union[ChatConversation, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
+
+class CreateChatConversationRequest(_message.Message):
+    __slots__ = ("chat_conversation", "request_id")
+    CHAT_CONVERSATION_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    chat_conversation: ChatConversation
+    request_id: str
+    def __init__(self, chat_conversation: _Optional[_Union[ChatConversation, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class UpdateChatConversationRequest(_message.Message):
+    __slots__ = ("chat_conversation", "update_mask", "etag")
+    CHAT_CONVERSATION_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    chat_conversation: ChatConversation
+    update_mask: _field_mask_pb2.FieldMask
+    etag: str
+    def __init__(self, chat_conversation: _Optional[_Union[ChatConversation, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., etag: _Optional[str] = ...) -> None: ...
+
+class DeleteChatConversationRequest(_message.Message):
+    __slots__ = ("id", "etag", "force")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ETAG_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    etag: str
+    force: bool
+    def __init__(self, id: _Optional[str] = ..., etag: _Optional[str] = ..., force: _Optional[bool] = ...) -> None: ...
+
+class BatchGetChatConversationsRequest(_message.Message):
+    __slots__ = ("ids",)
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class BatchGetChatConversationsResponse(_message.Message):
+    __slots__ = ("chat_conversations",)
+    CHAT_CONVERSATIONS_FIELD_NUMBER: _ClassVar[int]
+    chat_conversations: _containers.RepeatedCompositeFieldContainer[ChatConversation]
+    def __init__(self, chat_conversations: _Optional[_Iterable[_Union[ChatConversation, _Mapping]]] = ...) -> None: ...

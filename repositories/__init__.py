@@ -1,0 +1,1 @@
+"""The database side of ruleiq-data: engines, models, unit of work, repositories."""

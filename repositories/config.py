@@ -1,0 +1,45 @@
+"""Database settings, read from the environment once and validated at start-up."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(ValueError):
+    """A setting is missing or wrong; the message names the variable."""
+
+
+class DatabaseSettings(BaseSettings):
+    """The seed's variable names and defaults (shared/reference/seed-database-analysis.md)."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    database_url: SecretStr | None = Field(
+        default=None, description="Any of postgres://, postgresql://, +psycopg2, +psycopg, +asyncpg"
+    )
+    db_pool_size: int = Field(default=10, ge=1, le=1000)
+    db_max_overflow: int = Field(default=20, ge=0, le=1000)
+    db_pool_recycle: int = Field(default=1800, ge=1, description="seconds")
+    db_pool_timeout: float = Field(default=30.0, gt=0, description="seconds")
+    db_pool_pre_ping: bool = True
+    db_application_name: str = Field(default="ruleIQ_backend", min_length=1, max_length=63)
+    sqlalchemy_echo: bool = False
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per bad variable, named as it is in the environment."""
+    lines = []
+    for problem in error.errors():
+        variable = ".".join(str(part) for part in problem["loc"]).upper()
+        given = problem.get("input")
+        shown = "" if "URL" in variable or given is None else f" (got {given!r})"
+        lines.append(f"{variable}: {problem['msg']}{shown}")
+    return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def load_database_settings() -> DatabaseSettings:
+    try:
+        return DatabaseSettings()
+    except ValidationError as error:
+        raise ConfigError(describe_validation_error(error)) from None

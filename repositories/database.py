@@ -1,0 +1,163 @@
+"""The database layer's engines: the async one every call uses, and the sync one
+for tools that need a blocking connection (the seed's dual-engine design)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import QueuePool
+
+from .config import DatabaseSettings
+from .errors import UnavailableError
+from .urls import DatabaseUrls, parse_database_url
+
+log = logging.getLogger(__name__)
+
+# TCP keepalives for the sync engine: a silently dropped connection (a NAT or
+# firewall timeout) is noticed within about a minute instead of hanging.
+_SYNC_KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
+
+
+@dataclass(frozen=True)
+class PoolStats:
+    size: int
+    checked_in: int
+    checked_out: int
+    overflow: int
+    max_overflow: int
+    timeout_seconds: float
+
+
+class Database:
+    """Both engines, built from one URL and one settings object."""
+
+    def __init__(self, settings: DatabaseSettings, url: str | None = None) -> None:
+        raw = url or (settings.database_url.get_secret_value() if settings.database_url else None)
+        if raw is None:
+            raise ValueError("no database URL: set DATABASE_URL or start the embedded server")
+        self.settings = settings
+        self.urls: DatabaseUrls = parse_database_url(raw)
+        self.async_engine: AsyncEngine = self._create_async_engine()
+        self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            self.async_engine, expire_on_commit=False, autoflush=False
+        )
+        self._sync_engine: Engine | None = None
+
+    def _pool_arguments(self) -> dict[str, Any]:
+        s = self.settings
+        return {
+            "pool_size": s.db_pool_size,
+            "max_overflow": s.db_max_overflow,
+            "pool_recycle": s.db_pool_recycle,
+            "pool_timeout": s.db_pool_timeout,
+            "pool_pre_ping": s.db_pool_pre_ping,
+            "echo": s.sqlalchemy_echo,
+        }
+
+    def _create_async_engine(self) -> AsyncEngine:
+        connect_args = dict(self.urls.async_connect_args)
+        connect_args["server_settings"] = {
+            "application_name": self.settings.db_application_name,
+        }
+        return create_async_engine(
+            self.urls.async_url, connect_args=connect_args, **self._pool_arguments()
+        )
+
+    @property
+    def sync_engine(self) -> Engine:
+        """Created on first use so a process that never needs it opens no connection."""
+        if self._sync_engine is None:
+            connect_args: dict[str, Any] = dict(_SYNC_KEEPALIVES)
+            connect_args["application_name"] = self.settings.db_application_name
+            self._sync_engine = create_engine(
+                self.urls.sync_url,
+                connect_args=connect_args,
+                poolclass=QueuePool,
+                **self._pool_arguments(),
+            )
+        return self._sync_engine
+
+    async def ping(self) -> float:
+        """One real round trip on the async engine; its latency in milliseconds."""
+        started = time.perf_counter()
+        try:
+            async with self.async_engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:
+            raise self._unreachable(error) from error
+        return (time.perf_counter() - started) * 1000
+
+    def ping_sync(self) -> float:
+        started = time.perf_counter()
+        try:
+            with self.sync_engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as error:
+            raise self._unreachable(error) from error
+        return (time.perf_counter() - started) * 1000
+
+    def _unreachable(self, error: Exception) -> UnavailableError:
+        # The driver's text can carry the DSN; only its class name is shown.
+        return UnavailableError(
+            f"cannot reach PostgreSQL at {self.urls.safe_description} ({type(error).__name__})",
+            reason="DATABASE_UNAVAILABLE",
+        )
+
+    async def init_db(self, *, migrate: bool = False) -> None:
+        """Prove both engines reach the server, then apply migrations if asked."""
+        await self.ping()
+        self.ping_sync()
+        if migrate:
+            from .migrations import upgrade
+
+            await upgrade(self.async_engine)
+        log.info("database ready at %s", self.urls.safe_description)
+
+    def pool_stats(self) -> PoolStats:
+        pool: Any = self.async_engine.pool
+        return PoolStats(
+            size=pool.size(),
+            checked_in=pool.checkedin(),
+            checked_out=pool.checkedout(),
+            overflow=max(pool.overflow(), 0),
+            max_overflow=self.settings.db_max_overflow,
+            timeout_seconds=pool.timeout(),
+        )
+
+    async def engine_info(self) -> dict[str, Any]:
+        """What the seed's health monitoring reported: server, revision, pool, latency."""
+        from .migrations import current_revision
+
+        latency = await self.ping()
+        async with self.async_engine.connect() as connection:
+            version = (await connection.execute(text("SHOW server_version"))).scalar_one()
+            revision = await current_revision(connection)
+        return {
+            "server_version": str(version),
+            "migration_revision": revision or "",
+            "round_trip_ms": latency,
+            "pool": self.pool_stats(),
+            "application_name": self.settings.db_application_name,
+            "database": self.urls.async_url.database or "",
+            "host": self.urls.safe_description,
+        }
+
+    async def dispose(self) -> None:
+        await self.async_engine.dispose()
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()

@@ -1,0 +1,216 @@
+"""The small exception tree the data layer raises, and the one translation from
+driver errors into it. The service maps each class to one gRPC status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import UniqueConstraint
+from sqlalchemy import exc as sa_exc
+
+from .models import Base
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    field: str
+    description: str
+
+
+class DataError(Exception):
+    """Base of every error the data layer raises on purpose."""
+
+    reason: str = "DATA_ERROR"
+
+    def __init__(
+        self, message: str, *, reason: str | None = None, metadata: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if reason is not None:
+            self.reason = reason
+        self.metadata: dict[str, str] = dict(metadata or {})
+
+
+class InvalidArgumentError(DataError):
+    reason = "INVALID_ARGUMENT"
+
+    def __init__(self, *violations: FieldViolation, reason: str | None = None) -> None:
+        message = "; ".join(f"{v.field}: {v.description}" for v in violations)
+        super().__init__(message, reason=reason)
+        self.violations = list(violations)
+
+    @classmethod
+    def single(cls, field_name: str, description: str) -> InvalidArgumentError:
+        return cls(FieldViolation(field_name, description))
+
+
+class NotFoundError(DataError):
+    reason = "NOT_FOUND"
+
+
+class AlreadyExistsError(DataError):
+    reason = "ALREADY_EXISTS"
+
+
+class FailedPreconditionError(DataError):
+    reason = "FAILED_PRECONDITION"
+
+
+class AbortedError(DataError):
+    reason = "ABORTED"
+
+
+class DeadlineExceededError(DataError):
+    reason = "DEADLINE_EXCEEDED"
+
+
+class UnavailableError(DataError):
+    reason = "UNAVAILABLE"
+
+
+@dataclass(frozen=True)
+class _ForeignKey:
+    child_table: str
+    column: str
+    parent_table: str
+
+
+@dataclass
+class _ConstraintIndex:
+    foreign_keys: dict[str, _ForeignKey] = field(default_factory=dict)
+    unique_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def _index_constraints() -> _ConstraintIndex:
+    index = _ConstraintIndex()
+    for table in Base.metadata.tables.values():
+        for fk in table.foreign_key_constraints:
+            index.foreign_keys[str(fk.name)] = _ForeignKey(
+                table.name, fk.column_keys[0], fk.referred_table.name
+            )
+        for constraint in table.constraints:
+            if isinstance(constraint, UniqueConstraint):
+                index.unique_columns[str(constraint.name)] = tuple(
+                    c.name for c in constraint.columns
+                )
+        for idx in table.indexes:
+            if idx.unique:
+                names = tuple(getattr(e, "name", None) or str(e) for e in idx.expressions)
+                index.unique_columns[str(idx.name)] = names
+    index.unique_columns["uq_users_lower_email"] = ("email",)
+    return index
+
+
+_CONSTRAINTS = _index_constraints()
+
+# SQLSTATE classes and codes (PostgreSQL appendix A).
+_UNAVAILABLE_CODES = {"53300", "57P01", "57P02", "57P03", "55000"}
+_ABORTED_CODES = {"40001", "40P01", "55P03"}
+
+
+def sqlstate_of(error: BaseException) -> str | None:
+    orig = getattr(error, "orig", error)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return str(code) if code else None
+
+
+def _diag(error: BaseException, name: str) -> str | None:
+    """A diagnostic field (constraint_name, column_name...) from asyncpg or psycopg2."""
+    orig = getattr(error, "orig", error)
+    for source in (getattr(orig, "__cause__", None), orig, getattr(orig, "diag", None)):
+        value = getattr(source, name, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def translate(error: BaseException, *, deleting: bool = False) -> BaseException:
+    """The DataError a driver or pool error means; other errors come back unchanged
+    (they are bugs and surface as INTERNAL)."""
+    if isinstance(error, DataError):
+        return error
+    if isinstance(error, sa_exc.TimeoutError):
+        return UnavailableError(
+            "no database connection became free in time", reason="POOL_EXHAUSTED"
+        )
+    if isinstance(error, (OSError, ConnectionError)):
+        return UnavailableError("the database cannot be reached", reason="DATABASE_UNAVAILABLE")
+    if not isinstance(error, sa_exc.DBAPIError):
+        return _translate_driver_only(error)
+    if error.connection_invalidated:
+        return UnavailableError("the database connection was lost", reason="DATABASE_UNAVAILABLE")
+    code = sqlstate_of(error)
+    constraint = _diag(error, "constraint_name") or ""
+    if code is None:
+        return _translate_driver_only(error)
+    if code == "23505":
+        columns = _CONSTRAINTS.unique_columns.get(constraint, ())
+        what = ", ".join(columns) or "these values"
+        return AlreadyExistsError(
+            f"a row with the same {what} already exists",
+            reason="ALREADY_EXISTS",
+            metadata={"constraint": constraint, "fields": ",".join(columns)},
+        )
+    if code in ("23503", "23001"):  # foreign_key_violation, restrict_violation
+        fk = _CONSTRAINTS.foreign_keys.get(constraint)
+        if deleting:
+            child = fk.child_table if fk else "other rows"
+            return FailedPreconditionError(
+                f"still referred to by {child}; delete those first or pass force",
+                reason="HAS_DEPENDENTS",
+                metadata={"constraint": constraint, "dependent": child},
+            )
+        column = fk.column if fk else "a parent id"
+        parent = fk.parent_table if fk else "the parent table"
+        return FailedPreconditionError(
+            f"{column} names no row in {parent}",
+            reason="PARENT_NOT_FOUND",
+            metadata={"constraint": constraint, "field": column},
+        )
+    if code == "23514":
+        return FailedPreconditionError(
+            f"the values break the rule {constraint}",
+            reason="CHECK_VIOLATION",
+            metadata={"constraint": constraint},
+        )
+    if code == "23502":
+        column = _diag(error, "column_name") or "a field"
+        return InvalidArgumentError.single(column, "is required")
+    if code.startswith("22"):
+        column = _diag(error, "column_name") or "request"
+        return InvalidArgumentError.single(column, "has a value the database cannot store")
+    if code in _ABORTED_CODES:
+        return AbortedError(
+            "the transaction conflicted with another one; retry", reason="CONCURRENT_CONFLICT"
+        )
+    if code == "57014":
+        return DeadlineExceededError(
+            "the call's deadline ran out in the database", reason="STATEMENT_TIMEOUT"
+        )
+    if code.startswith("08") or code in _UNAVAILABLE_CODES:
+        return UnavailableError("the database is not available", reason="DATABASE_UNAVAILABLE")
+    return error
+
+
+def _translate_driver_only(error: BaseException) -> BaseException:
+    # asyncpg raises some connection errors outside SQLAlchemy's wrapping, e.g. when
+    # a connection dies while the pool resets it.
+    name = type(error).__name__
+    if name == "ConnectionDoesNotExistError":
+        return UnavailableError("the database connection was lost", reason="DATABASE_UNAVAILABLE")
+    return error
+
+
+@contextmanager
+def translated(*, deleting: bool = False) -> Iterator[None]:
+    """Re-raise database errors as the DataError they mean."""
+    try:
+        yield
+    except Exception as error:
+        mapped = translate(error, deleting=deleting)
+        if mapped is error:
+            raise
+        raise mapped from error

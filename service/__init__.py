@@ -1,0 +1,1 @@
+"""The gRPC side of ruleiq-data: settings, server assembly, error mapping, CLI."""

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+
+from repositories.config import DatabaseSettings
+from repositories.database import Database
+from repositories.migrations import upgrade
+
+from .postgres import TestServer
+
+DB_FIXTURES = {"postgres", "database_url", "database", "connection", "sessions", "session"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Everything that reaches PostgreSQL runs again against TEST_DATABASE_URL in CI.
+    for item in items:
+        if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[TestServer]:
+    server = TestServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres: TestServer) -> Iterator[str]:
+    """A database migrated to head, shared by the run; tests isolate themselves."""
+    with postgres.database() as url:
+        yield url
+
+
+def test_settings(**overrides: object) -> DatabaseSettings:
+    return DatabaseSettings.model_validate(overrides)
+
+
+@pytest.fixture(scope="session")
+async def database(database_url: str) -> AsyncIterator[Database]:
+    db = Database(test_settings(), database_url)
+    await upgrade(db.async_engine)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+async def connection(database: Database) -> AsyncIterator[AsyncConnection]:
+    """One connection inside an outer transaction that is rolled back at teardown."""
+    async with database.async_engine.connect() as conn:
+        outer = await conn.begin()
+        yield conn
+        if outer.is_active:
+            await outer.rollback()
+
+
+@pytest.fixture
+def sessions(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose commits become savepoints of the outer transaction."""
+    return async_sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+
+
+@pytest.fixture
+async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with sessions() as s:
+        yield s

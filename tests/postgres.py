@@ -1,0 +1,75 @@
+"""The PostgreSQL the tests run on: an embedded server of their own, or the one
+TEST_DATABASE_URL names. Each test run works in databases it creates and drops."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg2
+from sqlalchemy.engine import make_url
+
+from repositories.embedded import EmbeddedPostgres
+
+
+class TestServer:
+    """Creates and drops databases on one PostgreSQL server."""
+
+    def __init__(self) -> None:
+        self.embedded: EmbeddedPostgres | None = None
+        given = os.environ.get("TEST_DATABASE_URL")
+        if given:
+            self.admin_url = given.replace("postgres://", "postgresql://", 1)
+        else:
+            data_dir = Path(tempfile.mkdtemp(prefix="ruleiq-test-")) / "pg"
+            self.embedded = EmbeddedPostgres(data_dir, temporary=True)
+            self.admin_url = self.embedded.url("postgres")
+
+    def url(self, database: str) -> str:
+        return make_url(self.admin_url).set(database=database).render_as_string(hide_password=False)
+
+    def _admin(self) -> psycopg2.extensions.connection:
+        dsn = make_url(self.admin_url).set(drivername="postgresql")
+        connection = psycopg2.connect(
+            dbname=dsn.database,
+            user=dsn.username,
+            password=dsn.password,
+            host=dsn.host or dsn.query.get("host"),
+            port=dsn.port,
+        )
+        connection.autocommit = True
+        return connection
+
+    def execute(self, sql: str) -> None:
+        """Run one statement outside a transaction (CREATE/DROP DATABASE need that)."""
+        connection = self._admin()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+        finally:
+            connection.close()
+
+    def create_database(self, prefix: str = "ruleiq_test") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        self.execute(f'CREATE DATABASE "{name}"')
+        return name
+
+    def drop_database(self, name: str) -> None:
+        self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    @contextmanager
+    def database(self, prefix: str = "ruleiq_test") -> Iterator[str]:
+        """A new empty database for the block; its URL."""
+        name = self.create_database(prefix)
+        try:
+            yield self.url(name)
+        finally:
+            self.drop_database(name)
+
+    def stop(self) -> None:
+        if self.embedded is not None:
+            self.embedded.stop()
