@@ -61,9 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             log.info("%s to %s done", args.command, args.revision)
             return 0
-        asyncio.run(_migrate(url, database_settings, "head", down=False))
-        log.info("migrated; the gRPC server is not built yet")
-        return 0
+        from .server import serve
+
+        return asyncio.run(serve(service_settings, database_settings, url))
     except (ConfigError, UnavailableError) as error:
         print(f"ruleiq-data: {error}", file=sys.stderr)
         return 1

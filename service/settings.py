@@ -20,6 +20,10 @@ class ServiceSettings(BaseSettings):
     grpc_port: int = Field(default=50051, ge=0, le=65535)
     grpc_host: str = "[::]"
     shutdown_grace_seconds: float = Field(default=10.0, gt=0, le=3600)
+    readiness_interval_seconds: float = Field(default=5.0, gt=0, le=300)
+    max_statement_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
+    migrate_on_start: bool = True
+    grpc_reflection: bool = True
     embedded_data_dir: Path = PROJECT_ROOT / ".data" / "postgres"
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
 

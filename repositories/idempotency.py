@@ -1,0 +1,41 @@
+"""Idempotent creates: the first create sent with a request_id claims it, and a
+retry (even one running at the same moment) gets the first result back."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .errors import translated
+from .models import IdempotencyKey
+
+_keys: Table = IdempotencyKey.__table__  # type: ignore[assignment]
+
+
+async def claim(
+    session: AsyncSession, resource: str, request_id: uuid.UUID, new_id: uuid.UUID
+) -> uuid.UUID | None:
+    """None when this call owns `request_id` (create the row with `new_id`);
+    otherwise the id of the row the first call created.
+
+    A concurrent claim of the same key waits on the unique index until the first
+    transaction ends, so exactly one caller creates."""
+    statement = (
+        insert(_keys)
+        .values(resource=resource, request_id=request_id, resource_id=new_id)
+        .on_conflict_do_nothing()
+        .returning(_keys.c.resource_id)
+    )
+    with translated():
+        if (await session.execute(statement)).first() is not None:
+            return None
+        existing = await session.execute(
+            select(_keys.c.resource_id).where(
+                _keys.c.resource == resource, _keys.c.request_id == request_id
+            )
+        )
+    resource_id: uuid.UUID = existing.scalar_one()
+    return resource_id

@@ -1,0 +1,68 @@
+"""Business rules the original application had, run inside the call's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Table, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .errors import FailedPreconditionError, translated
+from .models import ChatConversation, ChatMessage, Integration
+
+_conversations = ChatConversation.__table__
+_messages = ChatMessage.__table__
+_integrations: Table = Integration.__table__  # type: ignore[assignment]
+
+
+async def number_chat_message(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Give a new message the next sequence number of its conversation.
+
+    The conversation row is locked first, so concurrent appends to one conversation
+    take turns and the numbers stay 1, 2, 3... with no gap and no duplicate, while
+    appends to different conversations do not wait for each other."""
+    conversation_id = values["conversation_id"]
+    with translated():
+        locked = await session.execute(
+            select(_conversations.c.id)
+            .where(_conversations.c.id == conversation_id)
+            .with_for_update()
+        )
+        if locked.first() is None:
+            raise FailedPreconditionError(
+                "conversation_id names no row in chat_conversations",
+                reason="PARENT_NOT_FOUND",
+                metadata={"field": "conversation_id"},
+            )
+        last = await session.execute(
+            select(func.coalesce(func.max(_messages.c.sequence_number), 0)).where(
+                _messages.c.conversation_id == conversation_id
+            )
+        )
+    values["sequence_number"] = last.scalar_one() + 1
+
+
+async def record_health_check(session: AsyncSession, log: Mapping[Any, Any]) -> None:
+    """A new health log becomes its integration's current health, in the same
+    transaction, so the two never disagree."""
+    status = log["status"]
+    health = {
+        "status": getattr(status, "value", status),
+        "response_time_ms": log["response_time_ms"],
+        "checked_at": log["checked_at"].isoformat(),
+        "log_id": str(log["id"]),
+    }
+    with translated():
+        await session.execute(
+            update(_integrations)
+            .where(_integrations.c.id == log["integration_id"])
+            # A back-filled older check does not replace a newer one.
+            .where(
+                or_(
+                    _integrations.c.last_health_check.is_(None),
+                    _integrations.c.last_health_check <= log["checked_at"],
+                )
+            )
+            .values(health_status=health, last_health_check=log["checked_at"])
+        )

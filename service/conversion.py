@@ -1,0 +1,332 @@
+"""Rows <-> protobuf messages, derived once per message type at start-up.
+
+The contract and the schema meet by field name: every message field is a column
+(or `etag`), every column is a field. A mismatch fails at start-up, not per call.
+Field behaviours (OUTPUT_ONLY, INPUT_ONLY) come from the proto annotations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import math
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from google.api import field_behavior_pb2
+from google.protobuf import struct_pb2, timestamp_pb2
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
+from google.type import date_pb2
+from sqlalchemy import Column, Table
+
+from repositories.errors import FieldViolation, InvalidArgumentError
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MAX_SAFE_INT = 2**53
+OUTPUT_ONLY = field_behavior_pb2.OUTPUT_ONLY
+INPUT_ONLY = field_behavior_pb2.INPUT_ONLY
+
+ToProto = Callable[[Any], Any]
+FromProto = Callable[[Message, str], Any]
+
+
+def behaviours(field: FieldDescriptor) -> set[int]:
+    options: Any = field.GetOptions()
+    return set(options.Extensions[field_behavior_pb2.field_behavior])
+
+
+@dataclass(frozen=True)
+class FieldPlan:
+    """How one field crosses between the wire and the database."""
+
+    name: str
+    column: Column[Any] | None
+    output_only: bool
+    input_only: bool
+    has_presence: bool
+    is_enum: bool
+    to_proto: ToProto
+    from_proto: FromProto
+    required_on_create: bool
+
+
+class Converter:
+    """Converts between rows of `table` and messages of `message_class`."""
+
+    def __init__(self, message_class: type[Message], table: Table) -> None:
+        self.message_class = message_class
+        self.table = table
+        descriptor: Any = message_class.DESCRIPTOR
+        self.fields: dict[str, FieldPlan] = {}
+        for field in descriptor.fields:
+            if field.name == "etag":
+                continue
+            if field.name not in table.c:
+                raise TypeError(
+                    f"{descriptor.full_name}.{field.name} has no column in {table.name}"
+                )
+            self.fields[field.name] = _plan(field, table.c[field.name])
+        missing = [c.name for c in table.c if c.name not in self.fields]
+        if missing:
+            raise TypeError(f"{table.name} columns missing from {descriptor.full_name}: {missing}")
+        self._readable = [
+            (plan.name, plan.to_proto) for plan in self.fields.values() if not plan.input_only
+        ]
+        self.writable = frozenset(n for n, p in self.fields.items() if not p.output_only)
+
+    def to_message(self, row: Mapping[Any, Any]) -> Any:
+        values = {}
+        for name, to_proto in self._readable:
+            value = row.get(name)
+            if value is not None:
+                values[name] = to_proto(value)
+        values["etag"] = row["etag"]
+        return self.message_class(**values)
+
+    def is_set(self, message: Message, name: str) -> bool:
+        plan = self.fields[name]
+        if plan.has_presence:
+            return message.HasField(name)
+        value = getattr(message, name)
+        return bool(value != 0 if plan.is_enum else value != "")
+
+    def values_for_create(self, message: Message, path: str) -> dict[str, Any]:
+        """Column values for an INSERT; output-only fields are ignored (AIP-203)."""
+        values: dict[str, Any] = {}
+        violations: list[FieldViolation] = []
+        for name in self.writable:
+            plan = self.fields[name]
+            if self.is_set(message, name):
+                _collect(values, violations, plan, message, f"{path}.{name}")
+            elif plan.required_on_create:
+                violations.append(FieldViolation(f"{path}.{name}", "is required"))
+        if violations:
+            raise InvalidArgumentError(*violations)
+        return values
+
+    def values_for_update(
+        self, message: Message, path: str, names: Iterable[str]
+    ) -> dict[str, Any]:
+        """Column values for the masked fields; a masked field left unset is cleared
+        (NULL, or the column's default when it cannot be NULL)."""
+        values: dict[str, Any] = {}
+        violations: list[FieldViolation] = []
+        for name in names:
+            plan = self.fields[name]
+            if self.is_set(message, name):
+                _collect(values, violations, plan, message, f"{path}.{name}")
+            elif plan.column is not None and plan.column.nullable:
+                values[name] = None
+            elif plan.column is not None and plan.column.server_default is not None:
+                values[name] = _server_default(plan.column)
+            else:
+                violations.append(
+                    FieldViolation(f"{path}.{name}", "is required; it cannot be cleared")
+                )
+        if violations:
+            raise InvalidArgumentError(*violations)
+        return values
+
+
+def _collect(
+    values: dict[str, Any],
+    violations: list[FieldViolation],
+    plan: FieldPlan,
+    message: Message,
+    path: str,
+) -> None:
+    try:
+        values[plan.name] = plan.from_proto(message, path)
+    except InvalidArgumentError as error:
+        violations.extend(error.violations)
+
+
+def _server_default(column: Column[Any]) -> Any:
+    """The column's DEFAULT as a value (a str) or SQL (a text clause), for UPDATE."""
+    default: Any = column.server_default
+    return default.arg
+
+
+def _plan(field: FieldDescriptor, column: Column[Any]) -> FieldPlan:
+    marks = behaviours(field)
+    output_only = OUTPUT_ONLY in marks
+    python_type = _python_type(column)
+    to_proto, from_proto, is_enum = _codec(field, column, python_type)
+    required = (
+        not column.nullable
+        and column.server_default is None
+        and column.default is None
+        and not output_only
+    )
+    return FieldPlan(
+        name=field.name,
+        column=column,
+        output_only=output_only,
+        input_only=INPUT_ONLY in marks,
+        has_presence=field.has_presence,
+        is_enum=is_enum,
+        to_proto=to_proto,
+        from_proto=from_proto,
+        required_on_create=required,
+    )
+
+
+def _python_type(column: Column[Any]) -> type:
+    try:
+        return column.type.python_type
+    except NotImplementedError:
+        return object
+
+
+def _codec(
+    field: FieldDescriptor, column: Column[Any], python_type: type
+) -> tuple[ToProto, FromProto, bool]:
+    name = field.name
+    if field.message_type is not None:
+        full_name = field.message_type.full_name
+        codecs: dict[str, tuple[ToProto, FromProto]] = {
+            "google.protobuf.Timestamp": (timestamp_to_proto, _getter(name, timestamp_from_proto)),
+            "google.type.Date": (date_to_proto, _getter(name, date_from_proto)),
+            "google.protobuf.Struct": (struct_to_proto, _getter(name, struct_from_proto)),
+            "google.protobuf.ListValue": (list_to_proto, _getter(name, list_from_proto)),
+            "google.protobuf.Value": (value_to_proto, _getter(name, value_from_proto)),
+        }
+        if full_name not in codecs:
+            raise TypeError(f"no conversion for {full_name} ({name})")
+        to_proto, from_proto = codecs[full_name]
+        return to_proto, from_proto, False
+    if field.enum_type is not None:
+        if not issubclass(python_type, enum.Enum):
+            raise TypeError(f"{name} is an enum on the wire but not in {column.table}")
+        return (*_enum_codec(field, python_type), True)
+    if python_type is uuid.UUID:
+        return str, _getter(name, parse_uuid), False
+    if python_type is float:
+        return float, _getter(name, _finite), False
+    if python_type is str:
+        return str, _getter(name, _text), False
+    return python_type, _getter(name, lambda value, _path: value), False
+
+
+def _getter(name: str, convert: Callable[[Any, str], Any]) -> FromProto:
+    return lambda message, path: convert(getattr(message, name), path)
+
+
+def _enum_codec(field: FieldDescriptor, enum_class: type[enum.Enum]) -> tuple[ToProto, FromProto]:
+    enum_type: Any = field.enum_type
+    prefix = enum_type.name
+    prefix = "".join("_" + c if c.isupper() else c.upper() for c in prefix).lstrip("_") + "_"
+    by_name = enum_type.values_by_name
+    to_number: dict[Any, int] = {}
+    for member in enum_class:
+        value = by_name.get(prefix + member.name)
+        if value is None:
+            raise TypeError(f"{enum_type.full_name} has no value for {member}")
+        to_number[member] = value.number
+    from_number = {number: member for member, number in to_number.items()}
+    if len(from_number) != len(enum_type.values) - 1:
+        raise TypeError(f"{enum_type.full_name} and {enum_class.__name__} differ")
+
+    def from_proto(message: Message, path: str) -> Any:
+        number = getattr(message, field.name)
+        if number not in from_number:
+            raise InvalidArgumentError.single(path, f"{number} is not a {enum_type.name}")
+        return from_number[number]
+
+    return to_number.__getitem__, from_proto
+
+
+def parse_uuid(value: str, path: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidArgumentError.single(path, "is not a UUID") from None
+
+
+def _text(value: str, path: str) -> str:
+    if "\x00" in value:
+        raise InvalidArgumentError.single(path, "cannot contain NUL characters")
+    return value
+
+
+def _finite(value: float, path: str) -> float:
+    if not math.isfinite(value):
+        raise InvalidArgumentError.single(path, "must be a finite number")
+    return value
+
+
+def timestamp_to_proto(value: dt.datetime) -> timestamp_pb2.Timestamp:
+    delta = value - _EPOCH
+    seconds = delta.days * 86400 + delta.seconds
+    return timestamp_pb2.Timestamp(seconds=seconds, nanos=delta.microseconds * 1000)
+
+
+def timestamp_from_proto(value: timestamp_pb2.Timestamp, path: str) -> dt.datetime:
+    try:
+        return value.ToDatetime(tzinfo=dt.UTC)
+    except (ValueError, OverflowError):
+        raise InvalidArgumentError.single(path, "is not a valid timestamp") from None
+
+
+def date_to_proto(value: dt.date) -> date_pb2.Date:
+    return date_pb2.Date(year=value.year, month=value.month, day=value.day)
+
+
+def date_from_proto(value: date_pb2.Date, path: str) -> dt.date:
+    try:
+        return dt.date(value.year, value.month, value.day)
+    except ValueError:
+        raise InvalidArgumentError.single(path, "is not a valid calendar date") from None
+
+
+def struct_to_proto(value: Mapping[str, Any]) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    struct.update(value)
+    return struct
+
+
+def list_to_proto(value: list[Any]) -> struct_pb2.ListValue:
+    values = struct_pb2.ListValue()
+    values.extend(value)
+    return values
+
+
+def value_to_proto(value: Any) -> struct_pb2.Value:
+    holder = struct_pb2.ListValue()
+    holder.append(value)
+    return holder.values[0]
+
+
+def struct_from_proto(value: struct_pb2.Struct, path: str) -> dict[str, Any]:
+    return {_text(key, path): _plain(item, f"{path}.{key}") for key, item in value.fields.items()}
+
+
+def list_from_proto(value: struct_pb2.ListValue, path: str) -> list[Any]:
+    return [_plain(item, f"{path}[{i}]") for i, item in enumerate(value.values)]
+
+
+def value_from_proto(value: struct_pb2.Value, path: str) -> Any:
+    return _plain(value, path)
+
+
+def _plain(value: struct_pb2.Value, path: str) -> Any:
+    """A JSON value as plain Python; whole numbers come back as ints, because JSON
+    (and Struct) cannot tell 5 from 5.0 and people mean 5."""
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        return struct_from_proto(value.struct_value, path)
+    if kind == "list_value":
+        return list_from_proto(value.list_value, path)
+    if kind == "number_value":
+        number = value.number_value
+        if not math.isfinite(number):
+            raise InvalidArgumentError.single(path, "JSON numbers must be finite")
+        return int(number) if number.is_integer() and abs(number) < _MAX_SAFE_INT else number
+    if kind == "string_value":
+        return _text(value.string_value, path)
+    if kind == "bool_value":
+        return value.bool_value
+    return None

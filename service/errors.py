@@ -1,0 +1,149 @@
+"""The one place data-layer errors become gRPC statuses (AIP-193): each with
+google.rpc.ErrorInfo, and BadRequest field violations for invalid input."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from repositories.errors import (
+    AbortedError,
+    AlreadyExistsError,
+    DataError,
+    DeadlineExceededError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+    UnavailableError,
+)
+
+log = logging.getLogger(__name__)
+
+DOMAIN = "data.ruleiq"
+
+STATUS_OF: dict[type[DataError], grpc.StatusCode] = {
+    InvalidArgumentError: grpc.StatusCode.INVALID_ARGUMENT,
+    NotFoundError: grpc.StatusCode.NOT_FOUND,
+    AlreadyExistsError: grpc.StatusCode.ALREADY_EXISTS,
+    FailedPreconditionError: grpc.StatusCode.FAILED_PRECONDITION,
+    AbortedError: grpc.StatusCode.ABORTED,
+    DeadlineExceededError: grpc.StatusCode.DEADLINE_EXCEEDED,
+    UnavailableError: grpc.StatusCode.UNAVAILABLE,
+}
+
+
+def _pack(detail: Any) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(detail)
+    return packed
+
+
+def rich_status(
+    code: grpc.StatusCode,
+    message: str,
+    reason: str,
+    metadata: dict[str, str] | None = None,
+    violations: list[tuple[str, str]] | None = None,
+) -> grpc.Status:
+    details = [_pack(error_details_pb2.ErrorInfo(reason=reason, domain=DOMAIN, metadata=metadata))]
+    if violations:
+        details.append(
+            _pack(
+                error_details_pb2.BadRequest(
+                    field_violations=[
+                        error_details_pb2.BadRequest.FieldViolation(field=f, description=d)
+                        for f, d in violations
+                    ]
+                )
+            )
+        )
+    status = status_pb2.Status(code=code.value[0], message=message, details=details)
+    result: grpc.Status = rpc_status.to_status(status)
+    return result
+
+
+def status_for(error: DataError) -> grpc.Status:
+    code = next(
+        (status for cls, status in STATUS_OF.items() if isinstance(error, cls)),
+        grpc.StatusCode.INTERNAL,
+    )
+    violations = (
+        [(v.field, v.description) for v in error.violations]
+        if isinstance(error, InvalidArgumentError)
+        else None
+    )
+    return rich_status(code, error.message, error.reason, error.metadata, violations)
+
+
+def internal_status(reference: str) -> grpc.Status:
+    return rich_status(
+        grpc.StatusCode.INTERNAL,
+        f"internal error (reference {reference})",
+        "INTERNAL",
+        {"reference": reference},
+    )
+
+
+UnaryBehaviour = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
+
+
+def guarded(behaviour: UnaryBehaviour) -> UnaryBehaviour:
+    """`behaviour` with every exception turned into a status; a bug is logged with
+    its trace and a reference, and the caller sees only the reference."""
+
+    async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        try:
+            return await behaviour(request, context)
+        except grpc.aio.AbortError:
+            raise
+        except DataError as error:
+            await _abort(context, status_for(error))
+        except Exception:
+            reference = uuid.uuid4().hex[:12]
+            log.exception("unhandled error in a call (reference %s)", reference)
+            await _abort(context, internal_status(reference))
+
+    return call
+
+
+async def _abort(context: grpc.aio.ServicerContext[Any, Any], status: grpc.Status) -> None:
+    # grpc-stubs predates aio's abort_with_status; grpcio has had it since 1.38.
+    await context.abort_with_status(status)  # type: ignore[attr-defined]
+
+
+class ErrorInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+    """Wraps every unary-unary handler with `guarded`, once per method."""
+
+    def __init__(self) -> None:
+        self._wrapped: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
+
+    async def intercept_service(  # type: ignore[override]  # None: no such method
+        self,
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
+        ],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        method = handler_call_details.method
+        wrapped = self._wrapped.get(method)
+        if wrapped is not None:
+            return wrapped
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None  # unknown method: not cached, so garbage names cannot grow the cache
+        wrapped = handler
+        if handler.unary_unary is not None:
+            wrapped = grpc.unary_unary_rpc_method_handler(
+                guarded(handler.unary_unary),  # type: ignore[arg-type]  # aio handlers are async
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        self._wrapped[method] = wrapped
+        return wrapped

@@ -1,0 +1,208 @@
+"""Every resource the service serves, one short declaration each. The generic
+servicer (service/servicer.py) does the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from ruleiq.data.v1 import (
+    assessment_question_pb2,
+    assessment_session_pb2,
+    business_profile_pb2,
+    chat_conversation_pb2,
+    chat_message_pb2,
+    compliance_framework_pb2,
+    evidence_collection_pb2,
+    evidence_pb2,
+    integration_health_log_pb2,
+    integration_pb2,
+    policy_pb2,
+    readiness_assessment_pb2,
+    user_pb2,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from repositories import models, rules
+
+BeforeCreate = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
+AfterCreate = Callable[[AsyncSession, Mapping[Any, Any]], Awaitable[None]]
+
+_TIMES = ("created_at", "updated_at")
+
+
+@dataclass(frozen=True)
+class Resource:
+    """What differs between resources: table, message, names and a few rules."""
+
+    model: type[models.Base]
+    module: ModuleType
+    message: str
+    plural: str
+    filterable: tuple[str, ...]
+    orderable: tuple[str, ...] = _TIMES
+    default_order: str = "created_at desc"
+    parents: tuple[str, ...] = ()
+    """References that name the row's owner: set on create, never moved."""
+    append_only: bool = False
+    before_create: BeforeCreate | None = None
+    after_create: AfterCreate | None = None
+
+
+RESOURCES: tuple[Resource, ...] = (
+    Resource(
+        models.User,
+        user_pb2,
+        "User",
+        "Users",
+        filterable=("email", "google_id", "is_active", *_TIMES),
+        orderable=("email", *_TIMES),
+    ),
+    Resource(
+        models.BusinessProfile,
+        business_profile_pb2,
+        "BusinessProfile",
+        "BusinessProfiles",
+        filterable=(
+            "user_id",
+            "industry",
+            "country",
+            "data_sensitivity",
+            "employee_count",
+            "assessment_completed",
+            *_TIMES,
+        ),
+        orderable=("company_name", "employee_count", *_TIMES),
+        parents=("user_id",),
+    ),
+    Resource(
+        models.ComplianceFramework,
+        compliance_framework_pb2,
+        "ComplianceFramework",
+        "ComplianceFrameworks",
+        filterable=("name", "category", "is_active", "complexity_score", *_TIMES),
+        orderable=("name", "category", "complexity_score", *_TIMES),
+    ),
+    Resource(
+        models.Evidence,
+        evidence_pb2,
+        "Evidence",
+        "Evidence",
+        filterable=(
+            "user_id",
+            "business_profile_id",
+            "framework_id",
+            "status",
+            "priority",
+            "evidence_type",
+            "control_reference",
+            *_TIMES,
+        ),
+        orderable=("evidence_name", "status", "priority", *_TIMES),
+        parents=("user_id", "business_profile_id"),
+    ),
+    Resource(
+        models.Policy,
+        policy_pb2,
+        "Policy",
+        "Policies",
+        filterable=(
+            "user_id",
+            "business_profile_id",
+            "framework_id",
+            "status",
+            "policy_type",
+            *_TIMES,
+        ),
+        orderable=("policy_name", "generated_at", *_TIMES),
+        parents=("user_id", "business_profile_id"),
+    ),
+    Resource(
+        models.AssessmentSession,
+        assessment_session_pb2,
+        "AssessmentSession",
+        "AssessmentSessions",
+        filterable=("user_id", "business_profile_id", "status", "session_type", *_TIMES),
+        orderable=("last_activity", "started_at", *_TIMES),
+        parents=("user_id",),
+    ),
+    Resource(
+        models.AssessmentQuestion,
+        assessment_question_pb2,
+        "AssessmentQuestion",
+        "AssessmentQuestions",
+        filterable=("session_id", "question_type", *_TIMES),
+        orderable=("position", *_TIMES),
+        default_order="position",
+        parents=("session_id",),
+    ),
+    Resource(
+        models.Integration,
+        integration_pb2,
+        "Integration",
+        "Integrations",
+        filterable=("user_id", "provider", "is_active", *_TIMES),
+        orderable=("provider", *_TIMES),
+        parents=("user_id",),
+    ),
+    Resource(
+        models.EvidenceCollection,
+        evidence_collection_pb2,
+        "EvidenceCollection",
+        "EvidenceCollections",
+        filterable=("integration_id", "user_id", "framework_code", "status", *_TIMES),
+        orderable=("status", *_TIMES),
+        parents=("integration_id", "user_id"),
+    ),
+    Resource(
+        models.IntegrationHealthLog,
+        integration_health_log_pb2,
+        "IntegrationHealthLog",
+        "IntegrationHealthLogs",
+        filterable=("integration_id", "status", "checked_at"),
+        orderable=("checked_at",),
+        default_order="checked_at desc",
+        parents=("integration_id",),
+        append_only=True,
+        after_create=rules.record_health_check,
+    ),
+    Resource(
+        models.ReadinessAssessment,
+        readiness_assessment_pb2,
+        "ReadinessAssessment",
+        "ReadinessAssessments",
+        filterable=(
+            "user_id",
+            "business_profile_id",
+            "framework_id",
+            "score_trend",
+            "overall_score",
+            *_TIMES,
+        ),
+        orderable=("overall_score", *_TIMES),
+        parents=("user_id", "business_profile_id"),
+    ),
+    Resource(
+        models.ChatConversation,
+        chat_conversation_pb2,
+        "ChatConversation",
+        "ChatConversations",
+        filterable=("user_id", "business_profile_id", "status", *_TIMES),
+        orderable=("title", *_TIMES),
+        parents=("user_id", "business_profile_id"),
+    ),
+    Resource(
+        models.ChatMessage,
+        chat_message_pb2,
+        "ChatMessage",
+        "ChatMessages",
+        filterable=("conversation_id", "role", "sequence_number", "created_at"),
+        orderable=("sequence_number", "created_at"),
+        default_order="sequence_number",
+        parents=("conversation_id",),
+        append_only=True,
+        before_create=rules.number_chat_message,
+    ),
+)

@@ -1,0 +1,158 @@
+"""Server assembly in one place: servicers, health, reflection, interceptors, and
+the graceful shutdown Kubernetes expects."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+from ruleiq.data.v1 import database_pb2, database_pb2_grpc
+
+from repositories.config import DatabaseSettings
+from repositories.database import Database
+
+from .errors import ErrorInterceptor
+from .resources import RESOURCES
+from .servicer import ResourceServicer
+from .settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+LIVENESS = "liveness"
+READINESS = "readiness"
+
+
+class DatabaseServicer(database_pb2_grpc.DatabaseServiceServicer):
+    """What the seed's health monitoring reported, on demand."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def GetDatabaseInfo(
+        self,
+        request: database_pb2.GetDatabaseInfoRequest,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> database_pb2.DatabaseInfo:
+        info = await self.database.engine_info()
+        pool = info.pop("pool")
+        return database_pb2.DatabaseInfo(
+            pool=database_pb2.PoolStats(
+                size=pool.size,
+                checked_in=pool.checked_in,
+                checked_out=pool.checked_out,
+                overflow=pool.overflow,
+                max_overflow=pool.max_overflow,
+                timeout_seconds=pool.timeout_seconds,
+            ),
+            **info,
+        )
+
+
+class App:
+    """A started server and what it needs to stop cleanly."""
+
+    def __init__(self, settings: ServiceSettings, database: Database) -> None:
+        self.settings = settings
+        self.database = database
+        self.server = grpc.aio.server(interceptors=[ErrorInterceptor()])
+        self.health = HealthServicer()
+        self.port = 0
+        self.readiness_services: list[str] = [READINESS]
+        self._readiness_task: asyncio.Task[None] | None = None
+        self._ready: bool | None = None
+
+    def _add_services(self) -> list[str]:
+        names = []
+        for resource in RESOURCES:
+            servicer = ResourceServicer(
+                resource,
+                self.database,
+                max_statement_timeout=self.settings.max_statement_timeout_seconds,
+            )
+            handler = grpc.method_handlers_generic_handler(
+                servicer.full_name, servicer.method_handlers()
+            )
+            self.server.add_generic_rpc_handlers((handler,))
+            names.append(servicer.full_name)
+        database_pb2_grpc.add_DatabaseServiceServicer_to_server(
+            DatabaseServicer(self.database), self.server
+        )
+        names.append(database_pb2.DESCRIPTOR.services_by_name["DatabaseService"].full_name)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)  # type: ignore[no-untyped-call]
+        return names
+
+    async def start(self) -> int:
+        names = self._add_services()
+        self.readiness_services.extend(names)
+        if self.settings.grpc_reflection:
+            health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+            reflection.enable_server_reflection(
+                [*names, health_name, reflection.SERVICE_NAME], self.server
+            )
+        address = f"{self.settings.grpc_host}:{self.settings.grpc_port}"
+        self.port = self.server.add_insecure_port(address)
+        for name in ("", LIVENESS):
+            await self.health.set(name, SERVING)
+        await self._check_readiness()
+        await self.server.start()
+        self._readiness_task = asyncio.create_task(self._watch_readiness())
+        log.info("serving on port %d", self.port)
+        return self.port
+
+    async def _check_readiness(self) -> None:
+        try:
+            await asyncio.wait_for(self.database.ping(), timeout=2.0)
+            ready = True
+        except Exception as error:  # any failure means not ready; the reason is logged
+            ready = False
+            if self._ready is not False:
+                log.warning("database check failed: %s", error)
+        if ready != self._ready:
+            self._ready = ready
+            status = SERVING if ready else NOT_SERVING
+            for name in self.readiness_services:
+                await self.health.set(name, status)
+            log.info("readiness: %s", "SERVING" if ready else "NOT_SERVING")
+
+    async def _watch_readiness(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.readiness_interval_seconds)
+            await self._check_readiness()
+
+    async def stop(self, grace: float | None = None) -> None:
+        """Readiness NOT_SERVING at once, refuse new calls, let in-flight calls
+        finish within the grace period, then close every database connection."""
+        await self.health.enter_graceful_shutdown()
+        if self._readiness_task is not None:
+            self._readiness_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._readiness_task
+        await self.server.stop(self.settings.shutdown_grace_seconds if grace is None else grace)
+        await self.database.dispose()
+
+
+async def serve(
+    service_settings: ServiceSettings, database_settings: DatabaseSettings, url: str
+) -> int:
+    database = Database(database_settings, url)
+    await database.init_db(migrate=service_settings.migrate_on_start)
+    app = App(service_settings, database)
+    await app.start()
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    await stopping.wait()
+    log.info("shutting down (grace %.1fs)", service_settings.shutdown_grace_seconds)
+    await app.stop()
+    log.info("stopped")
+    return 0

@@ -1,0 +1,218 @@
+"""The one generic servicer: Get, List, Create, Update, Delete and BatchGet for any
+resource declared in service/resources.py."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+from google.protobuf import empty_pb2, message_factory
+from google.protobuf.message import DecodeError, Message
+
+from repositories import idempotency
+from repositories.database import Database
+from repositories.errors import DeadlineExceededError, FieldViolation, InvalidArgumentError
+from repositories.models import uuid7
+from repositories.repository import MAX_BATCH, Repository
+from repositories.unit_of_work import UnitOfWork
+
+from .conversion import Converter, parse_uuid
+from .resources import Resource
+
+Behaviour = Callable[[bytes, grpc.aio.ServicerContext[Any, Any]], Awaitable[Message]]
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def parse(message_class: type[Message], data: bytes) -> Any:
+    """Requests are parsed here rather than by grpc, so a malformed one is an
+    INVALID_ARGUMENT instead of an opaque INTERNAL."""
+    try:
+        return message_class.FromString(data)
+    except (DecodeError, RuntimeError, ValueError):
+        raise InvalidArgumentError.single(
+            "request", f"is not a valid {message_class.DESCRIPTOR.name}"
+        ) from None
+
+
+class ResourceServicer:
+    """Serves one resource's `<Resource>Service` from its declaration."""
+
+    def __init__(
+        self, resource: Resource, database: Database, *, max_statement_timeout: float
+    ) -> None:
+        self.resource = resource
+        self.database = database
+        self.max_statement_timeout = max_statement_timeout
+        self.service = resource.module.DESCRIPTOR.services_by_name[f"{resource.message}Service"]
+        message_class: type[Message] = getattr(resource.module, resource.message)
+        table: Any = resource.model.__table__
+        self.converter = Converter(message_class, table)
+        hidden = [n for n, plan in self.converter.fields.items() if plan.input_only]
+        self.repository = Repository(
+            resource.model,
+            filterable=resource.filterable,
+            orderable=resource.orderable,
+            default_order=resource.default_order,
+            hidden=hidden,
+        )
+        self.field = snake(resource.message)
+        self.list_field = snake(resource.plural)
+        self.updatable = self.converter.writable - set(resource.parents)
+        self._requests: dict[str, type[Message]] = {}
+        self._responses: dict[str, type[Message]] = {}
+        for method in self.service.methods:
+            self._requests[method.name] = message_factory.GetMessageClass(method.input_type)
+            self._responses[method.name] = message_factory.GetMessageClass(method.output_type)
+
+    @property
+    def full_name(self) -> str:
+        return str(self.service.full_name)
+
+    def method_handlers(self) -> dict[str, grpc.RpcMethodHandler[Any, Any]]:
+        m, p = self.resource.message, self.resource.plural
+        behaviours: dict[str, Behaviour] = {
+            f"Get{m}": self.get,
+            f"List{p}": self.list_page,
+            f"Create{m}": self.create,
+            f"Delete{m}": self.delete,
+            f"BatchGet{p}": self.batch_get,
+        }
+        if not self.resource.append_only:
+            behaviours[f"Update{m}"] = self.update
+        declared = {method.name for method in self.service.methods}
+        if declared != set(behaviours):
+            raise TypeError(
+                f"{self.full_name}: contract {sorted(declared)} != {sorted(behaviours)}"
+            )
+        return {
+            name: grpc.unary_unary_rpc_method_handler(behaviour, response_serializer=_serialize)
+            for name, behaviour in behaviours.items()
+        }
+
+    def _unit(self, context: grpc.aio.ServicerContext[Any, Any]) -> UnitOfWork:
+        """One transaction whose statements end when the caller stops waiting."""
+        remaining = context.time_remaining()
+        timeout = self.max_statement_timeout
+        if remaining is not None:
+            if remaining <= 0:
+                raise DeadlineExceededError(
+                    "the call's deadline had passed", reason="DEADLINE_PASSED"
+                )
+            timeout = min(timeout, remaining)
+        return UnitOfWork(self.database.sessions, statement_timeout=timeout)
+
+    async def get(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
+        request = parse(self._requests[f"Get{self.resource.message}"], data)
+        row_id = parse_uuid(request.id, "id")
+        async with self._unit(context) as uow:
+            row = await self.repository.get(uow.session, row_id)
+        return self.converter.to_message(row)  # type: ignore[no-any-return]
+
+    async def batch_get(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
+        name = f"BatchGet{self.resource.plural}"
+        request = parse(self._requests[name], data)
+        if len(request.ids) > MAX_BATCH:
+            raise InvalidArgumentError.single("ids", f"at most {MAX_BATCH} ids per call")
+        ids = [parse_uuid(value, f"ids[{i}]") for i, value in enumerate(request.ids)]
+        async with self._unit(context) as uow:
+            rows = await self.repository.get_many(uow.session, ids)
+        items = [self.converter.to_message(row) for row in rows]
+        return self._responses[name](**{self.list_field: items})
+
+    async def list_page(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
+        name = f"List{self.resource.plural}"
+        request = parse(self._requests[name], data)
+        async with self._unit(context) as uow:
+            page = await self.repository.list(
+                uow.session,
+                filter_text=request.filter,
+                order_by=request.order_by,
+                page_size=request.page_size,
+                page_token=request.page_token,
+                with_total=request.show_total_size,
+            )
+        return self._responses[name](
+            **{self.list_field: [self.converter.to_message(row) for row in page.rows]},
+            next_page_token=page.next_page_token,
+            total_size=page.total_size or 0,
+        )
+
+    async def create(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
+        request = parse(self._requests[f"Create{self.resource.message}"], data)
+        if not request.HasField(self.field):
+            raise InvalidArgumentError.single(self.field, "is required")
+        values = self.converter.values_for_create(getattr(request, self.field), self.field)
+        request_id = parse_uuid(request.request_id, "request_id") if request.request_id else None
+        async with self._unit(context) as uow:
+            new_id = uuid7()
+            if request_id is not None:
+                first = await idempotency.claim(
+                    uow.session, self.repository.name, request_id, new_id
+                )
+                if first is not None:
+                    row = await self.repository.get(uow.session, first)
+                    return self.converter.to_message(row)  # type: ignore[no-any-return]
+            values["id"] = new_id
+            if self.resource.before_create is not None:
+                await self.resource.before_create(uow.session, values)
+            row = await self.repository.create(uow.session, values)
+            if self.resource.after_create is not None:
+                await self.resource.after_create(uow.session, row)
+            await uow.commit()
+        return self.converter.to_message(row)  # type: ignore[no-any-return]
+
+    async def update(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
+        request = parse(self._requests[f"Update{self.resource.message}"], data)
+        if not request.HasField(self.field):
+            raise InvalidArgumentError.single(self.field, "is required")
+        resource = getattr(request, self.field)
+        row_id = parse_uuid(resource.id, f"{self.field}.id")
+        names = self._masked_fields(request, resource)
+        values = self.converter.values_for_update(resource, self.field, names)
+        async with self._unit(context) as uow:
+            row = await self.repository.update(
+                uow.session, row_id, values, etag=request.etag or resource.etag
+            )
+            await uow.commit()
+        return self.converter.to_message(row)  # type: ignore[no-any-return]
+
+    def _masked_fields(self, request: Any, resource: Message) -> list[str]:
+        """AIP-134: the mask's fields (`*` for all); without a mask, every field set."""
+        paths = list(request.update_mask.paths) if request.HasField("update_mask") else []
+        if not paths:
+            names = [n for n in sorted(self.updatable) if self.converter.is_set(resource, n)]
+            if not names:
+                raise InvalidArgumentError.single("update_mask", "names no field to change")
+            return names
+        if paths == ["*"]:
+            return sorted(self.updatable)
+        violations = []
+        for path in paths:
+            if path not in self.converter.fields:
+                violations.append(FieldViolation("update_mask", f"{path[:60]!r} is not a field"))
+            elif path in self.resource.parents:
+                violations.append(FieldViolation("update_mask", f"{path} cannot change"))
+            elif path not in self.updatable:
+                violations.append(FieldViolation("update_mask", f"{path} is output only"))
+        if violations:
+            raise InvalidArgumentError(*violations)
+        return list(dict.fromkeys(paths))
+
+    async def delete(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
+        request = parse(self._requests[f"Delete{self.resource.message}"], data)
+        row_id = parse_uuid(request.id, "id")
+        async with self._unit(context) as uow:
+            await self.repository.delete(
+                uow.session, row_id, etag=request.etag, force=request.force
+            )
+            await uow.commit()
+        return empty_pb2.Empty()
+
+
+def _serialize(message: Message) -> bytes:
+    return message.SerializeToString()
