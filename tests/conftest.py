@@ -2,16 +2,30 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 
+import grpc
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from repositories.config import DatabaseSettings
 from repositories.database import Database
 from repositories.migrations import upgrade
+from service.server import App
+from service.settings import ServiceSettings
 
+from .api import Api
 from .postgres import TestServer
 
-DB_FIXTURES = {"postgres", "database_url", "database", "connection", "sessions", "session"}
+DB_FIXTURES = {
+    "postgres",
+    "database_url",
+    "database",
+    "connection",
+    "sessions",
+    "session",
+    "grpc_app",
+    "channel",
+    "api",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -69,3 +83,27 @@ def sessions(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
 async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     async with sessions() as s:
         yield s
+
+
+@pytest.fixture(scope="session")
+async def grpc_app(database: Database, database_url: str) -> AsyncIterator[App]:
+    """The real server on a free port, with its own pool on the test database."""
+    app = App(
+        ServiceSettings(grpc_host="127.0.0.1", grpc_port=0, readiness_interval_seconds=0.5),
+        Database(test_settings(), database_url),
+    )
+    await app.start()
+    yield app
+    await app.stop(grace=1)
+
+
+@pytest.fixture(scope="session")
+async def channel(grpc_app: App) -> AsyncIterator[grpc.aio.Channel]:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_app.port}") as ch:
+        yield ch
+
+
+@pytest.fixture(scope="session")
+def api(channel: grpc.aio.Channel) -> Api:
+    """A stub per service, by resource message name: `api.User.GetUser(...)`."""
+    return Api(channel)
