@@ -1,0 +1,181 @@
+"""The service as Kubernetes runs it: a process, stopped with SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import grpc
+import psycopg2
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from ruleiq.data.v1 import user_pb2, user_pb2_grpc
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def connect(url: str) -> psycopg2.extensions.connection:
+    dsn = make_url(url)
+    connection = psycopg2.connect(
+        dbname=dsn.database,
+        user=dsn.username,
+        password=dsn.password,
+        host=dsn.host or dsn.query.get("host"),
+        port=dsn.port,
+    )
+    connection.autocommit = True
+    return connection
+
+
+def server_connections(url: str, application_name: str) -> int:
+    connection = connect(url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                (application_name,),
+            )
+            return int(cursor.fetchone()[0])
+    finally:
+        connection.close()
+
+
+class ServiceProcess:
+    def __init__(self, url: str, grace: float) -> None:
+        self.port = free_port()
+        self.application_name = f"ruleiq_test_{uuid.uuid4().hex[:8]}"
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "GRPC_PORT": str(self.port),
+            "GRPC_HOST": "127.0.0.1",
+            "SHUTDOWN_GRACE_SECONDS": str(grace),
+            "DB_APPLICATION_NAME": self.application_name,
+            "READINESS_INTERVAL_SECONDS": "0.5",
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "service", "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        self.address = f"127.0.0.1:{self.port}"
+
+    async def wait_ready(self, within: float = 30.0) -> None:
+        deadline = time.monotonic() + within
+        async with grpc.aio.insecure_channel(self.address) as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            while time.monotonic() < deadline:
+                assert self.process.poll() is None, self.output()
+                try:
+                    reply = await health.Check(
+                        health_pb2.HealthCheckRequest(service="readiness"), timeout=1
+                    )
+                    if reply.status == SERVING:
+                        return
+                except grpc.aio.AioRpcError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise AssertionError(f"not ready in {within}s:\n{self.output()}")
+
+    def output(self) -> str:
+        if self.process.poll() is None:
+            return "(still running)"
+        assert self.process.stdout is not None
+        return self.process.stdout.read().decode(errors="replace")
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def service_process(database_url: str) -> Iterator[ServiceProcess]:
+    service = ServiceProcess(database_url, grace=5.0)
+    yield service
+    service.kill()
+
+
+@pytest.fixture
+async def user_stub(
+    service_process: ServiceProcess,
+) -> AsyncIterator[user_pb2_grpc.UserServiceStub]:
+    await service_process.wait_ready()
+    async with grpc.aio.insecure_channel(service_process.address) as channel:
+        yield user_pb2_grpc.UserServiceStub(channel)
+
+
+async def test_sigterm_drains_in_flight_calls_refuses_new_ones_and_exits_zero(
+    service_process: ServiceProcess,
+    user_stub: user_pb2_grpc.UserServiceStub,
+    database_url: str,
+) -> None:
+    user = await user_stub.CreateUser(
+        user_pb2.CreateUserRequest(user=user_pb2.User(email=f"{uuid.uuid4().hex}@drain.io")),
+        timeout=5,
+    )
+    # A row lock held elsewhere keeps an UpdateUser in flight for as long as we like.
+    blocker = connect(database_url)
+    blocker.autocommit = False
+    with blocker.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM users WHERE id = %s FOR UPDATE", (user.id,))
+    in_flight = asyncio.ensure_future(
+        user_stub.UpdateUser(
+            user_pb2.UpdateUserRequest(user=user_pb2.User(id=user.id, full_name="drained")),
+            timeout=10,
+        )
+    )
+    async with grpc.aio.insecure_channel(service_process.address) as channel:
+        watch = health_pb2_grpc.HealthStub(channel).Watch(
+            health_pb2.HealthCheckRequest(service="readiness"), timeout=10
+        )
+        assert (await watch.read()).status == SERVING
+        await asyncio.sleep(0.3)  # the update reaches the lock
+        sigterm_at = time.monotonic()
+        service_process.process.send_signal(signal.SIGTERM)
+        assert (await watch.read()).status == NOT_SERVING
+        watch.cancel()
+
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await user_stub.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=2)
+    assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+
+    blocker.rollback()  # the in-flight call may now finish
+    blocker.close()
+    updated = await in_flight
+    assert updated.full_name == "drained"
+
+    exit_code = await asyncio.to_thread(service_process.process.wait, 10)
+    assert exit_code == 0, service_process.output()
+    assert time.monotonic() - sigterm_at < 5.0 + 2.0
+    assert server_connections(database_url, service_process.application_name) == 0
+
+
+async def test_sigterm_on_an_idle_server_exits_zero_and_closes_every_connection(
+    service_process: ServiceProcess, database_url: str
+) -> None:
+    await service_process.wait_ready()
+    assert server_connections(database_url, service_process.application_name) > 0
+    service_process.process.send_signal(signal.SIGTERM)
+    exit_code = await asyncio.to_thread(service_process.process.wait, 10)
+    assert exit_code == 0, service_process.output()
+    assert server_connections(database_url, service_process.application_name) == 0
