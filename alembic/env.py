@@ -15,32 +15,18 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from alembic import context
 from repositories.config import ConfigError, load_database_settings
-from repositories.models import Base
+from repositories.migrations import comparison_options
 from repositories.urls import parse_database_url
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("connection") is None:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-target_metadata = Base.metadata
-
-
-def include_object(
-    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
-) -> bool:
-    # pg_trgm's own objects are not ours to diff.
-    return not (type_ == "table" and name is not None and name.startswith("pg_"))
+target_metadata = comparison_options()["target_metadata"]
 
 
 def _configure(connection: Connection) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        compare_type=True,
-        compare_server_default=True,
-        include_object=include_object,
-        transaction_per_migration=True,
-    )
+    context.configure(connection=connection, transaction_per_migration=True, **comparison_options())
     with context.begin_transaction():
         context.run_migrations()
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import QueuePool
 
-from .config import DatabaseSettings
+from .config import ConfigError, DatabaseSettings
 from .errors import UnavailableError
 from .urls import DatabaseUrls, parse_database_url
 
@@ -49,14 +49,25 @@ class Database:
     def __init__(self, settings: DatabaseSettings, url: str | None = None) -> None:
         raw = url or (settings.database_url.get_secret_value() if settings.database_url else None)
         if raw is None:
-            raise ValueError("no database URL: set DATABASE_URL or start the embedded server")
+            raise ConfigError("DATABASE_URL: not set (and no embedded server was started)")
         self.settings = settings
         self.urls: DatabaseUrls = parse_database_url(raw)
+        self.application_name = self._application_name()
         self.async_engine: AsyncEngine = self._create_async_engine()
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.async_engine, expire_on_commit=False, autoflush=False
         )
         self._sync_engine: Engine | None = None
+
+    def _application_name(self) -> str:
+        """DB_APPLICATION_NAME when set, else the URL's `application_name`, else
+        the default: a name given anywhere is never silently replaced."""
+        if (
+            "db_application_name" in self.settings.model_fields_set
+            or not self.urls.application_name
+        ):
+            return self.settings.db_application_name
+        return self.urls.application_name
 
     def _pool_arguments(self) -> dict[str, Any]:
         s = self.settings
@@ -72,7 +83,7 @@ class Database:
     def _create_async_engine(self) -> AsyncEngine:
         connect_args = dict(self.urls.async_connect_args)
         connect_args["server_settings"] = {
-            "application_name": self.settings.db_application_name,
+            "application_name": self.application_name,
         }
         return create_async_engine(
             self.urls.async_url, connect_args=connect_args, **self._pool_arguments()
@@ -83,7 +94,7 @@ class Database:
         """Created on first use so a process that never needs it opens no connection."""
         if self._sync_engine is None:
             connect_args: dict[str, Any] = dict(_SYNC_KEEPALIVES)
-            connect_args["application_name"] = self.settings.db_application_name
+            connect_args["application_name"] = self.application_name
             self._sync_engine = create_engine(
                 self.urls.sync_url,
                 connect_args=connect_args,
@@ -152,7 +163,7 @@ class Database:
             "migration_revision": revision or "",
             "round_trip_ms": latency,
             "pool": self.pool_stats(),
-            "application_name": self.settings.db_application_name,
+            "application_name": self.application_name,
             "database": self.urls.async_url.database or "",
             "host": self.urls.safe_description,
         }

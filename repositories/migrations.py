@@ -4,6 +4,7 @@ connection they already hold, so no second event loop is started."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic.config import Config
 from sqlalchemy import Connection, text
@@ -12,7 +13,27 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from alembic import command
 
+from .models import Base
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Autogenerate's filter: pg_trgm's own objects are not ours to diff."""
+    return not (type_ == "table" and name is not None and name.startswith("pg_"))
+
+
+def comparison_options() -> dict[str, Any]:
+    """How models and schema are compared, shared by env.py and the tests that
+    prove autogenerate finds no difference."""
+    return {
+        "target_metadata": Base.metadata,
+        "compare_type": True,
+        "compare_server_default": True,
+        "include_object": include_object,
+    }
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -37,6 +37,8 @@ class DatabaseUrls:
     sync_url: URL
     async_connect_args: dict[str, Any] = field(default_factory=dict)
     sslmode: str | None = None
+    # `?application_name=` in the URL; Database applies it to both engines.
+    application_name: str | None = None
 
     @property
     def safe_description(self) -> str:
@@ -57,16 +59,23 @@ def parse_database_url(raw: str) -> DatabaseUrls:
         raw = "postgresql" + raw[len("postgres") :]
     try:
         url = make_url(raw)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise ConfigError("DATABASE_URL: not a valid URL") from None
 
     query = {key: _single(key, value) for key, value in url.query.items()}
     sslmode = query.pop("sslmode", None)
+    # `?ssl=require` is how SQLAlchemy's asyncpg documentation spells it.
+    ssl_alias = query.pop("ssl", None)
+    if ssl_alias is not None:
+        if sslmode is not None and sslmode != ssl_alias:
+            raise ConfigError("DATABASE_URL: ssl and sslmode disagree; give only sslmode")
+        sslmode = ssl_alias
     if sslmode is not None and sslmode not in _SSL_MODES:
         raise ConfigError(f"DATABASE_URL: sslmode must be one of {', '.join(sorted(_SSL_MODES))}")
+    application_name = query.pop("application_name", None)
     ssl_files = {name: query.pop(name) for name in _SSL_FILES if name in query}
     connect_timeout = query.pop("connect_timeout", None)
-    unknown = sorted(set(query) - _SHARED_PARAMETERS - {"application_name"})
+    unknown = sorted(set(query) - _SHARED_PARAMETERS)
     if unknown:
         raise ConfigError(f"DATABASE_URL: unsupported parameter(s) {', '.join(unknown)}")
 
@@ -83,12 +92,12 @@ def parse_database_url(raw: str) -> DatabaseUrls:
     if connect_timeout is not None:
         sync_query["connect_timeout"] = connect_timeout
 
-    async_query = {key: value for key, value in query.items() if key != "application_name"}
     return DatabaseUrls(
-        async_url=url.set(drivername="postgresql+asyncpg", query=async_query),
+        async_url=url.set(drivername="postgresql+asyncpg", query=query),
         sync_url=url.set(drivername="postgresql+psycopg2", query=sync_query),
         async_connect_args=async_args,
         sslmode=sslmode,
+        application_name=application_name,
     )
 
 
@@ -105,16 +114,29 @@ def asyncpg_ssl(
         # asyncpg implements these two itself, falling back to plaintext like libpq.
         return sslmode
     verify = sslmode in ("verify-ca", "verify-full")
-    if verify:
-        context = ssl.create_default_context(cafile=sslrootcert)
-        context.check_hostname = sslmode == "verify-full"
-    else:
-        # libpq's "require": encrypted, but the certificate is not checked.
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    if sslcert:
-        context.load_cert_chain(sslcert, keyfile=sslkey)
+    try:
+        if verify:
+            context = ssl.create_default_context(cafile=sslrootcert)
+            context.check_hostname = sslmode == "verify-full"
+        else:
+            # libpq's "require": encrypted, but the certificate is not checked.
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        if sslcert:
+            context.load_cert_chain(sslcert, keyfile=sslkey)
+    except (OSError, ssl.SSLError) as error:
+        # A missing or malformed certificate file is a configuration mistake, found
+        # at start-up rather than on the first connection.
+        files = ", ".join(
+            f"{name}={path}"
+            for name, path in (("sslrootcert", sslrootcert), ("sslcert", sslcert))
+            if path
+        )
+        raise ConfigError(
+            f"DATABASE_URL: cannot load the TLS files ({files or 'system CAs'}): "
+            f"{type(error).__name__}"
+        ) from None
     return context
 
 

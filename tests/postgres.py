@@ -19,6 +19,8 @@ from repositories.embedded import EmbeddedPostgres
 class TestServer:
     """Creates and drops databases on one PostgreSQL server."""
 
+    __test__ = False  # a helper, not a test class
+
     def __init__(self) -> None:
         self.embedded: EmbeddedPostgres | None = None
         given = os.environ.get("TEST_DATABASE_URL")
