@@ -175,11 +175,16 @@ def closed_set(enum_class: type[_StrEnum], default: _StrEnum | None = None) -> A
     return mapped_column(column_type, server_default=default.value)
 
 
+# None is SQL NULL: by default SQLAlchemy writes Python None as the JSON document
+# `null`, which the shape CHECKs refuse and `IS NULL` does not find.
+JSON = JSONB(none_as_null=True)
+
+
 def json_list(*, default: str = "[]", nullable: bool = False) -> Any:
     """A JSONB column that must hold a list."""
     server_default = None if nullable else text(f"'{default}'::jsonb")
     return mapped_column(
-        JSONB, nullable=nullable, server_default=server_default, info={"json": "array"}
+        JSON, nullable=nullable, server_default=server_default, info={"json": "array"}
     )
 
 
@@ -187,13 +192,13 @@ def json_object(*, nullable: bool = True) -> Any:
     """A JSONB column that must hold an object."""
     server_default = None if nullable else text("'{}'::jsonb")
     return mapped_column(
-        JSONB, nullable=nullable, server_default=server_default, info={"json": "object"}
+        JSON, nullable=nullable, server_default=server_default, info={"json": "object"}
     )
 
 
 def json_any() -> Any:
     """A JSONB column holding any JSON document the caller chose."""
-    return mapped_column(JSONB, nullable=True)
+    return mapped_column(JSON, nullable=True)
 
 
 def parent(table: str, *, cascade: bool = False, nullable: bool = False, index: bool = True) -> Any:
