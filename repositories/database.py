@@ -165,7 +165,7 @@ class Database:
             "pool": self.pool_stats(),
             "application_name": self.application_name,
             "database": self.urls.async_url.database or "",
-            "host": self.urls.safe_description,
+            "host": self.urls.host_port,
         }
 
     async def dispose(self) -> None:

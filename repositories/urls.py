@@ -41,11 +41,15 @@ class DatabaseUrls:
     application_name: str | None = None
 
     @property
+    def host_port(self) -> str:
+        """`host:port`, or the socket directory and port for a unix socket."""
+        host = self.async_url.host or self.async_url.query.get("host") or "localhost"
+        return f"{host}:{self.async_url.port or 5432}"
+
+    @property
     def safe_description(self) -> str:
         """Host and database for messages and logs; never the password."""
-        host = self.async_url.host or self.async_url.query.get("host") or "localhost"
-        port = self.async_url.port or 5432
-        return f"{host}:{port}/{self.async_url.database or ''}"
+        return f"{self.host_port}/{self.async_url.database or ''}"
 
 
 def parse_database_url(raw: str) -> DatabaseUrls:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+# The embedded server's pg_ctl runs in a subprocess at exit; gRPC's fork handlers
+# would only warn about it, and the service never forks a gRPC child.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
 import argparse
 import asyncio
 import logging
