@@ -17,14 +17,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Table, and_, false, or_, tuple_
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    SmallInteger,
+    Table,
+    and_,
+    false,
+    literal,
+    or_,
+    tuple_,
+)
 from sqlalchemy.sql.elements import ColumnElement
 
 from .errors import InvalidArgumentError
 
 _TOKEN = re.compile(r'\s*("(?:[^"\\]|\\.)*"|<=|>=|!=|=|<|>|[^\s"<>=!]+)')
 _OPERATORS = {"=", "!=", "<", "<=", ">", ">="}
-_EQUALITY_ONLY = (bool, uuid.UUID, enum.Enum)
+# Words of AIP-160 this subset does not take; a bare one is never a value.
+_KEYWORDS = {"AND", "OR", "NOT"}
 MAX_FILTER_LENGTH = 2000
 
 
@@ -37,6 +49,39 @@ def python_type(column: Column[Any]) -> type:
         return column.type.python_type
     except NotImplementedError:
         return object
+
+
+def integer_range(column: Column[Any]) -> tuple[int, int]:
+    """The values PostgreSQL stores in `column` (asyncpg refuses others client-side,
+    with an error that names no field)."""
+    bits = 64
+    if isinstance(column.type, SmallInteger):
+        bits = 16
+    elif isinstance(column.type, Integer) and not isinstance(column.type, BigInteger):
+        bits = 32
+    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+
+def check_storable(column: Column[Any], value: Any, *, field: str | None = None) -> None:
+    """Refuse, naming the field, a value PostgreSQL cannot store in `column`: an
+    integer out of the column's range, text (or JSON text) with a NUL character."""
+    name = field or column.name
+    if isinstance(value, int) and not isinstance(value, bool) and python_type(column) is int:
+        low, high = integer_range(column)
+        if not low <= value <= high:
+            raise _bad(name, f"{value} is out of range ({low}..{high})")
+    elif _has_nul(value):
+        raise _bad(name, "cannot contain a NUL character")
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def enum_prefix(enum_class: type[enum.Enum]) -> str:
@@ -61,8 +106,9 @@ def parse_value(column: Column[Any], raw: str, *, field: str = "filter") -> Any:
             raise _bad(field, f"{name} takes true or false")
         if kind is int:
             number = int(raw)
-            if not -(2**63) <= number < 2**63:
-                raise _bad(field, f"{name} is out of range")
+            low, high = integer_range(column)
+            if not low <= number <= high:
+                raise _bad(field, f"{name} is out of range ({low}..{high})")
             return number
         if kind is float:
             real = float(raw)
@@ -92,17 +138,26 @@ def parse_filter(text: str, table: Table, allowed: frozenset[str]) -> list[Colum
     with = and != for absent values."""
     if len(text) > MAX_FILTER_LENGTH:
         raise _bad("filter", f"is longer than {MAX_FILTER_LENGTH} characters")
+    if "\x00" in text:
+        raise _bad("filter", "cannot contain a NUL character")
     tokens = _tokens(text)
     conditions: list[ColumnElement[bool]] = []
     position = 0
     while position < len(tokens):
         if conditions:
-            if tokens[position] != "AND":
-                raise _bad("filter", f"expected AND, found {tokens[position][:40]!r}")
+            joiner = tokens[position]
+            if joiner in ("OR", "or"):
+                raise _bad("filter", "OR is not supported: only AND joins conditions")
+            if joiner != "AND":
+                raise _bad("filter", f"expected AND between conditions, found {joiner[:40]!r}")
             position += 1
-        if position + 3 > len(tokens):
-            raise _bad("filter", "expected `field operator value`")
-        name, operator, raw = tokens[position : position + 3]
+            if position == len(tokens):
+                raise _bad("filter", "AND at the end has no condition after it")
+        name = tokens[position]
+        if name in _KEYWORDS:
+            raise _bad("filter", f"{name} needs a condition on each side; only AND is supported")
+        operator = tokens[position + 1] if position + 1 < len(tokens) else ""
+        raw = tokens[position + 2] if position + 2 < len(tokens) else ""
         position += 3
         conditions.append(_condition(table, allowed, name, operator, raw))
     return conditions
@@ -115,7 +170,10 @@ def _tokens(text: str) -> list[str]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None or match.end() == position:
-            raise _bad("filter", f"cannot read {text[position : position + 20]!r}")
+            rest = text[position:].lstrip()
+            if rest.startswith('"'):
+                raise _bad("filter", f"unterminated quoted string {rest[:20]!r}")
+            raise _bad("filter", f"cannot read {rest[:20]!r}")
         tokens.append(match.group(1))
         position = match.end()
     return tokens
@@ -124,26 +182,32 @@ def _tokens(text: str) -> list[str]:
 def _condition(
     table: Table, allowed: frozenset[str], name: str, operator: str, raw: str
 ) -> ColumnElement[bool]:
+    fields = ", ".join(sorted(allowed)) or "none"
+    if name not in table.c:
+        raise _bad("filter", f"unknown field {name[:40]!r}; filterable fields: {fields}")
     if name not in allowed:
-        fields = ", ".join(sorted(allowed)) or "none"
-        raise _bad("filter", f"cannot filter on {name[:40]!r}; fields: {fields}")
+        raise _bad("filter", f"cannot filter on {name!r}; filterable fields: {fields}")
     if operator not in _OPERATORS:
-        raise _bad("filter", f"{operator[:10]!r} is not an operator; use = != < <= > >=")
+        found = repr(operator[:10]) if operator else "nothing"
+        raise _bad("filter", f"expected an operator (= != < <= > >=) after {name}, found {found}")
+    if not raw or raw in _OPERATORS or raw in _KEYWORDS:
+        raise _bad("filter", f"`{name} {operator}` has no value")
     column = table.c[name]
+    kind = python_type(column)
+    if issubclass(kind, (bool, uuid.UUID, enum.Enum)) and operator not in ("=", "!="):
+        raise _bad("filter", f"{name} only takes = and !=, not {operator}")
     if raw == "null":
         if operator == "=":
             return column.is_(None)
         if operator == "!=":
             return column.is_not(None)
-        raise _bad("filter", "null only goes with = and !=")
+        raise _bad("filter", f"null only goes with = and !=, not {operator} (on {name})")
     if raw.startswith('"'):
         try:
             raw = json.loads(raw)
         except ValueError:
-            raise _bad("filter", f"bad string literal for {name}") from None
+            raise _bad("filter", f"bad string literal for {name}: {raw[:40]}") from None
     value = parse_value(column, raw)
-    if isinstance(value, _EQUALITY_ONLY) and operator not in ("=", "!="):
-        raise _bad("filter", f"{name} only takes = and !=")
     comparisons = {
         "=": column.__eq__,
         "!=": column.__ne__,
@@ -182,15 +246,18 @@ def parse_order(text: str, table: Table, allowed: frozenset[str], default: str) 
 
 def after_condition(keys: Sequence[OrderKey], values: Sequence[Any]) -> ColumnElement[bool]:
     """Rows strictly after `values` in the order `keys` describe (a keyset)."""
+    # Bound with the columns' own types: inferred from the Python values, an enum
+    # would be sent untyped.
+    bound = [literal(value, key.column.type) for key, value in zip(keys, values, strict=True)]
     if len({key.descending for key in keys}) == 1:
         # One direction: a row comparison, which a composite b-tree index serves.
         left = tuple_(*(key.column for key in keys))
-        right = tuple_(*values)
+        right = tuple_(*bound)
         return left < right if keys[0].descending else left > right
     alternatives = []
     for i, key in enumerate(keys):
-        equal = [keys[j].column == values[j] for j in range(i)]
-        step = key.column < values[i] if key.descending else key.column > values[i]
+        equal = [keys[j].column == bound[j] for j in range(i)]
+        step = key.column < bound[i] if key.descending else key.column > bound[i]
         alternatives.append(and_(*equal, step))
     return or_(false(), *alternatives)
 
@@ -202,9 +269,13 @@ class PageTokens:
     every value is re-typed against its column on the way back in."""
 
     @staticmethod
-    def fingerprint(table: Table, filter_text: str, keys: Sequence[OrderKey]) -> str:
+    def fingerprint(
+        table: Table, filter_text: str, keys: Sequence[OrderKey], *, scope: str = ""
+    ) -> str:
+        """What a token is bound to: the table, the filter, the order and any
+        conditions (`scope`, e.g. a parent id) the caller added."""
         order = ",".join(f"{k.column.name}:{int(k.descending)}" for k in keys)
-        material = f"{table.name}\x00{filter_text.strip()}\x00{order}"
+        material = f"{table.name}\x00{filter_text.strip()}\x00{order}\x00{scope}"
         return hashlib.sha256(material.encode()).hexdigest()[:16]
 
     @staticmethod
@@ -217,20 +288,37 @@ class PageTokens:
     def decode(token: str, fingerprint: str, keys: Sequence[OrderKey]) -> list[Any]:
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            # Only the exact text `encode` gives: the decoder would skip stray
+            # characters and ignore the last character's unused bits.
+            if base64.urlsafe_b64encode(raw).decode().rstrip("=") != token:
+                raise ValueError("not canonical")
             digest, body = raw[:12], raw[12:]
             if hashlib.sha256(body).digest()[:12] != digest:
                 raise ValueError("checksum")
             token_fingerprint, values = json.loads(body)
-        except (ValueError, binascii.Error, TypeError):
+        except (ValueError, binascii.Error, TypeError, RecursionError):
+            # RecursionError: deeply nested JSON behind a forged checksum.
             raise _bad("page_token", "is not a token this service issued") from None
         if token_fingerprint != fingerprint:
             raise _bad("page_token", "belongs to a different filter or order_by")
         if not isinstance(values, list) or len(values) != len(keys):
             raise _bad("page_token", "is not a token this service issued")
-        return [
-            parse_value(key.column, str(value), field="page_token")
-            for key, value in zip(keys, values, strict=True)
-        ]
+        return [_from_token(key.column, value) for key, value in zip(keys, values, strict=True)]
+
+
+def _from_token(column: Column[Any], value: Any) -> Any:
+    """A token value back as a value of `column`, if it has the JSON type `_jsonable`
+    gives that column's values."""
+    kind = python_type(column)
+    if kind is float:
+        expected: tuple[type, ...] = (int, float)
+    elif kind is int:
+        expected = (int,)
+    else:
+        expected = (str,)
+    if isinstance(value, bool) or not isinstance(value, expected):
+        raise _bad("page_token", "is not a token this service issued")
+    return parse_value(column, str(value), field="page_token")
 
 
 def _jsonable(value: Any) -> Any:

@@ -28,7 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from .errors import AbortedError, InvalidArgumentError, NotFoundError, translated
 from .models import Base
-from .querying import PageTokens, after_condition, parse_filter, parse_order
+from .querying import PageTokens, after_condition, check_storable, parse_filter, parse_order
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50
@@ -67,12 +67,23 @@ class Repository:
         self.table = table
         self.name = table.name
         self.hidden = frozenset(hidden)
+        # The default order is always allowed: a caller may spell it out.
+        default_fields = {part.split()[0] for part in default_order.split(",") if part.split()}
         self.filterable = frozenset(filterable)
-        self.orderable = frozenset(orderable)
-        for name in self.orderable:
+        self.orderable = frozenset(orderable) | default_fields
+        for kind, names in (("filterable", self.filterable), ("orderable", self.orderable)):
+            for name in sorted(names):
+                if name not in table.c:
+                    raise ValueError(f"{self.name} has no column {name!r} (declared {kind})")
+                if name in self.hidden:
+                    # Comparing a secret would let a caller guess it one query at a time.
+                    raise ValueError(f"{self.name}.{name} is hidden: it cannot be {kind}")
+        for name in sorted(self.orderable):
             # Keyset paging compares sort keys; NULLs would fall out of the comparison.
-            assert not table.c[name].nullable, f"{self.name}.{name} is nullable: cannot order by it"
+            if table.c[name].nullable:
+                raise ValueError(f"{self.name}.{name} is nullable: cannot order by it")
         self.default_order = default_order
+        parse_order("", table, self.orderable, default_order)  # a bad default fails here
         self.columns: list[Any] = [c for c in table.c if c.name not in self.hidden]
         self.returning: list[Any] = [*self.columns, ETAG]
         self.id_column: Column[Any] = table.c.id
@@ -119,7 +130,9 @@ class Repository:
         limit = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         where = [*conditions, *parse_filter(filter_text, self.table, self.filterable)]
         keys = parse_order(order_by, self.table, self.orderable, self.default_order)
-        fingerprint = PageTokens.fingerprint(self.table, filter_text, keys)
+        fingerprint = PageTokens.fingerprint(
+            self.table, filter_text, keys, scope=_describe(conditions)
+        )
         statement = select(*self.returning).where(*where)
         if page_token:
             after = PageTokens.decode(page_token, fingerprint, keys)
@@ -140,6 +153,7 @@ class Repository:
         return Page(rows=rows, next_page_token=next_token, total_size=total)
 
     async def create(self, session: AsyncSession, values: Mapping[str, Any]) -> RowMapping:
+        self._check(values)
         statement = self.table.insert().values(**values).returning(*self.returning)
         with translated():
             return (await session.execute(statement)).mappings().one()
@@ -153,6 +167,13 @@ class Repository:
         etag: str = "",
     ) -> RowMapping:
         """Change only `values`; with an etag, only if the row is still that version."""
+        self._check(values)
+        if not values:
+            # Nothing to write: the row as it is, if it is still that version.
+            current = await self.get(session, row_id, lock=bool(etag))
+            if etag and current["etag"] != etag:
+                raise self.stale(row_id)
+            return current
         statement = update(self.table).where(self.id_column == row_id)
         if etag:
             statement = statement.where(ETAG_COLUMN == etag)
@@ -170,6 +191,11 @@ class Repository:
         """Refused while other rows refer to this one, unless `force`, which deletes
         those rows first, in the same transaction."""
         if force:
+            # Check the row first: a missing row or a stale etag must not cost the
+            # dependents (the caller might commit after catching the error).
+            current = await self.get(session, row_id, lock=True)
+            if etag and current["etag"] != etag:
+                raise self.stale(row_id)
             await self._delete_dependents(session, self.table, [row_id])
         statement = delete(self.table).where(self.id_column == row_id)
         if etag:
@@ -187,18 +213,25 @@ class Repository:
             ).first()
         if exists is None:
             raise self.not_found(row_id)
-        raise AbortedError(
-            "the row changed since it was read (stale etag); read it again and retry",
-            reason="ETAG_MISMATCH",
-            metadata={"id": str(row_id)},
-        )
+        raise self.stale(row_id)
+
+    def _check(self, values: Mapping[str, Any]) -> None:
+        """Refuse, naming the field, what the table has no column for or cannot
+        store; the driver's own errors for these name no field."""
+        for name, value in values.items():
+            if name not in self.table.c:
+                raise InvalidArgumentError.single(name, f"{self.name} has no such field")
+            check_storable(self.table.c[name], value)
 
     async def _delete_dependents(
         self, session: AsyncSession, table: Table, ids: Sequence[uuid.UUID]
     ) -> None:
-        """Depth first through ON DELETE RESTRICT references; CASCADE ones the
-        database follows itself."""
-        for child, column in _restrict_children(table):
+        """Depth first: rows referring to `ids` through ON DELETE RESTRICT are deleted
+        here; CASCADE ones the database deletes, but their own RESTRICT dependents
+        are visited first."""
+        for child, column, cascades in _children(table):
+            if cascades and not _blocks_delete(child):
+                continue
             with translated(deleting=True):
                 child_ids = list(
                     (
@@ -207,12 +240,21 @@ class Repository:
                         )
                     ).scalars()
                 )
-            if child_ids:
-                await self._delete_dependents(session, child, child_ids)
+            if not child_ids:
+                continue
+            await self._delete_dependents(session, child, child_ids)
+            if not cascades:
                 with translated(deleting=True):
                     await session.execute(
                         delete(child).where(child.c.id == any_(_uuid_array(child_ids)))
                     )
+
+    def stale(self, row_id: uuid.UUID) -> AbortedError:
+        return AbortedError(
+            "the row changed since it was read (stale etag); read it again and retry",
+            reason="ETAG_MISMATCH",
+            metadata={"resource": self.name, "id": str(row_id)},
+        )
 
     def not_found(self, row_id: uuid.UUID | str) -> NotFoundError:
         return NotFoundError(
@@ -226,10 +268,37 @@ def _uuid_array(ids: Sequence[uuid.UUID]) -> Any:
     return bindparam(None, list(ids), type_=ARRAY(UUID(as_uuid=True)))
 
 
-def _restrict_children(table: Table) -> list[tuple[Table, Column[Any]]]:
+def _describe(conditions: Sequence[ColumnElement[bool]]) -> str:
+    """The caller's extra conditions (a parent id) as text, values included, so a
+    page token is bound to them too."""
+    parts = []
+    for condition in conditions:
+        compiled = condition.compile()
+        values = sorted((key, repr(value)) for key, value in compiled.params.items())
+        parts.append(f"{compiled}{values}")
+    return "\x00".join(parts)
+
+
+def _children(table: Table) -> list[tuple[Table, Column[Any], bool]]:
+    """Every (table, column) referring to `table`, and whether the database deletes
+    or detaches those rows itself (CASCADE, SET NULL, SET DEFAULT)."""
     children = []
     for other in table.metadata.tables.values():
         for fk in other.foreign_keys:
-            if fk.column.table is table and (fk.ondelete or "").upper() != "CASCADE":
-                children.append((other, fk.parent))
-    return sorted(children, key=lambda pair: (pair[0].name, pair[1].name))
+            if fk.column.table is table:
+                action = (fk.ondelete or "").upper()
+                if action in ("SET NULL", "SET DEFAULT"):
+                    continue
+                children.append((other, fk.parent, action == "CASCADE"))
+    return sorted(children, key=lambda child: (child[0].name, child[1].name))
+
+
+def _blocks_delete(table: Table, seen: frozenset[str] = frozenset()) -> bool:
+    """Whether deleting rows of `table` can be refused because of RESTRICT
+    references, directly or below a CASCADE."""
+    if table.name in seen:
+        return False
+    for child, _, cascades in _children(table):
+        if not cascades or _blocks_delete(child, seen | {table.name}):
+            return True
+    return False
