@@ -58,6 +58,7 @@ class Database:
             self.async_engine, expire_on_commit=False, autoflush=False
         )
         self._sync_engine: Engine | None = None
+        self._probe_engine: AsyncEngine | None = None
 
     def _application_name(self) -> str:
         """DB_APPLICATION_NAME when set, else the URL's `application_name`, else
@@ -105,9 +106,30 @@ class Database:
 
     async def ping(self) -> float:
         """One real round trip on the async engine; its latency in milliseconds."""
+        return await self._round_trip(self.async_engine)
+
+    async def probe(self) -> float:
+        """A round trip on a connection of its own, outside the pool: whether the
+        database answers, even while a burst holds every pooled connection (a full
+        pool is load, not a reason to leave the load balancer)."""
+        if self._probe_engine is None:
+            connect_args = dict(self.urls.async_connect_args)
+            connect_args["server_settings"] = {"application_name": self.application_name}
+            self._probe_engine = create_async_engine(
+                self.urls.async_url,
+                connect_args=connect_args,
+                pool_size=1,
+                max_overflow=0,
+                pool_timeout=self.settings.db_pool_timeout,
+                pool_recycle=self.settings.db_pool_recycle,
+                pool_pre_ping=False,
+            )
+        return await self._round_trip(self._probe_engine)
+
+    async def _round_trip(self, engine: AsyncEngine) -> float:
         started = time.perf_counter()
         try:
-            async with self.async_engine.connect() as connection:
+            async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
         except Exception as error:
             raise self._unreachable(error) from error
@@ -170,5 +192,7 @@ class Database:
 
     async def dispose(self) -> None:
         await self.async_engine.dispose()
+        if self._probe_engine is not None:
+            await self._probe_engine.dispose()
         if self._sync_engine is not None:
             self._sync_engine.dispose()

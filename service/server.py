@@ -110,7 +110,7 @@ class App:
 
     async def _check_readiness(self) -> None:
         try:
-            await asyncio.wait_for(self.database.ping(), timeout=2.0)
+            await asyncio.wait_for(self.database.probe(), timeout=2.0)
             ready = True
         except Exception as error:  # any failure means not ready; the reason is logged
             ready = False

@@ -1,5 +1,11 @@
 from __future__ import annotations
 
+import os
+
+# Tests fork psql and pg_ctl while gRPC threads run; gRPC's fork handlers would
+# only print warnings about it.
+os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
+
 from collections.abc import AsyncIterator, Iterator
 
 import grpc
@@ -49,13 +55,13 @@ def database_url(postgres: TestServer) -> Iterator[str]:
         yield url
 
 
-def test_settings(**overrides: object) -> DatabaseSettings:
+def db_settings(**overrides: object) -> DatabaseSettings:
     return DatabaseSettings.model_validate(overrides)
 
 
 @pytest.fixture(scope="session")
 async def database(database_url: str) -> AsyncIterator[Database]:
-    db = Database(test_settings(), database_url)
+    db = Database(db_settings(), database_url)
     await upgrade(db.async_engine)
     yield db
     await db.dispose()
@@ -90,7 +96,7 @@ async def grpc_app(database: Database, database_url: str) -> AsyncIterator[App]:
     """The real server on a free port, with its own pool on the test database."""
     app = App(
         ServiceSettings(grpc_host="127.0.0.1", grpc_port=0, readiness_interval_seconds=0.5),
-        Database(test_settings(), database_url),
+        Database(db_settings(), database_url),
     )
     await app.start()
     yield app

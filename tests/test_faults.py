@@ -1,0 +1,208 @@
+"""Faults a data service meets in production, injected for real: the database
+going away under load, a burst larger than the pool, calls cancelled mid-query."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from ruleiq.data.v1 import user_pb2, user_pb2_grpc
+from sqlalchemy import text
+
+from repositories.database import Database
+from repositories.embedded import EmbeddedPostgres
+from repositories.migrations import upgrade
+from service.server import App
+from service.settings import ServiceSettings
+
+from .conftest import db_settings
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+@pytest.fixture(scope="module")
+def private_postgres() -> Iterator[EmbeddedPostgres]:
+    """A server of this module's own, so crashing it disturbs no other test."""
+    server = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="ruleiq-fault-")) / "pg", temporary=True)
+    yield server
+    server.stop()
+
+
+async def start_app(url: str, **pool: object) -> App:
+    settings = ServiceSettings(grpc_host="127.0.0.1", grpc_port=0, readiness_interval_seconds=0.2)
+    app = App(settings, Database(db_settings(**pool), url))
+    await app.start()
+    return app
+
+
+@pytest.fixture
+async def outage_app(private_postgres: EmbeddedPostgres) -> AsyncIterator[App]:
+    url = private_postgres.create_database()
+    database = Database(db_settings(), url)
+    await upgrade(database.async_engine)
+    await database.dispose()
+    app = await start_app(url, db_pool_timeout=2)
+    yield app
+    await app.stop(grace=1)
+
+
+async def health_status(channel: grpc.aio.Channel, service: str) -> int:
+    stub = health_pb2_grpc.HealthStub(channel)
+    reply = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=2)
+    return int(reply.status)
+
+
+async def wait_for(condition: object, within: float) -> None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if await condition():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"condition not met within {within}s")
+
+
+async def test_database_outage_fails_fast_flips_readiness_and_recovers_without_losing_writes(
+    outage_app: App, private_postgres: EmbeddedPostgres
+) -> None:
+    acknowledged: list[str] = []
+    codes: list[grpc.StatusCode] = []
+    slowest = 0.0
+    stop = asyncio.Event()
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{outage_app.port}") as channel:
+        users = user_pb2_grpc.UserServiceStub(channel)
+
+        async def writer() -> None:
+            nonlocal slowest
+            while not stop.is_set():
+                started = time.monotonic()
+                request = user_pb2.CreateUserRequest(
+                    user=user_pb2.User(email=f"{uuid.uuid4().hex}@outage.io")
+                )
+                try:
+                    reply = await users.CreateUser(request, timeout=5)
+                    acknowledged.append(reply.id)
+                except grpc.aio.AioRpcError as error:
+                    codes.append(error.code())
+                    slowest = max(slowest, time.monotonic() - started)
+                    await asyncio.sleep(0.05)
+
+        writers = [asyncio.create_task(writer()) for _ in range(8)]
+        await wait_for(lambda: _async(len(acknowledged) >= 50), within=10)
+
+        private_postgres.crash()
+        during = len(acknowledged)
+        await wait_for(lambda: _async(len(codes) >= 20), within=10)
+        assert set(codes) == {grpc.StatusCode.UNAVAILABLE}, codes
+        assert slowest < 3.0, f"a failing call took {slowest:.1f}s"
+
+        async def not_ready() -> bool:
+            return await health_status(channel, "readiness") == NOT_SERVING
+
+        await wait_for(not_ready, within=5)
+        assert await health_status(channel, "liveness") == SERVING
+        assert await health_status(channel, "") == SERVING
+
+        private_postgres.start()
+
+        async def ready() -> bool:
+            return await health_status(channel, "readiness") == SERVING
+
+        await wait_for(ready, within=10)
+        recovered_from = len(acknowledged)
+        await wait_for(lambda: _async(len(acknowledged) >= recovered_from + 50), within=10)
+        stop.set()
+        await asyncio.gather(*writers)
+
+    assert during >= 50
+    async with outage_app.database.async_engine.connect() as connection:
+        stored = {
+            str(row[0])
+            for row in await connection.execute(
+                text("SELECT id FROM users WHERE email LIKE '%@outage.io'")
+            )
+        }
+    missing = set(acknowledged) - stored
+    assert not missing, f"{len(missing)} acknowledged writes lost"
+
+
+async def _async(value: bool) -> bool:
+    return value
+
+
+async def test_a_burst_larger_than_the_pool_fails_fast_with_unavailable_and_then_recovers(
+    database_url: str, database: Database
+) -> None:
+    app = await start_app(database_url, db_pool_size=2, db_max_overflow=0, db_pool_timeout=0.5)
+    lock = await database.async_engine.connect()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+            users = user_pb2_grpc.UserServiceStub(channel)
+            user = await users.CreateUser(
+                user_pb2.CreateUserRequest(user=user_pb2.User(email=f"{uuid.uuid4().hex}@b.io")),
+                timeout=5,
+            )
+            # Two updates wait on a row lock and hold both pooled connections.
+            await lock.begin()
+            await lock.execute(
+                text("SELECT 1 FROM users WHERE id = :id FOR UPDATE"), {"id": user.id}
+            )
+            holders = [
+                asyncio.ensure_future(
+                    users.UpdateUser(
+                        user_pb2.UpdateUserRequest(
+                            user=user_pb2.User(id=user.id, full_name=f"holder {i}")
+                        ),
+                        timeout=10,
+                    )
+                )
+                for i in range(2)
+            ]
+            await asyncio.sleep(0.3)
+
+            async def timed_get() -> tuple[grpc.StatusCode, float]:
+                started = time.monotonic()
+                try:
+                    await users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=5)
+                    code = grpc.StatusCode.OK
+                except grpc.aio.AioRpcError as error:
+                    code = error.code()
+                return code, time.monotonic() - started
+
+            burst = await asyncio.gather(*(timed_get() for _ in range(40)))
+            assert {code for code, _ in burst} == {grpc.StatusCode.UNAVAILABLE}
+            assert max(elapsed for _, elapsed in burst) < 0.5 + 1.0
+
+            # A deadline shorter than the pool timeout wins.
+            short = await asyncio.gather(
+                *(
+                    users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=0.2)
+                    for _ in range(5)
+                ),
+                return_exceptions=True,
+            )
+            assert all(
+                isinstance(e, grpc.aio.AioRpcError)
+                and e.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+                for e in short
+            )
+
+            await lock.rollback()
+            for holder in holders:
+                assert (await holder).full_name.startswith("holder")
+            assert await health_status(channel, "readiness") == SERVING
+            after = await users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=5)
+            assert after.id == user.id
+        assert app.database.pool_stats().checked_out == 0
+    finally:
+        with contextlib.suppress(Exception):
+            await lock.close()
+        await app.stop(grace=1)
