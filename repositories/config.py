@@ -23,6 +23,12 @@ class DatabaseSettings(BaseSettings):
     db_pool_recycle: int = Field(default=1800, ge=1, description="seconds")
     db_pool_timeout: float = Field(default=30.0, gt=0, description="seconds")
     db_pool_pre_ping: bool = True
+    db_client_connection_check_interval: int = Field(
+        default=1000,
+        ge=0,
+        le=3_600_000,
+        description="ms; PostgreSQL ends a query whose client has gone (0: off; PostgreSQL 14+)",
+    )
     db_application_name: str = Field(default="ruleIQ_backend", min_length=1, max_length=63)
     sqlalchemy_echo: bool = False
 

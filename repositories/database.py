@@ -19,6 +19,7 @@ from sqlalchemy.pool import QueuePool
 
 from .config import ConfigError, DatabaseSettings
 from .errors import UnavailableError
+from .unit_of_work import UnitOfWork
 from .urls import DatabaseUrls, parse_database_url
 
 log = logging.getLogger(__name__)
@@ -160,6 +161,14 @@ class Database:
 
             await upgrade(self.async_engine)
         log.info("database ready at %s", self.urls.safe_description)
+
+    def unit_of_work(self, statement_timeout: float | None = None) -> UnitOfWork:
+        """One call's transaction on the pool, with this database's settings."""
+        return UnitOfWork(
+            self.sessions,
+            statement_timeout=statement_timeout,
+            client_check_interval=self.settings.db_client_connection_check_interval,
+        )
 
     def pool_stats(self) -> PoolStats:
         pool: Any = self.async_engine.pool

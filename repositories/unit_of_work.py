@@ -16,13 +16,22 @@ class UnitOfWork:
 
     `statement_timeout` (seconds) becomes the transaction's `SET LOCAL
     statement_timeout`, so PostgreSQL itself ends a query the caller no longer waits for.
+    `client_check_interval` (milliseconds) becomes `client_connection_check_interval`:
+    when a cancelled call's connection is closed mid-query (SQLAlchemy discards it,
+    and asyncpg's own cancel request dies with it), PostgreSQL notices the closed
+    socket within that interval and ends the query instead of running it to the end.
     """
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], *, statement_timeout: float | None = None
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        statement_timeout: float | None = None,
+        client_check_interval: int = 0,
     ) -> None:
         self._sessions = sessions
         self._statement_timeout = statement_timeout
+        self._client_check_interval = client_check_interval
         self._committed = False
         self.session: AsyncSession
 
@@ -31,11 +40,17 @@ class UnitOfWork:
         try:
             with translated():
                 await self.session.begin()
+                settings = []
                 if self._statement_timeout is not None:
                     milliseconds = max(1, int(self._statement_timeout * 1000))
-                    await self.session.execute(
-                        select(func.set_config("statement_timeout", str(milliseconds), True))
+                    settings.append(func.set_config("statement_timeout", str(milliseconds), True))
+                if self._client_check_interval > 0:
+                    interval = str(self._client_check_interval)
+                    settings.append(
+                        func.set_config("client_connection_check_interval", interval, True)
                     )
+                if settings:
+                    await self.session.execute(select(*settings))
         except BaseException:
             await self.session.close()
             raise

@@ -104,7 +104,7 @@ class ResourceServicer:
                     "the call's deadline had passed", reason="DEADLINE_PASSED"
                 )
             timeout = min(timeout, remaining)
-        return UnitOfWork(self.database.sessions, statement_timeout=timeout)
+        return self.database.unit_of_work(timeout)
 
     async def get(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
         request = parse(self._requests[f"Get{self.resource.message}"], data)
