@@ -19,6 +19,7 @@ from repositories.config import DatabaseSettings
 from repositories.database import Database
 
 from .errors import ErrorInterceptor
+from .limits import ConcurrencyLimit
 from .resources import RESOURCES
 from .servicer import ResourceServicer
 from .settings import ServiceSettings
@@ -63,7 +64,12 @@ class App:
     def __init__(self, settings: ServiceSettings, database: Database) -> None:
         self.settings = settings
         self.database = database
-        self.server = grpc.aio.server(interceptors=[ErrorInterceptor()])
+        interceptors: list[grpc.aio.ServerInterceptor] = []  # type: ignore[type-arg]
+        if settings.grpc_max_concurrent_calls is not None:
+            interceptors.append(ConcurrencyLimit(settings.grpc_max_concurrent_calls))
+        # Errors innermost: a refusal by the limit is already a status.
+        interceptors.append(ErrorInterceptor())
+        self.server = grpc.aio.server(interceptors=interceptors)
         self.health = HealthServicer()
         self.port = 0
         self.readiness_services: list[str] = [READINESS]

@@ -24,6 +24,7 @@ class ServiceSettings(BaseSettings):
     max_statement_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
     migrate_on_start: bool = True
     grpc_reflection: bool = True
+    grpc_max_concurrent_calls: int | None = Field(default=None, ge=1, le=100_000)
     embedded_data_dir: Path = PROJECT_ROOT / ".data" / "postgres"
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
 

@@ -206,3 +206,45 @@ async def test_a_burst_larger_than_the_pool_fails_fast_with_unavailable_and_then
         with contextlib.suppress(Exception):
             await lock.close()
         await app.stop(grace=1)
+
+
+async def test_calls_past_the_concurrency_cap_are_refused_but_health_still_answers(
+    database_url: str, database: Database
+) -> None:
+    settings = ServiceSettings(
+        grpc_host="127.0.0.1",
+        grpc_port=0,
+        readiness_interval_seconds=0.2,
+        grpc_max_concurrent_calls=2,
+    )
+    app = App(settings, Database(db_settings(), database_url))
+    await app.start()
+    lock = await database.async_engine.connect()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+            users = user_pb2_grpc.UserServiceStub(channel)
+            user = await users.CreateUser(
+                user_pb2.CreateUserRequest(user=user_pb2.User(email=f"{uuid.uuid4().hex}@cap.io")),
+                timeout=5,
+            )
+            await lock.begin()
+            row_lock = text("SELECT 1 FROM users WHERE id = :id FOR UPDATE")
+            await lock.execute(row_lock, {"id": user.id})
+            update = user_pb2.UpdateUserRequest(user=user_pb2.User(id=user.id, full_name="held"))
+            held = [asyncio.ensure_future(users.UpdateUser(update, timeout=10)) for _ in range(2)]
+            await asyncio.sleep(0.3)
+
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=5)
+            assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+            assert await health_status(channel, "readiness") == SERVING
+            assert await health_status(channel, "liveness") == SERVING
+
+            await lock.rollback()
+            for call in held:
+                assert (await call).full_name == "held"
+            fetched = await users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=5)
+            assert fetched.full_name == "held"
+    finally:
+        await lock.close()
+        await app.stop(grace=1)
