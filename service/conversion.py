@@ -20,14 +20,20 @@ from google.protobuf import struct_pb2, timestamp_pb2
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from google.type import date_pb2
-from sqlalchemy import Column, Table
+from sqlalchemy import Column, Table, literal_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from repositories.errors import FieldViolation, InvalidArgumentError
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MAX_SAFE_INT = 2**53
+_FIRST_MOMENT = dt.datetime.min.replace(tzinfo=dt.UTC) + dt.timedelta(microseconds=1)
+_LAST_MOMENT = dt.datetime.max.replace(tzinfo=dt.UTC) - dt.timedelta(microseconds=1)
 OUTPUT_ONLY = field_behavior_pb2.OUTPUT_ONLY
 INPUT_ONLY = field_behavior_pb2.INPUT_ONLY
+# `SET column = DEFAULT`: PostgreSQL applies the column's own default. (The default's
+# text bound as a value reaches asyncpg as a str, which it refuses for a number column.)
+COLUMN_DEFAULT: ColumnElement[Any] = literal_column("DEFAULT")
 
 ToProto = Callable[[Any], Any]
 FromProto = Callable[[Message, str], Any]
@@ -121,7 +127,7 @@ class Converter:
             elif plan.column is not None and plan.column.nullable:
                 values[name] = None
             elif plan.column is not None and plan.column.server_default is not None:
-                values[name] = _server_default(plan.column)
+                values[name] = COLUMN_DEFAULT
             else:
                 violations.append(
                     FieldViolation(f"{path}.{name}", "is required; it cannot be cleared")
@@ -142,12 +148,6 @@ def _collect(
         values[plan.name] = plan.from_proto(message, path)
     except InvalidArgumentError as error:
         violations.extend(error.violations)
-
-
-def _server_default(column: Column[Any]) -> Any:
-    """The column's DEFAULT as a value (a str) or SQL (a text clause), for UPDATE."""
-    default: Any = column.server_default
-    return default.arg
 
 
 def _plan(field: FieldDescriptor, column: Column[Any]) -> FieldPlan:
@@ -259,6 +259,9 @@ def _finite(value: float, path: str) -> float:
 
 
 def timestamp_to_proto(value: dt.datetime) -> timestamp_pb2.Timestamp:
+    if value.tzinfo is None:
+        # asyncpg reads PostgreSQL's -infinity / infinity as naive datetime.min / max.
+        value = value.replace(tzinfo=dt.UTC)
     delta = value - _EPOCH
     seconds = delta.days * 86400 + delta.seconds
     return timestamp_pb2.Timestamp(seconds=seconds, nanos=delta.microseconds * 1000)
@@ -266,9 +269,15 @@ def timestamp_to_proto(value: dt.datetime) -> timestamp_pb2.Timestamp:
 
 def timestamp_from_proto(value: timestamp_pb2.Timestamp, path: str) -> dt.datetime:
     try:
-        return value.ToDatetime(tzinfo=dt.UTC)
+        moment = value.ToDatetime(tzinfo=dt.UTC)
     except (ValueError, OverflowError):
         raise InvalidArgumentError.single(path, "is not a valid timestamp") from None
+    if not _FIRST_MOMENT <= moment <= _LAST_MOMENT:
+        # asyncpg would store these two as -infinity / infinity, which are not moments.
+        raise InvalidArgumentError.single(
+            path, "must be after 0001-01-01T00:00:00Z and before 9999-12-31T23:59:59.999999Z"
+        )
+    return moment
 
 
 def date_to_proto(value: dt.date) -> date_pb2.Date:

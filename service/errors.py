@@ -94,12 +94,19 @@ def internal_status(reference: str) -> grpc.Status:
 UnaryBehaviour = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
 
 
-def guarded(behaviour: UnaryBehaviour) -> UnaryBehaviour:
+def guarded(
+    behaviour: UnaryBehaviour, deserializer: Callable[[bytes], Any] | None = None
+) -> UnaryBehaviour:
     """`behaviour` with every exception turned into a status; a bug is logged with
-    its trace and a reference, and the caller sees only the reference."""
+    its trace and a reference, and the caller sees only the reference.
+
+    With `deserializer`, the request arrives as bytes and is parsed here: grpc's own
+    parsing would answer a malformed request with UNKNOWN and the parser's text."""
 
     async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         try:
+            if deserializer is not None:
+                request = _deserialize(deserializer, request)
             return await behaviour(request, context)
         except grpc.aio.AbortError:
             raise
@@ -111,6 +118,13 @@ def guarded(behaviour: UnaryBehaviour) -> UnaryBehaviour:
             await _abort(context, internal_status(reference))
 
     return call
+
+
+def _deserialize(deserializer: Callable[[bytes], Any], data: bytes) -> Any:
+    try:
+        return deserializer(data)
+    except Exception:  # whatever the parser raises, the bytes were not a request
+        raise InvalidArgumentError.single("request", "is not a valid request message") from None
 
 
 async def _abort(context: grpc.aio.ServicerContext[Any, Any], status: grpc.Status) -> None:
@@ -141,8 +155,10 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         wrapped = handler
         if handler.unary_unary is not None:
             wrapped = grpc.unary_unary_rpc_method_handler(
-                guarded(handler.unary_unary),  # type: ignore[arg-type]  # aio handlers are async
-                request_deserializer=handler.request_deserializer,
+                guarded(
+                    handler.unary_unary,  # type: ignore[arg-type]  # aio handlers are async
+                    handler.request_deserializer,
+                ),
                 response_serializer=handler.response_serializer,
             )
         self._wrapped[method] = wrapped

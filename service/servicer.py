@@ -191,6 +191,8 @@ class ResourceServicer:
             return names
         if paths == ["*"]:
             return sorted(self.updatable)
+        if "*" in paths:
+            raise InvalidArgumentError.single("update_mask", "`*` must be the only path")
         violations = []
         for path in paths:
             if path not in self.converter.fields:

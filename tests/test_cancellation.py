@@ -7,10 +7,10 @@ import asyncio
 import uuid
 
 import grpc
+from ruleiq.data.v1 import user_pb2, user_pb2_grpc
 from sqlalchemy import text
 
 from repositories.database import Database
-from ruleiq.data.v1 import user_pb2, user_pb2_grpc
 
 from .test_faults import start_app
 
