@@ -121,7 +121,10 @@ def parse_value(column: Column[Any], raw: str, *, field: str = "filter") -> Any:
             moment = dt.datetime.fromisoformat(raw)
             if moment.tzinfo is None:
                 raise _bad(field, f"{name} needs a time zone (RFC 3339, e.g. 2026-01-31T12:00:00Z)")
-            return moment
+            try:
+                return moment.astimezone(dt.UTC)
+            except OverflowError:  # e.g. 0001-01-01T00:00:00+23:59 is before year 1 in UTC
+                raise _bad(field, f"{name} is out of range") from None
         if kind is dt.date:
             return dt.date.fromisoformat(raw)
         if kind is str:
@@ -324,6 +327,9 @@ def _from_token(column: Column[Any], value: Any) -> Any:
 def _jsonable(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        # asyncpg reads -infinity / infinity as naive datetime.min / max.
+        return value.replace(tzinfo=dt.UTC).isoformat()
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()
     if isinstance(value, uuid.UUID):

@@ -552,3 +552,18 @@ def test_stray_characters_around_a_good_token_are_refused() -> None:
         with pytest.raises(InvalidArgumentError) as error:
             PageTokens.decode(changed, FINGERPRINT, EVIDENCE_KEYS)
         assert refusal(error).field == "page_token"
+
+
+def test_a_timestamp_filter_before_year_one_in_utc_is_refused_naming_filter() -> None:
+    with pytest.raises(InvalidArgumentError) as error:
+        parse_filter('created_at > "0001-01-01T00:00:00+23:59"', USERS, frozenset({"created_at"}))
+    assert error.value.violations[0].field == "filter"
+    assert "out of range" in error.value.violations[0].description
+
+
+def test_a_token_after_an_infinite_timestamp_comes_back_in() -> None:
+    keys = parse_order("created_at desc", USERS, frozenset({"created_at"}), "created_at desc")
+    fingerprint = PageTokens.fingerprint(USERS, "", keys)
+    token = PageTokens.encode(fingerprint, [dt.datetime.max, uuid.uuid4()])
+    decoded = PageTokens.decode(token, fingerprint, keys)
+    assert decoded[0] == dt.datetime.max.replace(tzinfo=dt.UTC)
