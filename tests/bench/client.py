@@ -1,0 +1,400 @@
+"""The client side, in processes of their own so that the server's CPU is the
+server's: a grpc.aio driver of the service's workloads, and the raw asyncpg loop
+that is the floor they are compared with. Each process takes commands over a pipe
+and answers with one result per measured run."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import random
+import signal
+import time
+import uuid
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from .config import BATCH_SIZE, DEEP_PAGE_ROWS, PAGE_SIZE, UPDATE_USERS_PER_WORKER
+from .cpu import machine_busy_seconds, process_cpu_seconds, resident_mb, tree_cpu_seconds
+
+Op = Callable[[int], Awaitable[None]]
+WINDOW_SLACK_SECONDS = 30.0
+
+
+class Exhausted(Exception):
+    """The delete workload ran out of rows seeded for it."""
+
+
+@dataclass(frozen=True)
+class ClientSpec:
+    """What a client process is told when it starts."""
+
+    kind: str  # "grpc" or "asyncpg"
+    concurrency: int
+    channels: int
+    call_timeout: float
+    ids_file: Path
+    db_pid: int | None
+    dsn: str | None = None
+
+
+@dataclass
+class Probe:
+    """CPU seconds of the process serving the calls, of the client, of the database,
+    and of the whole machine (so that other load on it shows)."""
+
+    server_pid: int
+    db_pid: int | None
+
+    def read(self) -> tuple[float, float, float | None, float]:
+        server = process_cpu_seconds(self.server_pid)
+        client = process_cpu_seconds("self")
+        database = tree_cpu_seconds(self.db_pid) if self.db_pid else None
+        return server, client, database, machine_busy_seconds()
+
+
+def describe(error: Exception) -> tuple[str, str]:
+    """A gRPC status code's name and details, or the exception's type and text."""
+    code, details = getattr(error, "code", None), getattr(error, "details", None)
+    if callable(code) and callable(details):
+        return str(getattr(code(), "name", code())), str(details())[:300]
+    return type(error).__name__, str(error)[:300]
+
+
+async def measure(
+    op: Op, *, concurrency: int, warmup: float, duration: float, probe: Probe
+) -> dict[str, Any]:
+    """`concurrency` workers call `op` back to back; calls that end inside the window
+    (after the warm-up, for `duration` seconds) are counted and timed."""
+    latencies: list[float] = []
+    errors: Counter[str] = Counter()
+    samples: dict[str, str] = {}
+    state = {"open": False, "exhausted": False}
+    start = time.perf_counter()
+    stop_at = start + warmup + duration
+
+    async def worker(index: int) -> None:
+        while (began := time.perf_counter()) < stop_at:
+            try:
+                await op(index)
+            except Exhausted:
+                state["exhausted"] = True
+                errors["EXHAUSTED"] += 1
+                return
+            except Exception as error:  # every failure is counted and shown, none hidden
+                key, text = describe(error)
+                errors[key] += 1
+                samples.setdefault(key, text)
+                continue
+            if state["open"]:
+                latencies.append(time.perf_counter() - began)
+
+    async def window() -> dict[str, Any]:
+        await asyncio.sleep(max(0.0, start + warmup - time.perf_counter()))
+        before = probe.read()
+        opened = time.perf_counter()
+        state["open"] = True
+        await asyncio.sleep(max(0.0, stop_at - time.perf_counter()))
+        state["open"] = False
+        closed = time.perf_counter()
+        after = probe.read()
+        calls = len(latencies)
+        server, client = after[0] - before[0], after[1] - before[1]
+        database = None if after[2] is None or before[2] is None else after[2] - before[2]
+        seconds = closed - opened
+        ours = client + (database or 0.0) + (server if probe.server_pid != os.getpid() else 0.0)
+        return {
+            "calls": calls,
+            "window_seconds": seconds,
+            "ops_per_second": calls / seconds,
+            "server_cpu_seconds": server,
+            "client_cpu_seconds": client,
+            "db_cpu_seconds": database,
+            # Busy CPU of everything else on the machine (approximate without a
+            # database of our own to measure): noise that the rounds cannot cancel.
+            "other_cpu_seconds": max(0.0, after[3] - before[3] - ours),
+            # Issue 5 asks that memory stays flat; each run's reading shows the trend.
+            "server_rss_mb": round(resident_mb(probe.server_pid), 1),
+        }
+
+    workers = [asyncio.ensure_future(worker(i)) for i in range(concurrency)]
+    timing = asyncio.ensure_future(window())
+    try:
+        await asyncio.wait_for(
+            asyncio.gather(timing, *workers), warmup + duration + WINDOW_SLACK_SECONDS
+        )
+    finally:
+        for task in (timing, *workers):
+            task.cancel()
+    result = timing.result()
+    result["latencies"] = latencies
+    result["errors"] = sum(errors.values())
+    result["errors_by_kind"] = dict(errors)
+    result["error_samples"] = samples
+    result["exhausted"] = state["exhausted"]
+    return result
+
+
+class GrpcDriver:
+    """The service's workloads through the generated client, over a few channels."""
+
+    def __init__(self, spec: ClientSpec) -> None:
+        ids = json.loads(spec.ids_file.read_text())
+        self.spec = spec
+        self.read_ids: list[str] = ids["read_ids"]
+        self.update_ids: list[str] = ids["update_ids"]
+        self.delete_ids: deque[str] = deque(ids["delete_ids"])
+        self.channels: list[Any] = []
+        self.deep_token = ""
+        self.tag = uuid.uuid4().hex[:8]
+        self.serial = itertools.count()
+        self.owned: list[list[list[str]]] = []  # per worker: [id, etag] pairs
+        self.address = ""
+
+    async def connect(self, address: str, deep: bool) -> dict[str, Any]:
+        import grpc
+        from grpc_health.v1 import health_pb2_grpc
+        from ruleiq.data.v1 import user_pb2_grpc
+
+        await self.close()
+        self.address = address
+        # A pool of its own per channel, so each channel is its own HTTP/2 connection.
+        options = [("grpc.use_local_subchannel_pool", 1)]
+        self.channels = [
+            grpc.aio.insecure_channel(address, options=options) for _ in range(self.spec.channels)
+        ]
+        self.users = [user_pb2_grpc.UserServiceStub(c) for c in self.channels]
+        self.health = [health_pb2_grpc.HealthStub(c) for c in self.channels]
+        if not deep:
+            return {}
+        started = time.perf_counter()
+        self.deep_token = await self._deep_token()
+        return {"deep_token_seconds": round(time.perf_counter() - started, 3)}
+
+    async def _deep_token(self) -> str:
+        """Walk the first DEEP_PAGE_ROWS rows once; the token then points that deep."""
+        from ruleiq.data.v1 import user_pb2
+
+        token = ""
+        for page in range(DEEP_PAGE_ROWS // PAGE_SIZE):
+            reply = await self.users[0].ListUsers(
+                user_pb2.ListUsersRequest(page_size=PAGE_SIZE, page_token=token),
+                timeout=self.spec.call_timeout,
+            )
+            if len(reply.users) != PAGE_SIZE or not reply.next_page_token:
+                raise RuntimeError(f"page {page} had {len(reply.users)} users and no next token")
+            token = reply.next_page_token
+        return token
+
+    async def close(self) -> None:
+        for channel in self.channels:
+            await channel.close()
+        self.channels = []
+
+    def _user(self, index: int) -> Any:
+        return self.users[index % len(self.users)]
+
+    async def prepare(self, workload: str) -> None:
+        """Untimed set-up: the update workload's workers each own users and their etags."""
+        if workload != "update":
+            return
+        from ruleiq.data.v1 import user_pb2
+
+        etags: dict[str, str] = {}
+        for start in range(0, len(self.update_ids), 1000):
+            reply = await self.users[0].BatchGetUsers(
+                user_pb2.BatchGetUsersRequest(ids=self.update_ids[start : start + 1000]),
+                timeout=self.spec.call_timeout,
+            )
+            etags.update((user.id, user.etag) for user in reply.users)
+        n = self.spec.concurrency
+        self.owned = [
+            [[user_id, etags[user_id]] for user_id in self.update_ids[w::n]] for w in range(n)
+        ]
+        if any(len(owned) < UPDATE_USERS_PER_WORKER for owned in self.owned):
+            raise RuntimeError("too few users seeded for the update workload")
+
+    def op(self, workload: str) -> Op:
+        from google.protobuf import field_mask_pb2
+        from grpc_health.v1 import health_pb2
+        from ruleiq.data.v1 import user_pb2
+
+        timeout = self.spec.call_timeout
+        read_ids = self.read_ids
+        choice, sample = random.choice, random.sample
+
+        async def health(i: int) -> None:
+            await self.health[i % len(self.health)].Check(
+                health_pb2.HealthCheckRequest(), timeout=timeout
+            )
+
+        async def get(i: int) -> None:
+            await self._user(i).GetUser(
+                user_pb2.GetUserRequest(id=choice(read_ids)), timeout=timeout
+            )
+
+        async def batch_get(i: int) -> None:
+            ids = sample(read_ids, BATCH_SIZE)
+            reply = await self._user(i).BatchGetUsers(
+                user_pb2.BatchGetUsersRequest(ids=ids), timeout=timeout
+            )
+            if len(reply.users) != BATCH_SIZE:
+                raise RuntimeError(f"BatchGetUsers returned {len(reply.users)} users")
+
+        async def list_first(i: int) -> None:
+            reply = await self._user(i).ListUsers(
+                user_pb2.ListUsersRequest(page_size=PAGE_SIZE), timeout=timeout
+            )
+            if len(reply.users) != PAGE_SIZE:
+                raise RuntimeError(f"ListUsers returned {len(reply.users)} users")
+
+        async def list_deep(i: int) -> None:
+            reply = await self._user(i).ListUsers(
+                user_pb2.ListUsersRequest(page_size=PAGE_SIZE, page_token=self.deep_token),
+                timeout=timeout,
+            )
+            if len(reply.users) != PAGE_SIZE:
+                raise RuntimeError(f"ListUsers returned {len(reply.users)} users")
+
+        async def create(i: int) -> None:
+            email = f"bench-{self.tag}-{next(self.serial)}@create.bench.example"
+            await self._user(i).CreateUser(
+                user_pb2.CreateUserRequest(
+                    user=user_pb2.User(email=email, full_name="Bench Created")
+                ),
+                timeout=timeout,
+            )
+
+        mask = field_mask_pb2.FieldMask(paths=["full_name"])
+
+        async def update(i: int) -> None:
+            owned = self.owned[i]
+            entry = owned[next(self.serial) % len(owned)]
+            request = user_pb2.UpdateUserRequest(
+                user=user_pb2.User(id=entry[0], full_name=f"Bench Updated {next(self.serial)}"),
+                update_mask=mask,
+                etag=entry[1],
+            )
+            try:
+                reply = await self._user(i).UpdateUser(request, timeout=timeout)
+            except Exception:
+                # Whatever went wrong, the next update of this row needs its real etag.
+                fresh = await self._user(i).GetUser(
+                    user_pb2.GetUserRequest(id=entry[0]), timeout=timeout
+                )
+                entry[1] = fresh.etag
+                raise
+            entry[1] = reply.etag
+
+        async def delete(i: int) -> None:
+            if not self.delete_ids:
+                raise Exhausted
+            await self._user(i).DeleteUser(
+                user_pb2.DeleteUserRequest(id=self.delete_ids.popleft()), timeout=timeout
+            )
+
+        ops: dict[str, Op] = {
+            "health": health,
+            "get": get,
+            "batch_get_100": batch_get,
+            "list_first_page": list_first,
+            "list_deep_page": list_deep,
+            "create": create,
+            "update": update,
+            "delete": delete,
+        }
+        return ops[workload]
+
+
+class AsyncpgDriver:
+    """The floor: the same primary-key SELECT straight through asyncpg, no service."""
+
+    POOL_SIZE = 10
+
+    def __init__(self, spec: ClientSpec) -> None:
+        ids = json.loads(spec.ids_file.read_text())
+        self.spec = spec
+        self.read_ids = [uuid.UUID(value) for value in ids["read_ids"]]
+        self.pool: Any = None
+
+    async def connect(self, address: str, deep: bool) -> dict[str, Any]:
+        import asyncpg
+
+        await self.close()
+        self.pool = await asyncpg.create_pool(
+            self.spec.dsn, min_size=self.POOL_SIZE, max_size=self.POOL_SIZE
+        )
+        return {}
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await asyncio.wait_for(self.pool.close(), 10)
+            self.pool = None
+
+    async def prepare(self, workload: str) -> None:
+        return None
+
+    def op(self, workload: str) -> Op:
+        if workload != "asyncpg_raw":
+            raise KeyError(workload)
+        pool, read_ids, choice = self.pool, self.read_ids, random.choice
+        timeout = self.spec.call_timeout
+
+        async def select(i: int) -> None:
+            row = await pool.fetchrow(
+                "SELECT * FROM users WHERE id = $1", choice(read_ids), timeout=timeout
+            )
+            if row is None:
+                raise RuntimeError("a known id was not found")
+
+        return select
+
+
+async def _serve(connection: Connection, spec: ClientSpec) -> None:
+    driver: GrpcDriver | AsyncpgDriver = (
+        GrpcDriver(spec) if spec.kind == "grpc" else AsyncpgDriver(spec)
+    )
+    probe = Probe(server_pid=os.getpid(), db_pid=spec.db_pid)
+    try:
+        while True:
+            command, *args = connection.recv()
+            try:
+                if command == "close":
+                    return
+                if command == "connect":
+                    address, server_pid, deep = args
+                    if spec.kind == "grpc":
+                        probe = Probe(server_pid=server_pid, db_pid=spec.db_pid)
+                    answer: dict[str, Any] = await driver.connect(address, deep)
+                elif command == "run":
+                    workload, warmup, duration = args
+                    await driver.prepare(workload)
+                    answer = await measure(
+                        driver.op(workload),
+                        concurrency=spec.concurrency,
+                        warmup=warmup,
+                        duration=duration,
+                        probe=probe,
+                    )
+                else:
+                    raise ValueError(f"unknown command {command!r}")
+                connection.send({"ok": True, **answer})
+            except Exception as error:  # reported to the parent, which stops the run
+                connection.send({"ok": False, "error": f"{type(error).__name__}: {error}"})
+    finally:
+        await driver.close()
+
+
+def client_main(connection: Connection, spec: ClientSpec) -> None:
+    """Entry point of a client process (multiprocessing, spawn). Ctrl-C is the
+    parent's to handle: it closes or terminates this process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with contextlib.suppress(KeyboardInterrupt, EOFError, BrokenPipeError):
+        asyncio.run(_serve(connection, spec))

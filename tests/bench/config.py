@@ -1,0 +1,110 @@
+"""What one benchmark run does, read from BENCH_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# The order every round runs the workloads in; rounds repeat it so machine drift
+# spreads over all of them.
+WORKLOADS = (
+    "health",
+    "asyncpg_raw",
+    "get",
+    "batch_get_100",
+    "list_first_page",
+    "list_deep_page",
+    "create",
+    "update",
+    "delete",
+)
+POOL_WORKLOADS = ("get", "update")
+DEFAULT_POOL_SIZES = (5, 10, 20, 40)
+
+# Rows seeded beyond the workloads' own: users owned by the update workload's
+# workers, and the deep page's depth.
+UPDATE_USERS_PER_WORKER = 16
+DEEP_PAGE_ROWS = 10_000
+PAGE_SIZE = 50
+BATCH_SIZE = 100
+READ_SAMPLE = 100_000
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
+
+
+def _sizes(raw: str) -> tuple[int, ...]:
+    sizes = tuple(int(part) for part in raw.replace(" ", "").split(",") if part)
+    if not sizes or min(sizes) < 1:
+        raise ValueError(f"BENCH_POOL_SIZES: expected sizes like 5,10,20,40, got {raw!r}")
+    return sizes
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """Durations, sizes and where the database is; see `from_env` for the names."""
+
+    quick: bool
+    users: int
+    deletable_users: int
+    concurrency: int
+    channels: int
+    rounds: int
+    warmup_seconds: float
+    duration_seconds: float
+    call_timeout_seconds: float
+    database_url: str | None
+    pool_sizes: tuple[int, ...]
+    workloads: tuple[str, ...] = field(default=WORKLOADS)
+
+    @classmethod
+    def from_env(cls, *, pool_mode: bool = False) -> BenchConfig:
+        """BENCH_QUICK=1 for a smoke run; BENCH_DATABASE_URL for a server of your own
+        (a database is created on it and dropped afterwards); BENCH_POOL_SIZES for
+        the pool-size mode; BENCH_USERS, BENCH_DURATION, BENCH_WARMUP, BENCH_ROUNDS,
+        BENCH_CONCURRENCY and BENCH_CHANNELS override the rest."""
+        quick = os.environ.get("BENCH_QUICK", "").strip() not in ("", "0", "false", "no")
+        duration = _float("BENCH_DURATION", 1.5 if quick else 5.0)
+        warmup = _float("BENCH_WARMUP", 0.5 if quick else 1.0)
+        rounds = _int("BENCH_ROUNDS", 3)
+        # Enough rows that the delete workload cannot run out even at the raw
+        # driver's rate (about 8,000 calls/s here) in every round.
+        deletable = 0 if pool_mode else max(20_000, int(10_000 * (duration + warmup) * rounds))
+        sizes_raw = os.environ.get("BENCH_POOL_SIZES", "").strip()
+        config = cls(
+            quick=quick,
+            users=_int("BENCH_USERS", 100_000 if quick else 1_000_000),
+            deletable_users=_int("BENCH_DELETABLE_USERS", deletable),
+            concurrency=_int("BENCH_CONCURRENCY", 64),
+            channels=_int("BENCH_CHANNELS", 2),
+            rounds=rounds,
+            warmup_seconds=warmup,
+            duration_seconds=duration,
+            call_timeout_seconds=_float("BENCH_CALL_TIMEOUT", 10.0),
+            database_url=os.environ.get("BENCH_DATABASE_URL") or None,
+            pool_sizes=_sizes(sizes_raw) if sizes_raw else DEFAULT_POOL_SIZES,
+            workloads=POOL_WORKLOADS if pool_mode else WORKLOADS,
+        )
+        config.check()
+        return config
+
+    def check(self) -> None:
+        if self.users < DEEP_PAGE_ROWS + PAGE_SIZE or self.users < READ_SAMPLE // 10:
+            raise ValueError(f"BENCH_USERS: at least {READ_SAMPLE // 10} users are needed")
+        if self.concurrency < 1 or self.channels < 1 or self.rounds < 1:
+            raise ValueError("BENCH_CONCURRENCY, BENCH_CHANNELS and BENCH_ROUNDS must be >= 1")
+        if self.duration_seconds <= 0 or self.warmup_seconds < 0:
+            raise ValueError("BENCH_DURATION must be > 0 and BENCH_WARMUP >= 0")
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["database_url"] = "(given)" if self.database_url else None
+        return data

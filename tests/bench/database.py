@@ -1,0 +1,215 @@
+"""The benchmark's PostgreSQL: an embedded throwaway server (or BENCH_DATABASE_URL's),
+one fresh database migrated by the service's own CLI, and a fast set-based seed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+from sqlalchemy.engine import make_url
+
+from repositories.embedded import EmbeddedPostgres
+
+from .config import READ_SAMPLE, UPDATE_USERS_PER_WORKER, BenchConfig
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+# Ids are UUIDv7-like, as the service's own uuid7(): 48 bits of the row's created_at
+# in ms, version 7, then bits from md5(row number). Rows are 1 ms apart, so ids are
+# unique and sort like created_at, as rows the service creates do.
+_SEED_USERS = """
+INSERT INTO users (id, email, hashed_password, full_name, is_active, created_at, updated_at)
+SELECT (lpad(to_hex(floor(extract(epoch FROM ts) * 1000)::bigint), 12, '0')
+        || '7' || substr(h, 1, 3) || '8' || substr(h, 4, 15))::uuid,
+       %(prefix)s || lpad(i::text, 8, '0') || '@bench.example',
+       '$2b$12$' || h || h,
+       'Bench User ' || i,
+       i %% 10 <> 0,
+       ts,
+       ts
+FROM (
+    SELECT i,
+           %(newest)s::timestamptz - (%(offset)s + %(count)s - i) * interval '1 millisecond' AS ts,
+           md5(%(prefix)s || i) AS h
+    FROM generate_series(1, %(count)s) AS i
+) AS rows
+"""
+
+
+@dataclass
+class SeedInfo:
+    """What the client processes need to know about the seeded rows."""
+
+    read_ids: list[str]
+    update_ids: list[str]
+    delete_ids: list[str]
+    seconds: float
+    table_rows: int
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class BenchDatabase:
+    """A server (embedded unless `url` is given) holding one database for this run."""
+
+    def __init__(self, url: str | None) -> None:
+        self.embedded: EmbeddedPostgres | None = None
+        self.tmp_dir = Path(tempfile.mkdtemp(prefix="ruleiq-bench-"))
+        if url:
+            self.admin_url = url.replace("postgres://", "postgresql://", 1)
+        else:
+            self.embedded = EmbeddedPostgres(self.tmp_dir / "pg", temporary=True)
+            self.admin_url = self.embedded.url("postgres")
+        self.name = f"ruleiq_bench_{uuid.uuid4().hex[:10]}"
+        self._created = False
+
+    @property
+    def data_dir(self) -> Path | None:
+        return self.embedded.data_dir if self.embedded is not None else None
+
+    @property
+    def url(self) -> str:
+        return make_url(self.admin_url).set(database=self.name).render_as_string(False)
+
+    def connect(self, database: str | None = None) -> psycopg2.extensions.connection:
+        dsn = make_url(self.admin_url)
+        connection = psycopg2.connect(
+            dbname=database or dsn.database,
+            user=dsn.username,
+            password=dsn.password,
+            host=dsn.host or dsn.query.get("host"),
+            port=dsn.port,
+            application_name="ruleiq_bench_setup",
+        )
+        connection.autocommit = True
+        return connection
+
+    def create(self) -> None:
+        connection = self.connect()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f'CREATE DATABASE "{self.name}"')
+            self._created = True
+        finally:
+            connection.close()
+
+    def migrate(self) -> None:
+        """`python -m service migrate`, as an operator would run it."""
+        env = {**os.environ, "DATABASE_URL": self.url}
+        result = subprocess.run(
+            [sys.executable, "-m", "service", "migrate"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"migration failed:\n{result.stdout}\n{result.stderr}")
+
+    def seed(self, config: BenchConfig) -> SeedInfo:
+        """`config.users` listed users plus rows the delete workload consumes, older than
+        every listed one so deleting them never moves a list page."""
+        started = time.perf_counter()
+        connection = self.connect(self.name)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET statement_timeout = '15min'")
+                cursor.execute("SET synchronous_commit = off")
+                cursor.execute("SET maintenance_work_mem = '256MB'")
+                cursor.execute("SELECT clock_timestamp() - interval '1 minute'")
+                newest = cursor.fetchone()[0]
+                connection.autocommit = False
+                cursor.execute(
+                    _SEED_USERS,
+                    {"prefix": "user", "count": config.users, "offset": 0, "newest": newest},
+                )
+                if config.deletable_users:
+                    cursor.execute(
+                        _SEED_USERS,
+                        {
+                            "prefix": "delete",
+                            "count": config.deletable_users,
+                            "offset": config.users,
+                            "newest": newest,
+                        },
+                    )
+                connection.commit()
+                connection.autocommit = True
+                cursor.execute("VACUUM (ANALYZE) users")
+                inserted = time.perf_counter() - started
+                cursor.execute("SELECT count(*) FROM users")
+                table_rows = int(cursor.fetchone()[0])
+                read_ids = self._ids(
+                    cursor,
+                    "SELECT id::text FROM users WHERE email LIKE 'user%%' "
+                    "ORDER BY md5(id::text) LIMIT %s",
+                    min(READ_SAMPLE, config.users),
+                )
+                update_ids = self._ids(
+                    cursor,
+                    "SELECT id::text FROM users WHERE email LIKE 'user%%' "
+                    "ORDER BY md5(email) LIMIT %s",
+                    config.concurrency * UPDATE_USERS_PER_WORKER,
+                )
+                delete_ids = self._ids(
+                    cursor,
+                    "SELECT id::text FROM users WHERE email LIKE 'delete%%' LIMIT %s",
+                    config.deletable_users,
+                )
+                details = self._server_details(cursor)
+        finally:
+            connection.close()
+        return SeedInfo(
+            read_ids=read_ids,
+            update_ids=update_ids,
+            delete_ids=delete_ids,
+            seconds=time.perf_counter() - started,
+            table_rows=table_rows,
+            details={**details, "insert_and_vacuum_seconds": round(inserted, 2)},
+        )
+
+    @staticmethod
+    def _ids(cursor: Any, query: str, limit: int) -> list[str]:
+        cursor.execute(query, (limit,))
+        return [row[0] for row in cursor.fetchall()]
+
+    @staticmethod
+    def _server_details(cursor: Any) -> dict[str, Any]:
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT name, setting, unit FROM pg_settings WHERE name IN "
+            "('shared_buffers', 'max_connections', 'work_mem', "
+            "'fsync', 'jit')"
+        )
+        settings = {name: f"{value}{unit or ''}" for name, value, unit in cursor.fetchall()}
+        cursor.execute("SELECT pg_size_pretty(pg_total_relation_size('users'))")
+        size = cursor.fetchone()[0]
+        return {"server_version": version, "settings": settings, "users_table_size": size}
+
+    def stop(self) -> None:
+        """Drop the database (on a server of your own) and stop the embedded server."""
+        try:
+            if self._created and self.embedded is None:
+                connection = self.connect()
+                try:
+                    with connection.cursor() as cursor:
+                        cursor.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+                finally:
+                    connection.close()
+        finally:
+            try:
+                if self.embedded is not None:
+                    self.embedded.stop()
+            finally:
+                shutil.rmtree(self.tmp_dir, ignore_errors=True)
