@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from typing import Any
 
 import grpc
@@ -19,7 +20,7 @@ from repositories.config import DatabaseSettings
 from repositories.database import Database
 
 from .errors import ErrorInterceptor
-from .limits import ConcurrencyLimit
+from .limits import Admission
 from .resources import RESOURCES
 from .servicer import ResourceServicer
 from .settings import ServiceSettings
@@ -64,11 +65,12 @@ class App:
     def __init__(self, settings: ServiceSettings, database: Database) -> None:
         self.settings = settings
         self.database = database
-        interceptors: list[grpc.aio.ServerInterceptor] = []  # type: ignore[type-arg]
-        if settings.grpc_max_concurrent_calls is not None:
-            interceptors.append(ConcurrencyLimit(settings.grpc_max_concurrent_calls))
-        # Errors innermost: a refusal by the limit is already a status.
-        interceptors.append(ErrorInterceptor())
+        self.admission = Admission(settings.grpc_max_concurrent_calls)
+        interceptors: list[grpc.aio.ServerInterceptor] = [  # type: ignore[type-arg]
+            self.admission,
+            # Innermost: refusals by admission are already statuses.
+            ErrorInterceptor(),
+        ]
         self.server = grpc.aio.server(interceptors=interceptors)
         self.health = HealthServicer()
         self.port = 0
@@ -135,14 +137,20 @@ class App:
             await self._check_readiness()
 
     async def stop(self, grace: float | None = None) -> None:
-        """Readiness NOT_SERVING at once, refuse new calls, let in-flight calls
-        finish within the grace period, then close every database connection."""
+        """Readiness NOT_SERVING at once; new data calls refused with UNAVAILABLE
+        (retryable elsewhere) while those in flight finish within the grace period;
+        then the server stops and every database connection is closed."""
+        grace = self.settings.shutdown_grace_seconds if grace is None else grace
+        started = time.monotonic()
         await self.health.enter_graceful_shutdown()
         if self._readiness_task is not None:
             self._readiness_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._readiness_task
-        await self.server.stop(self.settings.shutdown_grace_seconds if grace is None else grace)
+        if not await self.admission.drain(grace):
+            log.warning("grace period over with %d calls in flight", self.admission.in_flight)
+        # What is left (health watchers, a call past the grace) gets a short moment.
+        await self.server.stop(max(0.2, grace - (time.monotonic() - started)))
         await self.database.dispose()
 
 

@@ -158,6 +158,7 @@ async def test_sigterm_drains_in_flight_calls_refuses_new_ones_and_exits_zero(
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await user_stub.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=2)
     assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert "shutting down" in (refused.value.details() or "")
 
     blocker.rollback()  # the in-flight call may now finish
     blocker.close()
