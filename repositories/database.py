@@ -11,8 +11,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
     create_async_engine,
 )
 from sqlalchemy.pool import QueuePool
@@ -55,9 +53,6 @@ class Database:
         self.urls: DatabaseUrls = parse_database_url(raw)
         self.application_name = self._application_name()
         self.async_engine: AsyncEngine = self._create_async_engine()
-        self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
-            self.async_engine, expire_on_commit=False, autoflush=False
-        )
         self._sync_engine: Engine | None = None
         self._probe_engine: AsyncEngine | None = None
 
@@ -165,7 +160,7 @@ class Database:
     def unit_of_work(self, statement_timeout: float | None = None) -> UnitOfWork:
         """One call's transaction on the pool, with this database's settings."""
         return UnitOfWork(
-            self.sessions,
+            self.async_engine,
             statement_timeout=statement_timeout,
             client_check_interval=self.settings.db_client_connection_check_interval,
         )

@@ -138,10 +138,10 @@ def translate(error: BaseException, *, deleting: bool = False) -> BaseException:
         )
     if isinstance(error, (OSError, ConnectionError)):
         return UnavailableError("the database cannot be reached", reason="DATABASE_UNAVAILABLE")
-    if not isinstance(error, sa_exc.DBAPIError):
-        return _translate_driver_only(error)
-    if error.connection_invalidated:
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return UnavailableError("the database connection was lost", reason="DATABASE_UNAVAILABLE")
+    # asyncpg's own errors (the precompiled statements run on the driver) carry
+    # their SQLSTATE directly; SQLAlchemy's wrap it in .orig.
     code = sqlstate_of(error)
     constraint = _diag(error, "constraint_name") or ""
     if code is None:
@@ -196,10 +196,13 @@ def translate(error: BaseException, *, deleting: bool = False) -> BaseException:
 
 
 def _translate_driver_only(error: BaseException) -> BaseException:
-    # asyncpg raises some connection errors outside SQLAlchemy's wrapping, e.g. when
-    # a connection dies while the pool resets it.
+    """Connection errors that carry no SQLSTATE: the connection died mid-query, or
+    was already closed when used."""
     name = type(error).__name__
-    if name == "ConnectionDoesNotExistError":
+    lost = name == "ConnectionDoesNotExistError" or (
+        name == "InterfaceError" and "closed" in str(error)
+    )
+    if lost:
         return UnavailableError("the database connection was lost", reason="DATABASE_UNAVAILABLE")
     return error
 

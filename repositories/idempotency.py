@@ -7,16 +7,16 @@ import uuid
 
 from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from .errors import translated
 from .models import IdempotencyKey
+from .unit_of_work import Session
 
 _keys: Table = IdempotencyKey.__table__  # type: ignore[assignment]
 
 
 async def claim(
-    session: AsyncSession, resource: str, request_id: uuid.UUID, new_id: uuid.UUID
+    session: Session, resource: str, request_id: uuid.UUID, new_id: uuid.UUID
 ) -> uuid.UUID | None:
     """None when this call owns `request_id` (create the row with `new_id`);
     otherwise the id of the row the first call created.

@@ -1,16 +1,24 @@
-"""One generic repository for every table: Core statements, one round trip per
-operation where possible, flush-free (nothing is committed here)."""
+"""One generic repository for every table. Nothing is committed here.
+
+The hot operations (get, get many, create, update, delete) run SQL compiled once
+per table (and per set of columns written) straight on the asyncpg connection,
+one round trip each: SQLAlchemy's per-statement work cost more than the query
+itself. List builds its statement per call from the caller's filter and order, so
+it goes through SQLAlchemy Core and its compiled-statement cache."""
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, NoReturn
 
 from sqlalchemy import (
     ARRAY,
     Column,
+    Enum,
     Table,
     Text,
     any_,
@@ -19,16 +27,15 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
-    update,
 )
-from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.sql.elements import ColumnElement
 
 from .errors import AbortedError, InvalidArgumentError, NotFoundError, translated
-from .models import Base
+from .models import Base, uuid7
 from .querying import PageTokens, after_condition, check_storable, parse_filter, parse_order
+from .unit_of_work import Session
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50
@@ -38,11 +45,17 @@ MAX_BATCH = 1000
 # the etag without a column of its own.
 ETAG_COLUMN: ColumnElement[str] = literal_column("xmin::text", type_=Text())
 ETAG = ETAG_COLUMN.label("etag")
+# A value meaning "the column's own DEFAULT" in an update.
+COLUMN_DEFAULT: ColumnElement[Any] = literal_column("DEFAULT")
+
+Row = Mapping[str, Any]
+_DIALECT: Any = postgresql.dialect()  # type: ignore[no-untyped-call]  # untyped constructor
+_quote: Callable[[str], str] = _DIALECT.identifier_preparer.quote
 
 
 @dataclass(frozen=True)
 class Page:
-    rows: list[RowMapping]
+    rows: list[Row]
     next_page_token: str
     total_size: int | None
 
@@ -87,28 +100,83 @@ class Repository:
         self.columns: list[Any] = [c for c in table.c if c.name not in self.hidden]
         self.returning: list[Any] = [*self.columns, ETAG]
         self.id_column: Column[Any] = table.c.id
-        self._by_id = select(*self.returning).where(self.id_column == bindparam("id"))
-        self._by_ids = select(*self.returning).where(
-            self.id_column == any_(bindparam("ids", type_=ARRAY(UUID(as_uuid=True))))
+        self._encoders: dict[str, Callable[[Any], Any]] = {
+            c.name: _json_text for c in table.c if isinstance(c.type, JSONB)
+        }
+        # asyncpg reads native enums as their text; rows carry the Python members,
+        # as they do through SQLAlchemy.
+        self._enums: list[tuple[str, dict[Any, Any]]] = [
+            (c.name, dict(enum_class._value2member_map_))
+            for c in self.columns
+            if isinstance(c.type, Enum) and (enum_class := c.type.enum_class) is not None
+        ]
+        self._touch = {  # columns every update refreshes (updated_at = now())
+            c.name: _sql_of(c.onupdate) for c in table.c if c.onupdate is not None
+        }
+        name = _quote(self.name)
+        self._columns_sql = ", ".join(_quote(c.name) for c in self.columns) + ", xmin::text AS etag"
+        self._sql_get = f"SELECT {self._columns_sql} FROM {name} WHERE id = $1"
+        self._sql_get_locked = self._sql_get + " FOR UPDATE"
+        self._sql_get_many = f"SELECT {self._columns_sql} FROM {name} WHERE id = ANY($1::uuid[])"
+        self._sql_exists = f"SELECT 1 FROM {name} WHERE id = $1"
+        self._sql_delete = f"DELETE FROM {name} WHERE id = $1 RETURNING id"
+        self._sql_delete_etag = f"DELETE FROM {name} WHERE id = $1 AND xmin::text = $2 RETURNING id"
+        self._insert_sql = lru_cache(maxsize=256)(self._compile_insert)
+        self._update_sql = lru_cache(maxsize=256)(self._compile_update)
+
+    def _compile_insert(self, names: tuple[str, ...]) -> str:
+        columns = ", ".join(_quote(n) for n in names)
+        placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+        return (
+            f"INSERT INTO {_quote(self.name)} ({columns}) VALUES ({placeholders}) "
+            f"RETURNING {self._columns_sql}"
         )
 
-    async def get(
-        self, session: AsyncSession, row_id: uuid.UUID, *, lock: bool = False
-    ) -> RowMapping:
-        statement = self._by_id.with_for_update() if lock else self._by_id
-        with translated():
-            row = (await session.execute(statement, {"id": row_id})).mappings().first()
-        if row is None:
-            raise self.not_found(row_id)
+    def _compile_update(self, assignments: tuple[tuple[str, bool], ...], with_etag: bool) -> str:
+        """`assignments`: (column, set to its DEFAULT) pairs; values bind from $2."""
+        parts, position = [], 2
+        for name, to_default in assignments:
+            if to_default:
+                parts.append(f"{_quote(name)} = DEFAULT")
+            else:
+                parts.append(f"{_quote(name)} = ${position}")
+                position += 1
+        written = {name for name, _ in assignments}
+        parts += [f"{_quote(n)} = {sql}" for n, sql in self._touch.items() if n not in written]
+        where = "id = $1" + (f" AND xmin::text = ${position}" if with_etag else "")
+        return (
+            f"UPDATE {_quote(self.name)} SET {', '.join(parts)} WHERE {where} "
+            f"RETURNING {self._columns_sql}"
+        )
+
+    def _row(self, record: Any) -> Row:
+        row = dict(record)
+        for name, members in self._enums:
+            value = row[name]
+            if value is not None:
+                row[name] = members[value]
         return row
 
-    async def get_many(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[RowMapping]:
+    def _encode(self, name: str, value: Any) -> Any:
+        encoder = self._encoders.get(name)
+        return encoder(value) if encoder is not None and value is not None else value
+
+    async def get(self, session: Session, row_id: uuid.UUID, *, lock: bool = False) -> Row:
+        with translated():
+            record = await session.driver.fetchrow(
+                self._sql_get_locked if lock else self._sql_get, row_id
+            )
+        if record is None:
+            raise self.not_found(row_id)
+        return self._row(record)
+
+    async def get_many(self, session: Session, ids: Sequence[uuid.UUID]) -> list[Row]:
         """All of `ids` in the order given, or NOT_FOUND naming the first missing one."""
         if len(ids) > MAX_BATCH:
             raise InvalidArgumentError.single("ids", f"at most {MAX_BATCH} ids per call")
         with translated():
-            rows = (await session.execute(self._by_ids, {"ids": list(ids)})).mappings().all()
-        by_id = {row["id"]: row for row in rows}
+            records = await session.driver.fetch(self._sql_get_many, list(ids))
+        by_id = {record["id"]: self._row(record) for record in records}
         for row_id in ids:
             if row_id not in by_id:
                 raise self.not_found(row_id)
@@ -116,7 +184,7 @@ class Repository:
 
     async def list(
         self,
-        session: AsyncSession,
+        session: Session,
         *,
         filter_text: str = "",
         order_by: str = "",
@@ -141,7 +209,7 @@ class Repository:
         statement = statement.order_by(*ordering).limit(limit + 1)
         total = None
         with translated():
-            rows = list((await session.execute(statement)).mappings().all())
+            rows: list[Row] = [dict(row) for row in (await session.execute(statement)).mappings()]
             if with_total:
                 count = select(func.count()).select_from(self.table).where(*where)
                 total = (await session.execute(count)).scalar_one()
@@ -152,20 +220,24 @@ class Repository:
             next_token = PageTokens.encode(fingerprint, [last[k.column.name] for k in keys])
         return Page(rows=rows, next_page_token=next_token, total_size=total)
 
-    async def create(self, session: AsyncSession, values: Mapping[str, Any]) -> RowMapping:
+    async def create(self, session: Session, values: Mapping[str, Any]) -> Row:
         self._check(values)
-        statement = self.table.insert().values(**values).returning(*self.returning)
+        if "id" not in values:
+            values = {**values, "id": uuid7()}
+        names = tuple(sorted(values))
+        arguments = [self._encode(name, values[name]) for name in names]
         with translated():
-            return (await session.execute(statement)).mappings().one()
+            record = await session.driver.fetchrow(self._insert_sql(names), *arguments)
+        return self._row(record)
 
     async def update(
         self,
-        session: AsyncSession,
+        session: Session,
         row_id: uuid.UUID,
         values: Mapping[str, Any],
         *,
         etag: str = "",
-    ) -> RowMapping:
+    ) -> Row:
         """Change only `values`; with an etag, only if the row is still that version."""
         self._check(values)
         if not values:
@@ -174,19 +246,24 @@ class Repository:
             if etag and current["etag"] != etag:
                 raise self.stale(row_id)
             return current
-        statement = update(self.table).where(self.id_column == row_id)
+        names = sorted(values)
+        assignments = tuple((name, values[name] is COLUMN_DEFAULT) for name in names)
+        arguments: list[Any] = [row_id]
+        arguments += [
+            self._encode(name, values[name]) for name, to_default in assignments if not to_default
+        ]
         if etag:
-            statement = statement.where(ETAG_COLUMN == etag)
-        statement = statement.values(**values).returning(*self.returning)
+            arguments.append(etag)
         with translated():
-            row = (await session.execute(statement)).mappings().first()
-        if row is None:
+            record = await session.driver.fetchrow(
+                self._update_sql(assignments, bool(etag)), *arguments
+            )
+        if record is None:
             await self._explain_missing(session, row_id)
-        assert row is not None
-        return row
+        return self._row(record)
 
     async def delete(
-        self, session: AsyncSession, row_id: uuid.UUID, *, etag: str = "", force: bool = False
+        self, session: Session, row_id: uuid.UUID, *, etag: str = "", force: bool = False
     ) -> None:
         """Refused while other rows refer to this one, unless `force`, which deletes
         those rows first, in the same transaction."""
@@ -197,20 +274,18 @@ class Repository:
             if etag and current["etag"] != etag:
                 raise self.stale(row_id)
             await self._delete_dependents(session, self.table, [row_id])
-        statement = delete(self.table).where(self.id_column == row_id)
-        if etag:
-            statement = statement.where(ETAG_COLUMN == etag)
         with translated(deleting=True):
-            deleted = (await session.execute(statement.returning(self.id_column))).first()
+            if etag:
+                deleted = await session.driver.fetchrow(self._sql_delete_etag, row_id, etag)
+            else:
+                deleted = await session.driver.fetchrow(self._sql_delete, row_id)
         if deleted is None:
             await self._explain_missing(session, row_id)
 
-    async def _explain_missing(self, session: AsyncSession, row_id: uuid.UUID) -> None:
+    async def _explain_missing(self, session: Session, row_id: uuid.UUID) -> NoReturn:
         """An UPDATE or DELETE matched nothing: no such row, or a stale etag."""
         with translated():
-            exists = (
-                await session.execute(select(self.id_column).where(self.id_column == row_id))
-            ).first()
+            exists = await session.driver.fetchrow(self._sql_exists, row_id)
         if exists is None:
             raise self.not_found(row_id)
         raise self.stale(row_id)
@@ -224,7 +299,7 @@ class Repository:
             check_storable(self.table.c[name], value)
 
     async def _delete_dependents(
-        self, session: AsyncSession, table: Table, ids: Sequence[uuid.UUID]
+        self, session: Session, table: Table, ids: Sequence[uuid.UUID]
     ) -> None:
         """Depth first: rows referring to `ids` through ON DELETE RESTRICT are deleted
         here; CASCADE ones the database deletes, but their own RESTRICT dependents
@@ -262,6 +337,16 @@ class Repository:
             reason="NOT_FOUND",
             metadata={"resource": self.name, "id": str(row_id)},
         )
+
+
+def _sql_of(default: Any) -> str:
+    compiled: Any = default.arg.compile(dialect=_DIALECT)
+    return str(compiled)
+
+
+def _json_text(value: Any) -> str:
+    # The asyncpg connection's jsonb codec (set up by SQLAlchemy) takes JSON text.
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _uuid_array(ids: Sequence[uuid.UUID]) -> Any:

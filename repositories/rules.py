@@ -6,17 +6,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Table, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from .errors import FailedPreconditionError, translated
 from .models import ChatConversation, ChatMessage, Integration
+from .unit_of_work import Session
 
 _conversations = ChatConversation.__table__
 _messages = ChatMessage.__table__
 _integrations: Table = Integration.__table__  # type: ignore[assignment]
 
 
-async def number_chat_message(session: AsyncSession, values: dict[str, Any]) -> None:
+async def number_chat_message(session: Session, values: dict[str, Any]) -> None:
     """Give a new message the next sequence number of its conversation.
 
     The conversation row is locked first, so concurrent appends to one conversation
@@ -43,7 +43,7 @@ async def number_chat_message(session: AsyncSession, values: dict[str, Any]) -> 
     values["sequence_number"] = last.scalar_one() + 1
 
 
-async def record_health_check(session: AsyncSession, log: Mapping[Any, Any]) -> None:
+async def record_health_check(session: Session, log: Mapping[Any, Any]) -> None:
     """A new health log becomes its integration's current health, in the same
     transaction, so the two never disagree."""
     status = log["status"]

@@ -1,64 +1,118 @@
 """One transaction per call: begun on entry, committed only when told to, rolled
-back otherwise, and its connection always handed back to the pool."""
+back otherwise, and its connection always handed back to the pool (or discarded
+when it may be broken)."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import time
+import weakref
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from types import TracebackType
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Result
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql import Executable
 
-from .errors import translated
+from .errors import UnavailableError, translated
+
+_savepoints = itertools.count(1)
+_autocommit: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
+_last_pool_reset: dict[int, float] = {}
+
+
+class Session:
+    """A call's connection, two ways in: SQLAlchemy Core for statements built per
+    call (`execute`), and the asyncpg connection underneath (`driver`) for the
+    repositories' precompiled hot statements, which skip SQLAlchemy's per-statement
+    work. Both run in the one transaction the unit of work opened."""
+
+    def __init__(self, connection: AsyncConnection, driver: Any) -> None:
+        self.connection = connection
+        self.driver = driver
+
+    async def execute(
+        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+    ) -> Result[Any]:
+        return await self.connection.execute(statement, parameters)
+
+    @asynccontextmanager
+    async def begin_nested(self) -> AsyncIterator[None]:
+        """A savepoint: what the block wrote is undone if it raises."""
+        name = f"sp_{next(_savepoints)}"
+        await self.driver.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            await self.driver.execute(f"ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}")
+            raise
+        await self.driver.execute(f"RELEASE SAVEPOINT {name}")
 
 
 class UnitOfWork:
-    """`async with UnitOfWork(sessions) as uow: ...; await uow.commit()`.
+    """`async with UnitOfWork(engine) as uow: ...; await uow.commit()`.
 
-    `statement_timeout` (seconds) becomes the transaction's `SET LOCAL
-    statement_timeout`, so PostgreSQL itself ends a query the caller no longer waits for.
-    `client_check_interval` (milliseconds) becomes `client_connection_check_interval`:
-    when a cancelled call's connection is closed mid-query (SQLAlchemy discards it,
-    and asyncpg's own cancel request dies with it), PostgreSQL notices the closed
-    socket within that interval and ends the query instead of running it to the end.
+    The transaction is opened with one round trip that also sets, for this
+    transaction only, `statement_timeout` (seconds, from the call's deadline: then
+    PostgreSQL itself ends a query the caller no longer waits for) and
+    `client_connection_check_interval` (milliseconds: when a cancelled call's
+    connection is closed mid-query, PostgreSQL notices and ends the query).
+
+    Given an AsyncConnection instead of an engine (the tests' outer transaction), it
+    works in a savepoint of that connection and leaves the connection open.
     """
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        source: AsyncEngine | AsyncConnection,
         *,
         statement_timeout: float | None = None,
         client_check_interval: int = 0,
     ) -> None:
-        self._sessions = sessions
+        self._source = source
         self._statement_timeout = statement_timeout
         self._client_check_interval = client_check_interval
         self._committed = False
-        self.session: AsyncSession
+        self._savepoint = ""
+        self.session: Session
+
+    def _opening_sql(self) -> str:
+        statements = [f"SAVEPOINT {self._savepoint}" if self._savepoint else "BEGIN"]
+        if self._statement_timeout is not None:
+            milliseconds = max(1, int(self._statement_timeout * 1000))
+            statements.append(f"SET LOCAL statement_timeout = {milliseconds}")
+        if self._client_check_interval > 0:
+            statements.append(
+                f"SET LOCAL client_connection_check_interval = {int(self._client_check_interval)}"
+            )
+        return "; ".join(statements)
 
     async def __aenter__(self) -> UnitOfWork:
-        self.session = self._sessions()
+        if isinstance(self._source, AsyncConnection):
+            connection = self._source
+            self._savepoint = f"uow_{next(_savepoints)}"
+        else:
+            # SQLAlchemy must not open transactions of its own: this class does.
+            with translated():
+                connection = await _autocommit_engine(self._source).connect()
         try:
             with translated():
-                await self.session.begin()
-                settings = []
-                if self._statement_timeout is not None:
-                    milliseconds = max(1, int(self._statement_timeout * 1000))
-                    settings.append(func.set_config("statement_timeout", str(milliseconds), True))
-                if self._client_check_interval > 0:
-                    interval = str(self._client_check_interval)
-                    settings.append(
-                        func.set_config("client_connection_check_interval", interval, True)
-                    )
-                if settings:
-                    await self.session.execute(select(*settings))
-        except BaseException:
-            await self.session.close()
+                raw = await connection.get_raw_connection()
+                driver: Any = raw.driver_connection
+                await driver.execute(self._opening_sql())
+        except BaseException as error:
+            await self._discard(connection, error)
             raise
+        self.session = Session(connection, driver)
         return self
 
     async def commit(self) -> None:
+        sql = f"RELEASE SAVEPOINT {self._savepoint}" if self._savepoint else "COMMIT"
         with translated():
-            await self.session.commit()
+            await self.session.driver.execute(sql)
         self._committed = True
 
     async def __aexit__(
@@ -67,8 +121,56 @@ class UnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        connection = self.session.connection
+        if exc is not None and _connection_unusable(exc):
+            await self._discard(connection, exc)
+            return
         try:
             if not self._committed:
-                await self.session.rollback()
+                await self.session.driver.execute(self._rollback_sql())
+        except BaseException as error:
+            await self._discard(connection, error)
+            if exc is None:
+                raise
+            return
+        if not self._savepoint:
+            await connection.close()
+
+    def _rollback_sql(self) -> str:
+        if self._savepoint:
+            return f"ROLLBACK TO SAVEPOINT {self._savepoint}; RELEASE SAVEPOINT {self._savepoint}"
+        return "ROLLBACK"
+
+    async def _discard(self, connection: AsyncConnection, error: BaseException) -> None:
+        """Hand back a connection that may be mid-query or broken: the pool closes it
+        instead of lending it again. After a lost connection the idle ones are
+        likely dead too (a restart), so they are closed as well, at most once a
+        second, rather than failing one call each."""
+        if self._savepoint:
+            return  # the tests' shared connection: its owner decides
+        try:
+            await connection.invalidate()
         finally:
-            await self.session.close()
+            await connection.close()
+        if isinstance(error, UnavailableError) and isinstance(self._source, AsyncEngine):
+            key = id(self._source.sync_engine)
+            now = time.monotonic()
+            if now - _last_pool_reset.get(key, 0.0) > 1.0:
+                _last_pool_reset[key] = now
+                await self._source.dispose(close=True)
+
+
+def _connection_unusable(error: BaseException) -> bool:
+    """Whether the connection may be mid-operation or gone, so that no ROLLBACK
+    should be sent on it."""
+    if isinstance(error, asyncio.CancelledError):
+        return True
+    return isinstance(error, UnavailableError) and error.reason != "POOL_EXHAUSTED"
+
+
+def _autocommit_engine(engine: AsyncEngine) -> AsyncEngine:
+    proxy = _autocommit.get(engine)
+    if proxy is None:
+        proxy = engine.execution_options(isolation_level="AUTOCOMMIT")
+        _autocommit[engine] = proxy
+    return proxy

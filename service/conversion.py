@@ -20,10 +20,10 @@ from google.protobuf import struct_pb2, timestamp_pb2
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from google.type import date_pb2
-from sqlalchemy import Column, Table, literal_column
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Column, Table
 
 from repositories.errors import FieldViolation, InvalidArgumentError
+from repositories.repository import COLUMN_DEFAULT
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MAX_SAFE_INT = 2**53
@@ -31,9 +31,6 @@ _FIRST_MOMENT = dt.datetime.min.replace(tzinfo=dt.UTC) + dt.timedelta(microsecon
 _LAST_MOMENT = dt.datetime.max.replace(tzinfo=dt.UTC) - dt.timedelta(microseconds=1)
 OUTPUT_ONLY = field_behavior_pb2.OUTPUT_ONLY
 INPUT_ONLY = field_behavior_pb2.INPUT_ONLY
-# `SET column = DEFAULT`: PostgreSQL applies the column's own default. (The default's
-# text bound as a value reaches asyncpg as a str, which it refuses for a number column.)
-COLUMN_DEFAULT: ColumnElement[Any] = literal_column("DEFAULT")
 
 ToProto = Callable[[Any], Any]
 FromProto = Callable[[Message, str], Any]

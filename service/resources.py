@@ -23,12 +23,12 @@ from ruleiq.data.v1 import (
     readiness_assessment_pb2,
     user_pb2,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from repositories import models, rules
+from repositories.unit_of_work import Session
 
-BeforeCreate = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
-AfterCreate = Callable[[AsyncSession, Mapping[Any, Any]], Awaitable[None]]
+BeforeCreate = Callable[[Session, dict[str, Any]], Awaitable[None]]
+AfterCreate = Callable[[Session, Mapping[Any, Any]], Awaitable[None]]
 
 _TIMES = ("created_at", "updated_at")
 

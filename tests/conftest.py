@@ -10,11 +10,13 @@ from collections.abc import AsyncIterator, Iterator
 
 import grpc
 import pytest
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from repositories.config import DatabaseSettings
 from repositories.database import Database
 from repositories.migrations import upgrade
+from repositories.unit_of_work import Session
 from service.server import App
 from service.settings import ServiceSettings
 
@@ -72,23 +74,26 @@ async def connection(database: Database) -> AsyncIterator[AsyncConnection]:
     """One connection inside an outer transaction that is rolled back at teardown."""
     async with database.async_engine.connect() as conn:
         outer = await conn.begin()
+        # asyncpg's adapter sends BEGIN with the first statement; units of work
+        # open savepoints on the driver directly, so the transaction must exist.
+        await conn.execute(text("SELECT 1"))
         yield conn
         if outer.is_active:
             await outer.rollback()
 
 
 @pytest.fixture
-def sessions(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
-    """Sessions whose commits become savepoints of the outer transaction."""
-    return async_sessionmaker(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-    )
+def sessions(connection: AsyncConnection) -> AsyncConnection:
+    """What a UnitOfWork takes in tests: the outer connection, whose commits become
+    savepoints of the outer transaction."""
+    return connection
 
 
 @pytest.fixture
-async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    async with sessions() as s:
-        yield s
+async def session(connection: AsyncConnection) -> Session:
+    """A repository session on the outer transaction, outside any unit of work."""
+    raw = await connection.get_raw_connection()
+    return Session(connection, raw.driver_connection)
 
 
 @pytest.fixture(scope="session")

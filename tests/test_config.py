@@ -91,7 +91,9 @@ def test_defaults_are_the_seeds_values(env: pytest.MonkeyPatch) -> None:
     assert settings.db_max_overflow == 20
     assert settings.db_pool_recycle == 1800
     assert settings.db_pool_timeout == 30
-    assert settings.db_pool_pre_ping is True
+    # The seed pre-pinged; the service finds dead connections by their errors instead
+    # (issue 5, proven by tests/test_faults.py).
+    assert settings.db_pool_pre_ping is False
     assert settings.sqlalchemy_echo is False
     assert settings.db_application_name == "ruleIQ_backend"
 
@@ -106,7 +108,7 @@ def test_defaults_reach_both_pools(env: pytest.MonkeyPatch) -> None:
         assert pool._max_overflow == 20
         assert pool._recycle == 1800
         assert pool._timeout == 30
-        assert pool._pre_ping is True
+        assert pool._pre_ping is False
         assert engine.echo is False
     assert database.application_name == "ruleIQ_backend"
 
@@ -119,7 +121,7 @@ SET_VALUES: list[tuple[str, str, Callable[[Any], Any], Any]] = [
     ("DB_MAX_OVERFLOW", "0", lambda e: e.pool._max_overflow, 0),
     ("DB_POOL_RECYCLE", "60", lambda e: e.pool._recycle, 60),
     ("DB_POOL_TIMEOUT", "2.5", lambda e: e.pool._timeout, 2.5),
-    ("DB_POOL_PRE_PING", "false", lambda e: e.pool._pre_ping, False),
+    ("DB_POOL_PRE_PING", "true", lambda e: e.pool._pre_ping, True),
     ("SQLALCHEMY_ECHO", "true", lambda e: e.echo, True),
     ("SQLALCHEMY_ECHO", "1", lambda e: e.echo, True),
 ]

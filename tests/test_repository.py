@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import ForeignKey, func, insert, select, text
 from sqlalchemy import exc as sa_exc
@@ -1857,19 +1858,19 @@ async def test_commit_makes_changes_visible_to_another_connection(database: Data
     email = f"{unique('committed')}@example.com"
     user_id: uuid.UUID | None = None
     try:
-        async with UnitOfWork(database.sessions) as writer:
+        async with UnitOfWork(database.async_engine) as writer:
             user = await new_user(writer.session, email=email)
             user_id = user["id"]
-            async with UnitOfWork(database.sessions) as reader:
+            async with UnitOfWork(database.async_engine) as reader:
                 with pytest.raises(NotFoundError):
                     await USERS.get(reader.session, user_id)
             await writer.commit()
-        async with UnitOfWork(database.sessions) as reader:
+        async with UnitOfWork(database.async_engine) as reader:
             seen = await USERS.get(reader.session, user_id)
         assert seen["email"] == email
     finally:
         if user_id is not None:
-            async with UnitOfWork(database.sessions) as cleanup:
+            async with UnitOfWork(database.async_engine) as cleanup:
                 await USERS.delete(cleanup.session, user_id, force=True)
                 await cleanup.commit()
     assert database.pool_stats().checked_out == 0
@@ -1878,11 +1879,13 @@ async def test_commit_makes_changes_visible_to_another_connection(database: Data
 @pytest.mark.parametrize(
     ("provoke", "error_class", "cause_class"),
     [
-        ("duplicate", AlreadyExistsError, sa_exc.IntegrityError),
-        ("check", FailedPreconditionError, sa_exc.IntegrityError),
-        ("parent", FailedPreconditionError, sa_exc.IntegrityError),
-        ("restrict", FailedPreconditionError, sa_exc.IntegrityError),
-        ("not null", InvalidArgumentError, sa_exc.IntegrityError),
+        # The hot statements run on the asyncpg connection: the cause is the driver's
+        # own integrity error, with its SQLSTATE and constraint name.
+        ("duplicate", AlreadyExistsError, asyncpg.exceptions.IntegrityConstraintViolationError),
+        ("check", FailedPreconditionError, asyncpg.exceptions.IntegrityConstraintViolationError),
+        ("parent", FailedPreconditionError, asyncpg.exceptions.IntegrityConstraintViolationError),
+        ("restrict", FailedPreconditionError, asyncpg.exceptions.IntegrityConstraintViolationError),
+        ("not null", InvalidArgumentError, asyncpg.exceptions.IntegrityConstraintViolationError),
     ],
 )
 async def test_translated_errors_keep_the_driver_error_as_cause(
