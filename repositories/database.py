@@ -79,9 +79,13 @@ class Database:
 
     def _create_async_engine(self) -> AsyncEngine:
         connect_args = dict(self.urls.async_connect_args)
-        connect_args["server_settings"] = {
-            "application_name": self.application_name,
-        }
+        connect_args["server_settings"] = {"application_name": self.application_name}
+        interval = self.settings.db_client_connection_check_interval
+        if interval > 0:
+            # When a cancelled call's connection is closed mid-query (SQLAlchemy and
+            # the unit of work discard it; asyncpg's own cancel request dies with
+            # it), PostgreSQL notices the closed socket and ends the query.
+            connect_args["server_settings"]["client_connection_check_interval"] = str(interval)
         return create_async_engine(
             self.urls.async_url, connect_args=connect_args, **self._pool_arguments()
         )
@@ -157,12 +161,12 @@ class Database:
             await upgrade(self.async_engine)
         log.info("database ready at %s", self.urls.safe_description)
 
-    def unit_of_work(self, statement_timeout: float | None = None) -> UnitOfWork:
-        """One call's transaction on the pool, with this database's settings."""
+    def unit_of_work(
+        self, statement_timeout: float | None = None, *, read_only: bool = False
+    ) -> UnitOfWork:
+        """One call's unit of work on the pool (see UnitOfWork for `read_only`)."""
         return UnitOfWork(
-            self.async_engine,
-            statement_timeout=statement_timeout,
-            client_check_interval=self.settings.db_client_connection_check_interval,
+            self.async_engine, statement_timeout=statement_timeout, read_only=read_only
         )
 
     def pool_stats(self) -> PoolStats:

@@ -136,6 +136,12 @@ def translate(error: BaseException, *, deleting: bool = False) -> BaseException:
         return UnavailableError(
             "no database connection became free in time", reason="POOL_EXHAUSTED"
         )
+    if isinstance(error, TimeoutError):
+        # asyncpg's per-statement timeout (read-only units): it has already asked
+        # PostgreSQL to cancel the query.
+        return DeadlineExceededError(
+            "the call's deadline ran out in the database", reason="STATEMENT_TIMEOUT"
+        )
     if isinstance(error, (OSError, ConnectionError)):
         return UnavailableError("the database cannot be reached", reason="DATABASE_UNAVAILABLE")
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:

@@ -164,7 +164,9 @@ class Repository:
     async def get(self, session: Session, row_id: uuid.UUID, *, lock: bool = False) -> Row:
         with translated():
             record = await session.driver.fetchrow(
-                self._sql_get_locked if lock else self._sql_get, row_id
+                self._sql_get_locked if lock else self._sql_get,
+                row_id,
+                timeout=session.read_timeout,
             )
         if record is None:
             raise self.not_found(row_id)
@@ -175,7 +177,9 @@ class Repository:
         if len(ids) > MAX_BATCH:
             raise InvalidArgumentError.single("ids", f"at most {MAX_BATCH} ids per call")
         with translated():
-            records = await session.driver.fetch(self._sql_get_many, list(ids))
+            records = await session.driver.fetch(
+                self._sql_get_many, list(ids), timeout=session.read_timeout
+            )
         by_id = {record["id"]: self._row(record) for record in records}
         for row_id in ids:
             if row_id not in by_id:

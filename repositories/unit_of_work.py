@@ -17,7 +17,7 @@ from sqlalchemy import Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 
-from .errors import UnavailableError, translated
+from .errors import DeadlineExceededError, UnavailableError, translated
 
 _savepoints = itertools.count(1)
 _autocommit: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
@@ -30,9 +30,14 @@ class Session:
     repositories' precompiled hot statements, which skip SQLAlchemy's per-statement
     work. Both run in the one transaction the unit of work opened."""
 
-    def __init__(self, connection: AsyncConnection, driver: Any) -> None:
+    def __init__(
+        self, connection: AsyncConnection, driver: Any, read_timeout: float | None = None
+    ) -> None:
         self.connection = connection
         self.driver = driver
+        # Outside a transaction (a read-only unit) the deadline travels with each
+        # statement: asyncpg cancels the query on the server when it passes.
+        self.read_timeout = read_timeout
 
     async def execute(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
@@ -57,9 +62,11 @@ class UnitOfWork:
 
     The transaction is opened with one round trip that also sets, for this
     transaction only, `statement_timeout` (seconds, from the call's deadline: then
-    PostgreSQL itself ends a query the caller no longer waits for) and
-    `client_connection_check_interval` (milliseconds: when a cancelled call's
-    connection is closed mid-query, PostgreSQL notices and ends the query).
+    PostgreSQL itself ends a query the caller no longer waits for).
+
+    `read_only` units open no transaction at all: a single-statement read is atomic
+    by itself, and skipping BEGIN/COMMIT saves two of its three round trips. Their
+    statements carry the deadline themselves (`Session.read_timeout`).
 
     Given an AsyncConnection instead of an engine (the tests' outer transaction), it
     works in a savepoint of that connection and leaves the connection open.
@@ -70,11 +77,11 @@ class UnitOfWork:
         source: AsyncEngine | AsyncConnection,
         *,
         statement_timeout: float | None = None,
-        client_check_interval: int = 0,
+        read_only: bool = False,
     ) -> None:
         self._source = source
         self._statement_timeout = statement_timeout
-        self._client_check_interval = client_check_interval
+        self._read_only = read_only and not isinstance(source, AsyncConnection)
         self._committed = False
         self._savepoint = ""
         self.session: Session
@@ -84,10 +91,6 @@ class UnitOfWork:
         if self._statement_timeout is not None:
             milliseconds = max(1, int(self._statement_timeout * 1000))
             statements.append(f"SET LOCAL statement_timeout = {milliseconds}")
-        if self._client_check_interval > 0:
-            statements.append(
-                f"SET LOCAL client_connection_check_interval = {int(self._client_check_interval)}"
-            )
         return "; ".join(statements)
 
     async def __aenter__(self) -> UnitOfWork:
@@ -102,14 +105,19 @@ class UnitOfWork:
             with translated():
                 raw = await connection.get_raw_connection()
                 driver: Any = raw.driver_connection
-                await driver.execute(self._opening_sql())
+                if not self._read_only:
+                    await driver.execute(self._opening_sql())
         except BaseException as error:
             await self._discard(connection, error)
             raise
-        self.session = Session(connection, driver)
+        read_timeout = self._statement_timeout if self._read_only else None
+        self.session = Session(connection, driver, read_timeout)
         return self
 
     async def commit(self) -> None:
+        if self._read_only:
+            self._committed = True
+            return
         sql = f"RELEASE SAVEPOINT {self._savepoint}" if self._savepoint else "COMMIT"
         with translated():
             await self.session.driver.execute(sql)
@@ -126,7 +134,7 @@ class UnitOfWork:
             await self._discard(connection, exc)
             return
         try:
-            if not self._committed:
+            if not self._committed and not self._read_only:
                 await self.session.driver.execute(self._rollback_sql())
         except BaseException as error:
             await self._discard(connection, error)
@@ -165,6 +173,8 @@ def _connection_unusable(error: BaseException) -> bool:
     should be sent on it."""
     if isinstance(error, asyncio.CancelledError):
         return True
+    if isinstance(error, DeadlineExceededError) and isinstance(error.__cause__, TimeoutError):
+        return True  # asyncpg's own timeout: its cancel request may still be in flight
     return isinstance(error, UnavailableError) and error.reason != "POOL_EXHAUSTED"
 
 

@@ -94,7 +94,9 @@ class ResourceServicer:
             for name, behaviour in behaviours.items()
         }
 
-    def _unit(self, context: grpc.aio.ServicerContext[Any, Any]) -> UnitOfWork:
+    def _unit(
+        self, context: grpc.aio.ServicerContext[Any, Any], *, read_only: bool = False
+    ) -> UnitOfWork:
         """One transaction whose statements end when the caller stops waiting."""
         remaining = context.time_remaining()
         timeout = self.max_statement_timeout
@@ -104,12 +106,12 @@ class ResourceServicer:
                     "the call's deadline had passed", reason="DEADLINE_PASSED"
                 )
             timeout = min(timeout, remaining)
-        return self.database.unit_of_work(timeout)
+        return self.database.unit_of_work(timeout, read_only=read_only)
 
     async def get(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
         request = parse(self._requests[f"Get{self.resource.message}"], data)
         row_id = parse_uuid(request.id, "id")
-        async with self._unit(context) as uow:
+        async with self._unit(context, read_only=True) as uow:
             row = await self.repository.get(uow.session, row_id)
         return self.converter.to_message(row)  # type: ignore[no-any-return]
 
@@ -119,7 +121,7 @@ class ResourceServicer:
         if len(request.ids) > MAX_BATCH:
             raise InvalidArgumentError.single("ids", f"at most {MAX_BATCH} ids per call")
         ids = [parse_uuid(value, f"ids[{i}]") for i, value in enumerate(request.ids)]
-        async with self._unit(context) as uow:
+        async with self._unit(context, read_only=True) as uow:
             rows = await self.repository.get_many(uow.session, ids)
         items = [self.converter.to_message(row) for row in rows]
         return self._responses[name](**{self.list_field: items})

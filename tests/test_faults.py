@@ -248,3 +248,48 @@ async def test_calls_past_the_concurrency_cap_are_refused_but_health_still_answe
     finally:
         await lock.close()
         await app.stop(grace=1)
+
+
+async def test_a_read_past_its_deadline_is_cancelled_on_the_server(
+    database_url: str, database: Database
+) -> None:
+    """Get runs outside a transaction, so its deadline travels with the statement:
+    when it passes, the query is cancelled on the server, not left waiting."""
+    application_name = f"read_deadline_{uuid.uuid4().hex[:8]}"
+    app = await start_app(database_url, db_application_name=application_name)
+    lock = await database.async_engine.connect()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+            users = user_pb2_grpc.UserServiceStub(channel)
+            user = await users.CreateUser(
+                user_pb2.CreateUserRequest(user=user_pb2.User(email=f"{uuid.uuid4().hex}@rd.io")),
+                timeout=5,
+            )
+            await lock.begin()
+            await lock.execute(text("LOCK TABLE users IN ACCESS EXCLUSIVE MODE"))
+            with pytest.raises(grpc.aio.AioRpcError) as late:
+                await users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=0.5)
+            assert late.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+
+            async def waiting() -> int:
+                async with database.async_engine.connect() as watcher:
+                    result = await watcher.execute(
+                        text(
+                            "SELECT count(*) FROM pg_stat_activity "
+                            "WHERE application_name = :name AND state = 'active'"
+                        ),
+                        {"name": application_name},
+                    )
+                    return int(result.scalar_one())
+
+            async def none_waiting() -> bool:
+                return await waiting() == 0
+
+            await wait_for(none_waiting, within=3)
+            await lock.rollback()
+            fetched = await users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=5)
+            assert fetched.id == user.id
+        assert app.database.pool_stats().checked_out == 0
+    finally:
+        await lock.close()
+        await app.stop(grace=1)
