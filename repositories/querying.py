@@ -38,6 +38,9 @@ _OPERATORS = {"=", "!=", "<", "<=", ">", ">="}
 # Words of AIP-160 this subset does not take; a bare one is never a value.
 _KEYWORDS = {"AND", "OR", "NOT"}
 MAX_FILTER_LENGTH = 2000
+# What a UUID in a request may look like: uuid.UUID alone also reads braces,
+# "urn:uuid:", spaces, underscores and non-ASCII digits.
+UUID_TEXT = re.compile(r"[0-9a-fA-F]{8}(?:-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}", re.ASCII)
 
 
 def _bad(field: str, description: str) -> InvalidArgumentError:
@@ -116,6 +119,8 @@ def parse_value(column: Column[Any], raw: str, *, field: str = "filter") -> Any:
                 raise _bad(field, f"{name} must be a finite number")
             return real
         if kind is uuid.UUID:
+            if UUID_TEXT.fullmatch(raw) is None:
+                raise ValueError(raw)
             return uuid.UUID(raw)
         if kind is dt.datetime:
             moment = dt.datetime.fromisoformat(raw)
@@ -130,10 +135,22 @@ def parse_value(column: Column[Any], raw: str, *, field: str = "filter") -> Any:
         if kind is str:
             if "\x00" in raw:
                 raise _bad(field, f"{name} cannot contain NUL")
+            if not _is_unicode(raw):
+                # A JSON escape (in a filter or a page token) can spell half a
+                # surrogate pair, which no database text can hold.
+                raise _bad(field, f"{name} takes text; a lone surrogate is not text")
             return raw
     except ValueError:
         raise _bad(field, f"{raw[:40]!r} is not a valid value for {name}") from None
     raise _bad(field, f"{name} cannot be filtered on")
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_filter(text: str, table: Table, allowed: frozenset[str]) -> list[ColumnElement[bool]]:

@@ -23,6 +23,7 @@ from google.type import date_pb2
 from sqlalchemy import Column, Table
 
 from repositories.errors import FieldViolation, InvalidArgumentError
+from repositories.querying import UUID_TEXT
 from repositories.repository import COLUMN_DEFAULT
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -237,10 +238,10 @@ def _enum_codec(field: FieldDescriptor, enum_class: type[enum.Enum]) -> tuple[To
 
 
 def parse_uuid(value: str, path: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise InvalidArgumentError.single(path, "is not a UUID") from None
+    # One spelling per row: see UUID_TEXT.
+    if UUID_TEXT.fullmatch(value) is None:
+        raise InvalidArgumentError.single(path, "is not a UUID")
+    return uuid.UUID(value)
 
 
 def _text(value: str, path: str) -> str:

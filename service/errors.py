@@ -69,17 +69,41 @@ def rich_status(
     return result
 
 
+# The status travels in trailers (grpc-message, grpc-status-details-bin), which
+# clients refuse past 8 KiB of metadata: a longer one reaches the caller as
+# RESOURCE_EXHAUSTED "Stream removed", its real code and details lost. Errors echo
+# the caller's input (mask paths, JSON keys), so what they show is bounded.
+MAX_VIOLATIONS = 10
+MAX_FIELD_BYTES = 64
+MAX_DESCRIPTION_BYTES = 160
+MAX_MESSAGE_BYTES = 600
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-8 bytes, on a character boundary."""
+    data = text.encode()
+    if len(data) <= limit:
+        return text
+    return data[: limit - 3].decode(errors="ignore") + "..."
+
+
 def status_for(error: DataError) -> grpc.Status:
     code = next(
         (status for cls, status in STATUS_OF.items() if isinstance(error, cls)),
         grpc.StatusCode.INTERNAL,
     )
-    violations = (
-        [(v.field, v.description) for v in error.violations]
-        if isinstance(error, InvalidArgumentError)
-        else None
-    )
-    return rich_status(code, error.message, error.reason, error.metadata, violations)
+    violations = None
+    message = error.message
+    if isinstance(error, InvalidArgumentError):
+        violations = [
+            (clip(v.field, MAX_FIELD_BYTES), clip(v.description, MAX_DESCRIPTION_BYTES))
+            for v in error.violations[:MAX_VIOLATIONS]
+        ]
+        message = "; ".join(f"{f}: {d}" for f, d in violations)
+        if len(error.violations) > MAX_VIOLATIONS:
+            message += f"; and {len(error.violations) - MAX_VIOLATIONS} more"
+    metadata = {k: clip(v, MAX_DESCRIPTION_BYTES) for k, v in error.metadata.items()}
+    return rich_status(code, clip(message, MAX_MESSAGE_BYTES), error.reason, metadata, violations)
 
 
 def internal_status(reference: str) -> grpc.Status:
@@ -128,7 +152,6 @@ def _deserialize(deserializer: Callable[[bytes], Any], data: bytes) -> Any:
 
 
 async def _abort(context: grpc.aio.ServicerContext[Any, Any], status: grpc.Status) -> None:
-    # grpc-stubs predates aio's abort_with_status; grpcio has had it since 1.38.
     await context.abort_with_status(status)  # type: ignore[attr-defined]
 
 
