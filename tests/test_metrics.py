@@ -1,0 +1,133 @@
+"""Prometheus metrics, scraped over HTTP as Prometheus would: calls by service,
+method and code, latency histograms, the pool, and the database check."""
+
+from __future__ import annotations
+
+import asyncio
+import urllib.request
+import uuid
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from ruleiq.data.v1 import user_pb2, user_pb2_grpc
+
+from repositories.config import ConfigError
+from repositories.database import Database
+from service.server import App
+
+from .apps import running
+
+TIMEOUT = 5
+USERS = "ruleiq.data.v1.UserService"
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+@pytest.fixture
+async def app(database: Database, database_url: str) -> AsyncIterator[App]:
+    async with running(database_url, metrics_port=0, metrics_host="127.0.0.1") as app:
+        yield app
+
+
+async def scrape(app: App) -> Samples:
+    def get() -> str:
+        with urllib.request.urlopen(f"http://127.0.0.1:{app.metrics_port}/metrics", timeout=5) as r:
+            return str(r.read().decode())
+
+    text = await asyncio.to_thread(get)
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+async def test_call_counts_by_code_and_latency_histograms_move(app: App) -> None:
+    before = await scrape(app)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+        stub = user_pb2_grpc.UserServiceStub(channel)
+        email = f"metrics-{uuid.uuid4().hex[:10]}@example.com"
+        user = await stub.CreateUser(
+            user_pb2.CreateUserRequest(user=user_pb2.User(email=email, full_name="M")),
+            timeout=TIMEOUT,
+        )
+        await stub.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=TIMEOUT)
+        for _ in range(2):
+            with pytest.raises(grpc.aio.AioRpcError):
+                await stub.GetUser(user_pb2.GetUserRequest(id=str(uuid.uuid4())), timeout=TIMEOUT)
+    after = await scrape(app)
+
+    def moved(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    calls = "ruleiq_grpc_calls_total"
+    assert moved(calls, service=USERS, method="CreateUser", code="OK") == 1
+    assert moved(calls, service=USERS, method="GetUser", code="OK") == 1
+    assert moved(calls, service=USERS, method="GetUser", code="NOT_FOUND") == 2
+    histogram = "ruleiq_grpc_call_duration_seconds"
+    assert moved(f"{histogram}_count", service=USERS, method="GetUser") == 3
+    assert moved(f"{histogram}_sum", service=USERS, method="GetUser") > 0
+    assert moved(f"{histogram}_bucket", service=USERS, method="GetUser", le="+Inf") == 3
+
+
+async def test_an_unknown_method_is_counted_without_its_name(app: App) -> None:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+        call = channel.unary_unary("/no.such.Service/Garbage" + uuid.uuid4().hex)
+        with pytest.raises(grpc.aio.AioRpcError) as error:
+            await call(b"", timeout=TIMEOUT)
+        assert error.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    samples = await scrape(app)
+    unknown = value(
+        samples,
+        "ruleiq_grpc_calls_total",
+        service="unknown",
+        method="unknown",
+        code="UNIMPLEMENTED",
+    )
+    assert unknown == 1
+    assert not any("no.such" in str(labels) for _, labels in samples)
+
+
+async def test_pool_gauges_follow_the_pool(app: App) -> None:
+    idle = await scrape(app)
+    assert value(idle, "ruleiq_db_pool_size") == app.database.settings.db_pool_size
+    assert value(idle, "ruleiq_db_pool_max_overflow") == app.database.settings.db_max_overflow
+    assert value(idle, "ruleiq_db_pool_checked_out") == 0
+    async with (
+        app.database.async_engine.connect() as one,
+        app.database.async_engine.connect() as two,
+    ):
+        assert one is not two
+        busy = await scrape(app)
+    assert value(busy, "ruleiq_db_pool_checked_out") == 2
+    assert value(await scrape(app), "ruleiq_db_pool_checked_out") == 0
+    assert value(busy, "ruleiq_grpc_calls_in_flight") == 0
+
+
+async def test_database_check_latency_and_up(app: App) -> None:
+    first = await scrape(app)
+    assert value(first, "ruleiq_db_up") == 1
+    assert value(first, "ruleiq_db_check_duration_seconds_count") >= 1
+    await asyncio.sleep(1.2)  # the readiness check runs every 0.5 s here
+    later = await scrape(app)
+    assert value(later, "ruleiq_db_check_duration_seconds_count") > value(
+        first, "ruleiq_db_check_duration_seconds_count"
+    )
+    assert value(later, "ruleiq_db_check_duration_seconds_sum") > 0
+
+
+async def test_metrics_are_off_unless_a_port_is_set(database: Database, database_url: str) -> None:
+    async with running(database_url) as app:
+        assert app.metrics is None
+        assert app.metrics_port is None
+
+
+async def test_a_metrics_port_in_use_is_a_config_error(app: App, database_url: str) -> None:
+    with pytest.raises(ConfigError, match="METRICS_PORT: cannot listen"):
+        async with running(database_url, metrics_port=app.metrics_port, metrics_host="127.0.0.1"):
+            pass
