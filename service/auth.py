@@ -26,7 +26,7 @@ import hmac
 import json
 import logging
 import tomllib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,7 @@ from ruleiq.data.v1 import database_pb2
 from repositories.config import ConfigError
 
 from .errors import rich_status
+from .interceptors import Handler, PerMethodInterceptor, unary
 from .logs import CALLER
 from .resources import RESOURCES
 from .security import mutual_tls
@@ -219,42 +220,22 @@ def _bearer(metadata: Any) -> str | None:
     return None
 
 
-class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+class AuthInterceptor(PerMethodInterceptor):
     """Refuses a call with UNAUTHENTICATED or PERMISSION_DENIED before its handler
     runs; wraps each method once, with the permission it needs."""
 
     def __init__(self, policy: Policy) -> None:
+        super().__init__()
         self.policy = policy
-        self._wrapped: dict[str, grpc.RpcMethodHandler[Any, Any] | None] = {}
 
-    async def intercept_service(  # type: ignore[override]  # None: no such method
-        self,
-        continuation: Callable[
-            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
-        ],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        path = handler_call_details.method
-        if path in self._wrapped:
-            return self._wrapped[path]
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return None  # unknown method: not cached, so garbage names cannot grow the cache
+    def wrap(self, path: str, handler: Handler) -> Handler | None:
         service, _, method = path.lstrip("/").partition("/")
-        wrapped: grpc.RpcMethodHandler[Any, Any] | None = handler
-        if service not in OPEN_SERVICES:
-            if handler.unary_unary is None:
-                wrapped = None  # no protected streaming method exists: fail closed
-            else:
-                wrapped = grpc.unary_unary_rpc_method_handler(
-                    self._checked(
-                        handler.unary_unary, path, service, required_permission(service, method)
-                    ),
-                    request_deserializer=handler.request_deserializer,
-                    response_serializer=handler.response_serializer,
-                )
-        self._wrapped[path] = wrapped
-        return wrapped
+        if service in OPEN_SERVICES:
+            return handler
+        if handler.unary_unary is None:
+            return None  # no protected streaming method exists: fail closed
+        permission = required_permission(service, method)
+        return unary(handler, self._checked(handler.unary_unary, path, service, permission))
 
     def _checked(self, behaviour: Any, path: str, service: str, permission: str) -> Any:
         async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:

@@ -24,6 +24,8 @@ from repositories.errors import (
     UnavailableError,
 )
 
+from .interceptors import Handler, PerMethodInterceptor, unary
+
 log = logging.getLogger(__name__)
 
 DOMAIN = "data.ruleiq"
@@ -161,34 +163,11 @@ async def _abort(context: grpc.aio.ServicerContext[Any, Any], status: grpc.Statu
     await context.abort_with_status(status)  # type: ignore[attr-defined]
 
 
-class ErrorInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
-    """Wraps every unary-unary handler with `guarded`, once per method."""
+class ErrorInterceptor(PerMethodInterceptor):
+    """Turns every exception of a unary call into a status (see `guarded`)."""
 
-    def __init__(self) -> None:
-        self._wrapped: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
-
-    async def intercept_service(  # type: ignore[override]  # None: no such method
-        self,
-        continuation: Callable[
-            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
-        ],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        method = handler_call_details.method
-        wrapped = self._wrapped.get(method)
-        if wrapped is not None:
-            return wrapped
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return None  # unknown method: not cached, so garbage names cannot grow the cache
-        wrapped = handler
-        if handler.unary_unary is not None:
-            wrapped = grpc.unary_unary_rpc_method_handler(
-                guarded(
-                    handler.unary_unary,  # type: ignore[arg-type]  # aio handlers are async
-                    handler.request_deserializer,
-                ),
-                response_serializer=handler.response_serializer,
-            )
-        self._wrapped[method] = wrapped
-        return wrapped
+    def wrap(self, path: str, handler: Handler) -> Handler | None:
+        if handler.unary_unary is None:
+            return handler
+        behaviour = guarded(handler.unary_unary, handler.request_deserializer)  # type: ignore[arg-type]
+        return unary(handler, behaviour, parses_request=True)

@@ -6,26 +6,26 @@ never refused here, so Kubernetes probes keep answering."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
 
 from .errors import rich_status
+from .interceptors import Handler, PerMethodInterceptor, unary
 
 DATA_PREFIX = "/ruleiq.data.v1."
 
 
-class Admission(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+class Admission(PerMethodInterceptor):
     """Counts data calls in flight; refuses new ones when draining or past `limit`."""
 
     def __init__(self, limit: int | None = None) -> None:
+        super().__init__()
         self.limit = limit
         self.in_flight = 0
         self.draining = False
         self._idle = asyncio.Event()
         self._idle.set()
-        self._wrapped: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
 
     async def drain(self, within: float) -> bool:
         """Refuse new data calls; wait up to `within` seconds for those in flight.
@@ -37,27 +37,10 @@ class Admission(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             return False
         return True
 
-    async def intercept_service(  # type: ignore[override]  # None: no such method
-        self,
-        continuation: Callable[
-            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
-        ],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        method = handler_call_details.method
-        wrapped = self._wrapped.get(method)
-        if wrapped is not None:
-            return wrapped
-        handler = await continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None or not method.startswith(DATA_PREFIX):
+    def wrap(self, path: str, handler: Handler) -> Handler | None:
+        if handler.unary_unary is None or not path.startswith(DATA_PREFIX):
             return handler
-        wrapped = grpc.unary_unary_rpc_method_handler(
-            self._admitted(handler.unary_unary),
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
-        self._wrapped[method] = wrapped
-        return wrapped
+        return unary(handler, self._admitted(handler.unary_unary))
 
     def _admitted(self, behaviour: Any) -> Any:
         async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:

@@ -11,11 +11,11 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
 
+from .interceptors import Handler, PerMethodInterceptor, unary
 from .logs import CALLER, REQUEST_ID
 from .metrics import Metrics
 from .tracing import CallTracer
@@ -35,40 +35,23 @@ def request_id(metadata: Any) -> str:
     return uuid.uuid4().hex
 
 
-class CallObserver(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+class CallObserver(PerMethodInterceptor):
     """Wraps every unary-unary handler once per method, with its label children bound."""
 
     def __init__(self, metrics: Metrics | None, tracer: CallTracer | None) -> None:
+        super().__init__()
         self.metrics = metrics
         self.tracer = tracer
-        self._wrapped: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
 
-    async def intercept_service(  # type: ignore[override]  # None: no such method
-        self,
-        continuation: Callable[
-            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
-        ],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        path = handler_call_details.method
-        wrapped = self._wrapped.get(path)
-        if wrapped is not None:
-            return wrapped
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            if self.metrics is not None:
-                self.metrics.unknown_method()
-            log.info("unknown method %.100s", path, extra={"code": "UNIMPLEMENTED"})
-            return None  # not cached, so garbage names cannot grow the cache
-        wrapped = handler
-        if handler.unary_unary is not None:
-            wrapped = grpc.unary_unary_rpc_method_handler(
-                self._observed(handler.unary_unary, path),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        self._wrapped[path] = wrapped
-        return wrapped
+    def on_unknown(self, path: str) -> None:
+        if self.metrics is not None:
+            self.metrics.unknown_method()
+        log.info("unknown method %.100s", path, extra={"code": "UNIMPLEMENTED"})
+
+    def wrap(self, path: str, handler: Handler) -> Handler | None:
+        if handler.unary_unary is None:
+            return handler
+        return unary(handler, self._observed(handler.unary_unary, path))
 
     def _observed(self, behaviour: Any, path: str) -> Any:
         service, _, method = path.lstrip("/").partition("/")

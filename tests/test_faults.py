@@ -102,7 +102,9 @@ async def test_database_outage_fails_fast_flips_readiness_and_recovers_without_l
         during = len(acknowledged)
         await wait_for(lambda: _async(len(codes) >= 20), within=10)
         assert set(codes) == {grpc.StatusCode.UNAVAILABLE}, codes
-        assert slowest < 3.0, f"a failing call took {slowest:.1f}s"
+        # Fail fast, not hang: every failure is UNAVAILABLE (a hang would end as the
+        # calls' 5 s DEADLINE_EXCEEDED), well inside the deadline even on a busy machine.
+        assert slowest < 4.0, f"a failing call took {slowest:.1f}s"
 
         async def not_ready() -> bool:
             return await health_status(channel, "readiness") == NOT_SERVING
@@ -179,7 +181,9 @@ async def test_a_burst_larger_than_the_pool_fails_fast_with_unavailable_and_then
 
             burst = await asyncio.gather(*(timed_get() for _ in range(40)))
             assert {code for code, _ in burst} == {grpc.StatusCode.UNAVAILABLE}
-            assert max(elapsed for _, elapsed in burst) < 0.5 + 1.0
+            # Bounded by the 0.5 s pool timeout, not by the 5 s deadline; the margin is
+            # for a busy machine.
+            assert max(elapsed for _, elapsed in burst) < 0.5 + 3.0
 
             # A deadline shorter than the pool timeout wins.
             short = await asyncio.gather(

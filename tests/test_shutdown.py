@@ -167,7 +167,8 @@ async def test_sigterm_drains_in_flight_calls_refuses_new_ones_and_exits_zero(
 
     exit_code = await asyncio.to_thread(service_process.process.wait, 10)
     assert exit_code == 0, service_process.output()
-    assert time.monotonic() - sigterm_at < 5.0 + 2.0
+    # Within the 5 s grace period, with a margin for a busy machine.
+    assert time.monotonic() - sigterm_at < 5.0 + 4.0
     assert server_connections(database_url, service_process.application_name) == 0
 
 

@@ -1,0 +1,57 @@
+"""The one shape every interceptor of ours has: wrap a method's handler once and
+reuse it. grpc asks the interceptors on every call, so the wrapped handler is
+cached per method; unknown methods are not cached, so garbage method names cannot
+grow the cache."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import grpc
+
+if TYPE_CHECKING:
+    Handler = grpc.RpcMethodHandler[Any, Any]
+else:  # generic only in the type stubs
+    Handler = grpc.RpcMethodHandler
+Behaviour = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
+
+
+class PerMethodInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+    """Subclasses say, once per method, what its handler becomes (`wrap`)."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[str, Handler | None] = {}
+
+    def wrap(self, path: str, handler: Handler) -> Handler | None:
+        """The handler to use for `path` (None refuses the method)."""
+        raise NotImplementedError
+
+    def on_unknown(self, path: str) -> None:
+        """Called for a method no service has."""
+
+    async def intercept_service(  # type: ignore[override]  # None: no such method
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler | None]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Handler | None:
+        path = handler_call_details.method
+        if path in self._handlers:
+            return self._handlers[path]
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            self.on_unknown(path)
+            return None
+        wrapped = self.wrap(path, handler)
+        self._handlers[path] = wrapped
+        return wrapped
+
+
+def unary(handler: Handler, behaviour: Behaviour, *, parses_request: bool = False) -> Handler:
+    """`handler` with `behaviour` in place of its unary-unary one. With
+    `parses_request`, `behaviour` receives the raw bytes and parses them itself."""
+    return grpc.unary_unary_rpc_method_handler(
+        behaviour,
+        request_deserializer=None if parses_request else handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
