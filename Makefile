@@ -56,12 +56,15 @@ migrate: $(INSTALLED) ## Apply migrations up to head (embedded PostgreSQL when D
 migrate-down: $(INSTALLED) ## Roll back one migration (REVISION=base for all)
 	$(BIN)/python -m service downgrade $${REVISION:--1}
 
-.PHONY: bench bench-pool
+.PHONY: bench bench-pool bench-workers
 bench: $(INSTALLED) ## Measure the service against issue 5's goals (~5 min; BENCH_QUICK=1 ~1 min)
 	$(BIN)/python -m tests.bench
 
 bench-pool: $(INSTALLED) ## get/update ops/s and p99 per DB_POOL_SIZE (BENCH_POOL_SIZES=5,10,20,40)
 	$(BIN)/python -m tests.bench --pool
+
+bench-workers: $(INSTALLED) ## get/create ops/s, p50, p99 per GRPC_WORKERS, and the ratio (BENCH_WORKERS=1,2)
+	$(BIN)/python -m tests.bench --workers
 
 lock: $(INSTALLED) ## Re-resolve requirements/*.lock from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 --quiet -o requirements/runtime.lock

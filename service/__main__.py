@@ -11,23 +11,32 @@ os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from repositories.config import ConfigError, DatabaseSettings
-from repositories.database import Database
-from repositories.embedded import EmbeddedPostgres
-from repositories.errors import UnavailableError
-from repositories.migrations import downgrade, upgrade
+# A worker (service/workers.py) may be told to stop while it is still starting:
+# the signal is remembered from here on, and serve() honours it. The service's own
+# modules are imported in main(), after this, because importing them takes seconds
+# on a busy machine.
+_early_stops: list[int] = []
+if os.environ.get("RULEIQ_DATA_WORKER"):
+    for _signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(_signum, lambda signum, frame: _early_stops.append(signum))
 
-from .logs import configure as configure_logging
-from .settings import ServiceSettings, load_settings
+if TYPE_CHECKING:
+    from repositories.config import DatabaseSettings
+
+    from .settings import ServiceSettings
 
 log = logging.getLogger("ruleiq_data")
 
 
 def database_url(service: ServiceSettings, database: DatabaseSettings) -> str:
     """DATABASE_URL, or an embedded server's when it is unset."""
+    from repositories.embedded import EmbeddedPostgres
+
     if database.database_url is not None:
         return database.database_url.get_secret_value()
     log.info("DATABASE_URL is unset: using embedded PostgreSQL in %s", service.embedded_data_dir)
@@ -36,6 +45,9 @@ def database_url(service: ServiceSettings, database: DatabaseSettings) -> str:
 
 
 async def _migrate(url: str, settings: DatabaseSettings, revision: str, *, down: bool) -> None:
+    from repositories.database import Database
+    from repositories.migrations import downgrade, upgrade
+
     database = Database(settings, url)
     try:
         await database.ping()
@@ -47,11 +59,19 @@ async def _migrate(url: str, settings: DatabaseSettings, revision: str, *, down:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ruleiq-data", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="migrate, then serve gRPC on GRPC_PORT")
+    commands.add_parser(
+        "serve", help="migrate, then serve gRPC on GRPC_PORT (GRPC_WORKERS processes)"
+    )
     for name, default in (("migrate", "head"), ("downgrade", "-1")):
         command = commands.add_parser(name, help=f"alembic {name} (default {default})")
         command.add_argument("revision", nargs="?", default=default)
     args = parser.parse_args(argv)
+    from repositories.config import ConfigError
+    from repositories.errors import UnavailableError
+
+    from .logs import configure as configure_logging
+    from .settings import load_settings
+
     try:
         service_settings, database_settings = load_settings()
     except ConfigError as error:
@@ -70,9 +90,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             log.info("%s to %s done", args.command, args.revision)
             return 0
+        from .workers import worker_number
+
+        worker = worker_number()
+        if service_settings.grpc_workers > 1 and worker is None:
+            from .workers import supervise
+
+            return asyncio.run(supervise(service_settings, database_settings, url))
         from .server import serve
 
-        return asyncio.run(serve(service_settings, database_settings, url))
+        return asyncio.run(
+            serve(service_settings, database_settings, url, worker=worker, early_stops=_early_stops)
+        )
     except (ConfigError, UnavailableError) as error:
         print(f"ruleiq-data: {error}", file=sys.stderr)
         return 1

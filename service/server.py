@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -102,7 +103,9 @@ class App:
             # Innermost: refusals by admission are already statuses.
             ErrorInterceptor(),
         ]
-        self.server = grpc.aio.server(interceptors=interceptors)
+        # Several workers share the port; the kernel spreads connections over them.
+        options = [("grpc.so_reuseport", 1)] if settings.grpc_workers > 1 else None
+        self.server = grpc.aio.server(interceptors=interceptors, options=options)
         self.health = HealthServicer()
         self.port = 0
         self.metrics_port: int | None = None
@@ -214,18 +217,41 @@ class App:
 
 
 async def serve(
-    service_settings: ServiceSettings, database_settings: DatabaseSettings, url: str
+    service_settings: ServiceSettings,
+    database_settings: DatabaseSettings,
+    url: str,
+    *,
+    worker: int | None = None,
+    early_stops: Sequence[int] = (),
 ) -> int:
+    """Serve until SIGTERM or SIGINT, then drain. `worker`: this process is one of
+    GRPC_WORKERS started by a supervisor (service/workers.py); `early_stops`, the
+    signals it received before this loop could handle them."""
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    watcher: asyncio.Task[None] | None = None
+    if worker is not None:
+        from .workers import tag_logs, watch_parent
+
+        tag_logs(worker)
+        # A worker told to stop while it starts stops as soon as it has started,
+        # and exits 0: the supervisor forwards SIGTERM whenever it gets one.
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stopping.set)
+        if early_stops:
+            stopping.set()
+        watcher = asyncio.create_task(watch_parent(stopping))
     database = Database(database_settings, url)
     await database.init_db(migrate=service_settings.migrate_on_start)
     app = App(service_settings, database)
     await app.start()
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stopping.set)
+    if worker is None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stopping.set)
     await stopping.wait()
     log.info("shutting down (grace %.1fs)", service_settings.shutdown_grace_seconds)
     await app.stop()
+    if watcher is not None:
+        watcher.cancel()
     log.info("stopped")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from repositories.config import ConfigError, DatabaseSettings, describe_validation_error
@@ -26,6 +26,8 @@ class ServiceSettings(BaseSettings):
     migrate_on_start: bool = True
     grpc_reflection: bool = True
     grpc_max_concurrent_calls: int | None = Field(default=None, ge=1, le=100_000)
+    # Server processes on GRPC_PORT (service/workers.py); 1: this process serves.
+    grpc_workers: int = Field(default=1, ge=1, le=64)
     embedded_data_dir: Path = PROJECT_ROOT / ".data" / "postgres"
     log_level: str = Field(default="INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     # auto: JSON lines when stderr is not a terminal (containers), text on a terminal.
@@ -45,6 +47,14 @@ class ServiceSettings(BaseSettings):
     otel_traces_exporter: Literal["otlp", "console", "none"] | None = None
     otel_exporter_otlp_endpoint: str | None = None
     otel_service_name: str = Field(default="ruleiq-data", min_length=1)
+
+    @field_validator("grpc_workers")
+    @classmethod
+    def _workers_need_a_fixed_port(cls, workers: int, info: ValidationInfo) -> int:
+        if workers > 1 and info.data.get("grpc_port") == 0:
+            # Each worker would bind a different free port, unknown to clients.
+            raise ValueError("more than 1 worker needs a fixed GRPC_PORT, not 0")
+        return workers
 
     @property
     def tracing_exporter(self) -> Literal["otlp", "console"] | None:

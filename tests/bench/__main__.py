@@ -1,4 +1,5 @@
-"""`python -m tests.bench` (make bench) or `python -m tests.bench --pool` (make bench-pool)."""
+"""`python -m tests.bench` (make bench), `python -m tests.bench --pool` (make bench-pool) or
+`python -m tests.bench --workers` (make bench-workers)."""
 
 from __future__ import annotations
 

@@ -22,10 +22,19 @@ from pathlib import Path
 from typing import Any
 
 from .config import BATCH_SIZE, DEEP_PAGE_ROWS, PAGE_SIZE, UPDATE_USERS_PER_WORKER
-from .cpu import machine_busy_seconds, process_cpu_seconds, resident_mb, tree_cpu_seconds
+from .cpu import (
+    family_cpu_seconds,
+    family_resident_mb,
+    machine_busy_seconds,
+    process_cpu_seconds,
+    tree_cpu_seconds,
+)
 
 Op = Callable[[int], Awaitable[None]]
 WINDOW_SLACK_SECONDS = 30.0
+BALANCE_WITHIN_SECONDS = 120.0
+# A pool of its own per channel, so each channel is its own HTTP/2 connection.
+OWN_CONNECTION = [("grpc.use_local_subchannel_pool", 1)]
 
 
 class Exhausted(Exception):
@@ -54,7 +63,7 @@ class Probe:
     db_pid: int | None
 
     def read(self) -> tuple[float, float, float | None, float]:
-        server = process_cpu_seconds(self.server_pid)
+        server = family_cpu_seconds(self.server_pid)
         client = process_cpu_seconds("self")
         database = tree_cpu_seconds(self.db_pid) if self.db_pid else None
         return server, client, database, machine_busy_seconds()
@@ -121,7 +130,7 @@ async def measure(
             # database of our own to measure): noise that the rounds cannot cancel.
             "other_cpu_seconds": max(0.0, after[3] - before[3] - ours),
             # Issue 5 asks that memory stays flat; each run's reading shows the trend.
-            "server_rss_mb": round(resident_mb(probe.server_pid), 1),
+            "server_rss_mb": round(family_resident_mb(probe.server_pid), 1),
         }
 
     workers = [asyncio.ensure_future(worker(i)) for i in range(concurrency)]
@@ -158,25 +167,60 @@ class GrpcDriver:
         self.owned: list[list[list[str]]] = []  # per worker: [id, etag] pairs
         self.address = ""
 
-    async def connect(self, address: str, deep: bool) -> dict[str, Any]:
+    async def connect(self, address: str, deep: bool, workers: int = 0) -> dict[str, Any]:
+        """`workers` > 0: the server runs that many processes on the port; channels are
+        opened until each worker holds the same number of them."""
         import grpc
         from grpc_health.v1 import health_pb2_grpc
         from ruleiq.data.v1 import user_pb2_grpc
 
         await self.close()
         self.address = address
-        # A pool of its own per channel, so each channel is its own HTTP/2 connection.
-        options = [("grpc.use_local_subchannel_pool", 1)]
-        self.channels = [
-            grpc.aio.insecure_channel(address, options=options) for _ in range(self.spec.channels)
-        ]
+        answer: dict[str, Any] = {}
+        if workers:
+            self.channels, answer["channels_per_worker"] = await self._balanced(address, workers)
+        else:
+            self.channels = [
+                grpc.aio.insecure_channel(address, options=OWN_CONNECTION)
+                for _ in range(self.spec.channels)
+            ]
         self.users = [user_pb2_grpc.UserServiceStub(c) for c in self.channels]
         self.health = [health_pb2_grpc.HealthStub(c) for c in self.channels]
         if not deep:
-            return {}
+            return answer
         started = time.perf_counter()
         self.deep_token = await self._deep_token()
         return {"deep_token_seconds": round(time.perf_counter() - started, 3)}
+
+    async def _balanced(self, address: str, workers: int) -> tuple[list[Any], dict[str, int]]:
+        """The kernel gives each new connection to a worker by a hash of its
+        addresses; GetDatabaseInfo names the worker (its application_name), so a
+        channel is kept only while its worker has fewer than its share."""
+        import grpc
+        from ruleiq.data.v1 import database_pb2, database_pb2_grpc
+
+        share = -(-self.spec.channels // workers)
+        kept: list[Any] = []
+        counts: Counter[str] = Counter()
+        deadline = time.monotonic() + BALANCE_WITHIN_SECONDS
+        while len(kept) < share * workers:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"connections reached only {dict(counts)}")
+            channel = grpc.aio.insecure_channel(address, options=OWN_CONNECTION)
+            try:
+                info = await database_pb2_grpc.DatabaseServiceStub(channel).GetDatabaseInfo(
+                    database_pb2.GetDatabaseInfoRequest(), timeout=self.spec.call_timeout
+                )
+            except grpc.aio.AioRpcError:
+                await channel.close()
+                await asyncio.sleep(0.2)  # a worker still starting
+                continue
+            if counts[info.application_name] < share:
+                counts[info.application_name] += 1
+                kept.append(channel)
+            else:
+                await channel.close()
+        return kept, dict(sorted(counts.items()))
 
     async def _deep_token(self) -> str:
         """Walk the first DEEP_PAGE_ROWS rows once; the token then points that deep."""
@@ -324,7 +368,7 @@ class AsyncpgDriver:
         self.read_ids = [uuid.UUID(value) for value in ids["read_ids"]]
         self.pool: Any = None
 
-    async def connect(self, address: str, deep: bool) -> dict[str, Any]:
+    async def connect(self, address: str, deep: bool, workers: int = 0) -> dict[str, Any]:
         import asyncpg
 
         await self.close()
@@ -369,10 +413,10 @@ async def _serve(connection: Connection, spec: ClientSpec) -> None:
                 if command == "close":
                     return
                 if command == "connect":
-                    address, server_pid, deep = args
+                    address, server_pid, deep, *rest = args
                     if spec.kind == "grpc":
                         probe = Probe(server_pid=server_pid, db_pid=spec.db_pid)
-                    answer: dict[str, Any] = await driver.connect(address, deep)
+                    answer: dict[str, Any] = await driver.connect(address, deep, *rest)
                 elif command == "run":
                     workload, warmup, duration = args
                     await driver.prepare(workload)

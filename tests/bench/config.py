@@ -21,6 +21,10 @@ WORKLOADS = (
 )
 POOL_WORKLOADS = ("get", "update")
 DEFAULT_POOL_SIZES = (5, 10, 20, 40)
+WORKERS_WORKLOADS = ("get", "create")
+DEFAULT_WORKER_COUNTS = (1, 2)
+# Workers mode: client channels (connections), split evenly over the workers.
+WORKERS_CHANNELS = 8
 
 # Rows seeded beyond the workloads' own: users owned by the update workload's
 # workers, and the deep page's depth.
@@ -41,10 +45,12 @@ def _float(name: str, default: float) -> float:
     return float(raw) if raw else default
 
 
-def _sizes(raw: str) -> tuple[int, ...]:
+def _sizes(
+    raw: str, name: str = "BENCH_POOL_SIZES", example: str = "5,10,20,40"
+) -> tuple[int, ...]:
     sizes = tuple(int(part) for part in raw.replace(" ", "").split(",") if part)
     if not sizes or min(sizes) < 1:
-        raise ValueError(f"BENCH_POOL_SIZES: expected sizes like 5,10,20,40, got {raw!r}")
+        raise ValueError(f"{name}: expected numbers like {example}, got {raw!r}")
     return sizes
 
 
@@ -64,34 +70,51 @@ class BenchConfig:
     database_url: str | None
     pool_sizes: tuple[int, ...]
     workloads: tuple[str, ...] = field(default=WORKLOADS)
+    worker_counts: tuple[int, ...] = DEFAULT_WORKER_COUNTS
 
     @classmethod
-    def from_env(cls, *, pool_mode: bool = False) -> BenchConfig:
+    def from_env(cls, *, pool_mode: bool = False, workers_mode: bool = False) -> BenchConfig:
         """BENCH_QUICK=1 for a smoke run; BENCH_DATABASE_URL for a server of your own
         (a database is created on it and dropped afterwards); BENCH_POOL_SIZES for
-        the pool-size mode; BENCH_USERS, BENCH_DURATION, BENCH_WARMUP, BENCH_ROUNDS,
-        BENCH_CONCURRENCY and BENCH_CHANNELS override the rest."""
+        the pool-size mode; BENCH_WORKERS (1,2) for the workers mode; BENCH_USERS,
+        BENCH_DURATION, BENCH_WARMUP, BENCH_ROUNDS, BENCH_CONCURRENCY and
+        BENCH_CHANNELS override the rest."""
         quick = os.environ.get("BENCH_QUICK", "").strip() not in ("", "0", "false", "no")
         duration = _float("BENCH_DURATION", 1.5 if quick else 5.0)
         warmup = _float("BENCH_WARMUP", 0.5 if quick else 1.0)
         rounds = _int("BENCH_ROUNDS", 3)
         # Enough rows that the delete workload cannot run out even at the raw
         # driver's rate (about 8,000 calls/s here) in every round.
-        deletable = 0 if pool_mode else max(20_000, int(10_000 * (duration + warmup) * rounds))
+        deletable = (
+            0
+            if pool_mode or workers_mode
+            else max(20_000, int(10_000 * (duration + warmup) * rounds))
+        )
         sizes_raw = os.environ.get("BENCH_POOL_SIZES", "").strip()
+        workers_raw = os.environ.get("BENCH_WORKERS", "").strip()
+        workloads = WORKLOADS
+        if pool_mode:
+            workloads = POOL_WORKLOADS
+        elif workers_mode:
+            workloads = WORKERS_WORKLOADS
         config = cls(
             quick=quick,
             users=_int("BENCH_USERS", 100_000 if quick else 1_000_000),
             deletable_users=_int("BENCH_DELETABLE_USERS", deletable),
             concurrency=_int("BENCH_CONCURRENCY", 64),
-            channels=_int("BENCH_CHANNELS", 2),
+            channels=_int("BENCH_CHANNELS", WORKERS_CHANNELS if workers_mode else 2),
             rounds=rounds,
             warmup_seconds=warmup,
             duration_seconds=duration,
             call_timeout_seconds=_float("BENCH_CALL_TIMEOUT", 10.0),
             database_url=os.environ.get("BENCH_DATABASE_URL") or None,
             pool_sizes=_sizes(sizes_raw) if sizes_raw else DEFAULT_POOL_SIZES,
-            workloads=POOL_WORKLOADS if pool_mode else WORKLOADS,
+            workloads=workloads,
+            worker_counts=(
+                _sizes(workers_raw, "BENCH_WORKERS", "1,2")
+                if workers_raw
+                else DEFAULT_WORKER_COUNTS
+            ),
         )
         config.check()
         return config
@@ -101,6 +124,8 @@ class BenchConfig:
             raise ValueError(f"BENCH_USERS: at least {READ_SAMPLE // 10} users are needed")
         if self.concurrency < 1 or self.channels < 1 or self.rounds < 1:
             raise ValueError("BENCH_CONCURRENCY, BENCH_CHANNELS and BENCH_ROUNDS must be >= 1")
+        if max(self.worker_counts) > 64:
+            raise ValueError("BENCH_WORKERS: at most 64 (GRPC_WORKERS' limit)")
         if self.duration_seconds <= 0 or self.warmup_seconds < 0:
             raise ValueError("BENCH_DURATION must be > 0 and BENCH_WARMUP >= 0")
 

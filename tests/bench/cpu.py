@@ -21,6 +21,32 @@ def process_cpu_seconds(pid: int | str) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS_PER_SECOND
 
 
+def children(pid: int | str) -> list[int]:
+    """The live direct children of `pid` (a supervisor's workers)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            if _fields(entry.name)[1] == str(pid):
+                found.append(int(entry.name))
+        except (OSError, IndexError):
+            continue
+    return found
+
+
+def family_cpu_seconds(pid: int) -> float:
+    """A server process and its live children: with GRPC_WORKERS > 1 the workers
+    serve, the supervisor only waits. A child that exits is not counted."""
+    total = process_cpu_seconds(pid)
+    for child in children(pid):
+        try:
+            total += process_cpu_seconds(child)
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
 def postmaster_pid(data_dir: Path) -> int | None:
     """The embedded server's postmaster, from its pid file."""
     try:
@@ -62,3 +88,14 @@ def resident_mb(pid: int | str) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def family_resident_mb(pid: int) -> float:
+    """Resident memory of a process and its live children, in MiB."""
+    total = resident_mb(pid)
+    for child in children(pid):
+        try:
+            total += resident_mb(child)
+        except OSError:
+            continue
+    return total

@@ -320,3 +320,38 @@ def pool_table(rows: Sequence[dict[str, Any]]) -> str:
             f"{get.server_cpu_ms_per_call:>14.3f} {other:>8.0f}% {get.errors + update.errors:>6}"
         )
     return "\n".join(lines)
+
+
+def workers_table(rows: Sequence[dict[str, Any]], workloads: Sequence[str]) -> str:
+    """ops/s, p50 and p99 per GRPC_WORKERS and workload, then each count's ops/s over
+    one worker's (the first row is the base when 1 is not measured)."""
+    header = (
+        f"{'workers':>7} {'workload':<8} {'ops/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'vs first':>8} {'srv CPU ms/call':>15} {'db CPU ms/call':>14} {'client CPU':>10} "
+        f"{'other CPU':>9} {'errors':>6}"
+    )
+    lines = [header, "-" * len(header)]
+    base = {w: rows[0][w].ops_per_second for w in workloads} if rows else {}
+    for row in rows:
+        for workload in workloads:
+            s = row[workload]
+            ratio = s.ops_per_second / base[workload] if base.get(workload) else float("nan")
+            lines.append(
+                f"{row['workers']:>7} {workload:<8} {s.ops_per_second:>9,.0f} {s.p50_ms:>8.2f} "
+                f"{s.p99_ms:>8.2f} {ratio:>7.2f}x {s.server_cpu_ms_per_call:>15.3f} "
+                f"{_number(s.db_cpu_ms_per_call, 3):>14} "
+                f"{s.client_cpu_percent:>9.0f}% {s.other_cpu_percent:>8.0f}% {s.errors:>6}"
+            )
+    first = rows[0]["workers"] if rows else 1
+    for row in rows[1:]:
+        ratios = ", ".join(
+            f"{w} {row[w].ops_per_second / base[w]:.2f}x" for w in workloads if base.get(w)
+        )
+        lines.append(f"{row['workers']} workers / {first} (ops/s): {ratios}")
+    lines.append(
+        f"  vs first: ops/s over {first} worker(s)'s, medians of the rounds;\n"
+        "  srv CPU: all workers together (the supervisor serves nothing);\n"
+        "  db CPU: all PostgreSQL processes; client CPU: the one driving process,\n"
+        "  % of one core; other CPU: the rest of the machine, % of one core."
+    )
+    return "\n".join(lines)

@@ -35,6 +35,7 @@ from .report import (
     save_chart,
     save_json,
     summarize,
+    workers_table,
     workload_table,
 )
 from .service_process import ServiceProcess
@@ -42,7 +43,13 @@ from .service_process import ServiceProcess
 # Beyond warm-up and duration, what one command to a client may take (set-up of the
 # update workload, finishing the calls in flight).
 COMMAND_SLACK_SECONDS = 90.0
-POOL_ENV = ("DB_POOL_SIZE", "DB_MAX_OVERFLOW", "DB_POOL_TIMEOUT", "DB_POOL_PRE_PING")
+POOL_ENV = (
+    "DB_POOL_SIZE",
+    "DB_MAX_OVERFLOW",
+    "DB_POOL_TIMEOUT",
+    "DB_POOL_PRE_PING",
+    "GRPC_WORKERS",
+)
 
 
 def say(text: str = "") -> None:
@@ -341,22 +348,91 @@ class Bench:
         say(f"saved {json_path.relative_to(ROOT)}")
         return 1 if errors else 0
 
+    def workers_main(self) -> int:
+        """get and create at each GRPC_WORKERS count, the service restarted for each
+        count and the counts alternated round by round; the client's channels are
+        spread evenly over the workers."""
+        config = self.config
+        seed = self.prepare_database()
+        grpc_client = self.client("grpc")
+        runs: dict[int, dict[str, list[dict[str, Any]]]] = {
+            count: {w: [] for w in config.workloads} for count in config.worker_counts
+        }
+        spread: dict[int, list[dict[str, int]]] = {count: [] for count in config.worker_counts}
+        say(
+            f"GRPC_WORKERS {', '.join(map(str, config.worker_counts))} x {config.rounds} rounds, "
+            f"{config.concurrency} calls in flight over {config.channels} channels"
+        )
+        for round_number in range(1, config.rounds + 1):
+            for count in config.worker_counts:
+                service = self.service({"GRPC_WORKERS": str(count)})
+                try:
+                    answer = grpc_client.call(
+                        "connect", service.address, service.pid, False, count, timeout=180
+                    )
+                    spread[count].append(answer["channels_per_worker"])
+                    say(f"  channels per worker: {answer['channels_per_worker']}")
+                    for workload in config.workloads:
+                        label = f"round {round_number}/{config.rounds} workers {count:>2}"
+                        runs[count][workload].append(self.run(grpc_client, workload, label))
+                finally:
+                    self.stop_service(service)
+        rows: list[dict[str, Any]] = [
+            {"workers": count, **{w: summarize(w, runs[count][w]) for w in config.workloads}}
+            for count in config.worker_counts
+        ]
+        say()
+        say(workers_table(rows, config.workloads))
+        summaries = [row[w] for row in rows for w in config.workloads]
+        if warning := noise_warning(summaries):
+            say(warning)
+        errors = error_report(summaries)
+        if errors:
+            say(errors)
+        json_path = RESULTS_DIR / f"bench-workers-{self.stamp}.json"
+        save_json(
+            json_path,
+            {
+                "kind": "bench-workers",
+                "timestamp": self.stamp,
+                "environment": environment(config, seed),
+                "workers": rows,
+                "channels_per_worker": spread,
+                "rounds": {
+                    count: {
+                        w: [{k: v for k, v in run.items() if k != "latencies"} for run in results]
+                        for w, results in by_workload.items()
+                    }
+                    for count, by_workload in runs.items()
+                },
+            },
+        )
+        say()
+        say(f"saved {json_path.relative_to(ROOT)}")
+        return 1 if errors else 0
+
 
 def main(argv: list[str]) -> int:
     pool_mode = "--pool" in argv
+    workers_mode = "--workers" in argv
     try:
-        config = BenchConfig.from_env(pool_mode=pool_mode)
+        config = BenchConfig.from_env(pool_mode=pool_mode, workers_mode=workers_mode)
     except ValueError as error:
         print(f"bench: {error}", file=sys.stderr)
         return 2
     mode = "pool sizes" if pool_mode else ("quick" if config.quick else "full")
+    if workers_mode:
+        mode = "workers"
     load = os.getloadavg()[0]
     say(f"ruleiq-data bench ({mode}) on {os.cpu_count()} CPUs, load average {load:.1f}")
     started = time.perf_counter()
     try:
         with sigterm_as_interrupt(), contextlib.ExitStack() as stack:
             bench = Bench(config, stack)
-            code = bench.pool_main() if pool_mode else bench.main()
+            if workers_mode:
+                code = bench.workers_main()
+            else:
+                code = bench.pool_main() if pool_mode else bench.main()
     except KeyboardInterrupt:
         say("\ninterrupted: everything started was stopped")
         return 130
