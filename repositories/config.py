@@ -33,6 +33,10 @@ class DatabaseSettings(BaseSettings):
         description="ms; PostgreSQL ends a query whose client has gone (0: off; PostgreSQL 14+)",
     )
     db_application_name: str = Field(default="ruleIQ_backend", min_length=1, max_length=63)
+    # DATABASE_URL names a PgBouncer in transaction pooling mode: consecutive
+    # transactions of one connection may run on different server connections, so
+    # nothing may outlive a transaction (see Database and UnitOfWork).
+    db_pgbouncer: bool = False
     sqlalchemy_echo: bool = False
 
 

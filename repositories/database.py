@@ -7,6 +7,7 @@ import logging
 import time
 from dataclasses import dataclass
 from typing import Any
+from uuid import uuid4
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.ext.asyncio import (
@@ -30,6 +31,10 @@ _SYNC_KEEPALIVES = {
     "keepalives_interval": 10,
     "keepalives_count": 3,
 }
+
+
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid4()}__"
 
 
 @dataclass(frozen=True)
@@ -77,11 +82,26 @@ class Database:
             "echo": s.sqlalchemy_echo,
         }
 
-    def _create_async_engine(self) -> AsyncEngine:
+    def _async_connect_args(self) -> dict[str, Any]:
         connect_args = dict(self.urls.async_connect_args)
         connect_args["server_settings"] = {"application_name": self.application_name}
+        if self.settings.db_pgbouncer:
+            # Transaction pooling: the next transaction may run on another server
+            # connection, where a statement prepared on this one does not exist.
+            # asyncpg's own statements become unnamed (re-parsed with each
+            # execution); SQLAlchemy's named ones get names no other client can
+            # collide with, and none are kept for reuse. client_connection_check_
+            # interval is no startup parameter PgBouncer accepts: the unit of work
+            # sets it per transaction instead.
+            connect_args["statement_cache_size"] = 0
+            connect_args["prepared_statement_cache_size"] = 0
+            connect_args["prepared_statement_name_func"] = _unique_statement_name
+        return connect_args
+
+    def _create_async_engine(self) -> AsyncEngine:
+        connect_args = self._async_connect_args()
         interval = self.settings.db_client_connection_check_interval
-        if interval > 0:
+        if interval > 0 and not self.settings.db_pgbouncer:
             # When a cancelled call's connection is closed mid-query (SQLAlchemy and
             # the unit of work discard it; asyncpg's own cancel request dies with
             # it), PostgreSQL notices the closed socket and ends the query.
@@ -113,11 +133,9 @@ class Database:
         database answers, even while a burst holds every pooled connection (a full
         pool is load, not a reason to leave the load balancer)."""
         if self._probe_engine is None:
-            connect_args = dict(self.urls.async_connect_args)
-            connect_args["server_settings"] = {"application_name": self.application_name}
             self._probe_engine = create_async_engine(
                 self.urls.async_url,
-                connect_args=connect_args,
+                connect_args=self._async_connect_args(),
                 pool_size=1,
                 max_overflow=0,
                 pool_timeout=self.settings.db_pool_timeout,
@@ -130,7 +148,14 @@ class Database:
         started = time.perf_counter()
         try:
             async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+                if self.settings.db_pgbouncer:
+                    # The simple query protocol: no prepared statement left behind
+                    # on a server connection other clients share.
+                    raw = await connection.get_raw_connection()
+                    driver: Any = raw.driver_connection
+                    await driver.execute("SELECT 1")
+                else:
+                    await connection.execute(text("SELECT 1"))
         except Exception as error:
             raise self._unreachable(error) from error
         return (time.perf_counter() - started) * 1000
@@ -165,8 +190,15 @@ class Database:
         self, statement_timeout: float | None = None, *, read_only: bool = False
     ) -> UnitOfWork:
         """One call's unit of work on the pool (see UnitOfWork for `read_only`)."""
+        pgbouncer = self.settings.db_pgbouncer
         return UnitOfWork(
-            self.async_engine, statement_timeout=statement_timeout, read_only=read_only
+            self.async_engine,
+            statement_timeout=statement_timeout,
+            read_only=read_only,
+            transaction_pooling=pgbouncer,
+            connection_check_interval=(
+                self.settings.db_client_connection_check_interval if pgbouncer else 0
+            ),
         )
 
     def pool_stats(self) -> PoolStats:

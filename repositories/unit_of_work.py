@@ -70,6 +70,16 @@ class UnitOfWork:
 
     Given an AsyncConnection instead of an engine (the tests' outer transaction), it
     works in a savepoint of that connection and leaves the connection open.
+
+    `transaction_pooling` (behind PgBouncer in transaction mode): only a transaction
+    keeps one server connection, so nothing may rely on more than that. Read-only
+    units open one too: SQLAlchemy prepares a statement and executes it in two
+    exchanges, which outside a transaction PgBouncer may send to two different
+    servers, and the deadline then travels by `SET LOCAL` like the others'. A
+    session-level SET would stay on a server connection other clients share: the
+    opening statement sets `client_connection_check_interval` (ms, if given) locally
+    instead. Before the transaction ends, the statements SQLAlchemy prepared in it
+    are closed, on the server that holds them.
     """
 
     def __init__(
@@ -78,10 +88,16 @@ class UnitOfWork:
         *,
         statement_timeout: float | None = None,
         read_only: bool = False,
+        transaction_pooling: bool = False,
+        connection_check_interval: int = 0,
     ) -> None:
         self._source = source
         self._statement_timeout = statement_timeout
-        self._read_only = read_only and not isinstance(source, AsyncConnection)
+        self._pooled = transaction_pooling
+        self._check_interval = connection_check_interval
+        self._read_only = (
+            read_only and not transaction_pooling and not isinstance(source, AsyncConnection)
+        )
         self._committed = False
         self._savepoint = ""
         self.session: Session
@@ -91,6 +107,10 @@ class UnitOfWork:
         if self._statement_timeout is not None:
             milliseconds = max(1, int(self._statement_timeout * 1000))
             statements.append(f"SET LOCAL statement_timeout = {milliseconds}")
+        if self._check_interval > 0:
+            statements.append(
+                f"SET LOCAL client_connection_check_interval = {self._check_interval}"
+            )
         return "; ".join(statements)
 
     async def __aenter__(self) -> UnitOfWork:
@@ -120,6 +140,8 @@ class UnitOfWork:
             return
         sql = f"RELEASE SAVEPOINT {self._savepoint}" if self._savepoint else "COMMIT"
         with translated():
+            if self._pooled:
+                await _close_statements(self.session.driver)
             await self.session.driver.execute(sql)
         self._committed = True
 
@@ -135,6 +157,8 @@ class UnitOfWork:
             return
         try:
             if not self._committed and not self._read_only:
+                if self._pooled:
+                    await _close_statements(self.session.driver)
                 await self.session.driver.execute(self._rollback_sql())
         except BaseException as error:
             await self._discard(connection, error)
@@ -176,6 +200,20 @@ def _connection_unusable(error: BaseException) -> bool:
     if isinstance(error, DeadlineExceededError) and isinstance(error.__cause__, TimeoutError):
         return True  # asyncpg's own timeout: its cancel request may still be in flight
     return isinstance(error, UnavailableError) and error.reason != "POOL_EXHAUSTED"
+
+
+async def _close_statements(driver: Any) -> None:
+    """Close the statements SQLAlchemy prepared in this transaction, while it still
+    holds their server connection. asyncpg would close them with its next statement,
+    in another transaction, likely on another server, where closing is a no-op: each
+    List would leave one behind on a server connection until PgBouncer replaces it.
+
+    asyncpg has no public call for this. Should its private one go, statements are
+    left behind again rather than calls failing (tests/test_pgbouncer.py counts
+    them)."""
+    cleanup = getattr(driver, "_cleanup_stmts", None)
+    if cleanup is not None and getattr(driver, "_stmts_to_close", None):
+        await cleanup()
 
 
 def _autocommit_engine(engine: AsyncEngine) -> AsyncEngine:

@@ -115,7 +115,12 @@ async def prepare(
             max_connections=row[0],
             superuser_reserved=row[1],
         )
-        budget.check()
+        if database_settings.db_pgbouncer:
+            # Behind PgBouncer these are the server's numbers, not the pooler's:
+            # its max_client_conn bounds our connections, and it is not readable here.
+            log.info("DB_PGBOUNCER: connection budget not checked against max_connections")
+        else:
+            budget.check()
         if service.migrate_on_start:
             await upgrade(database.async_engine)
         return database.application_name, budget
