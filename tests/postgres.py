@@ -16,6 +16,20 @@ from sqlalchemy.engine import make_url
 from repositories.embedded import EmbeddedPostgres
 
 
+def connect(url: str) -> psycopg2.extensions.connection:
+    """A plain autocommit psycopg2 connection to `url` (TCP or a unix socket dir)."""
+    dsn = make_url(url)
+    connection = psycopg2.connect(
+        dbname=dsn.database,
+        user=dsn.username,
+        password=dsn.password,
+        host=dsn.host or dsn.query.get("host"),
+        port=dsn.port,
+    )
+    connection.autocommit = True
+    return connection
+
+
 class TestServer:
     """Creates and drops databases on one PostgreSQL server."""
 
@@ -35,16 +49,7 @@ class TestServer:
         return make_url(self.admin_url).set(database=database).render_as_string(hide_password=False)
 
     def _admin(self) -> psycopg2.extensions.connection:
-        dsn = make_url(self.admin_url).set(drivername="postgresql")
-        connection = psycopg2.connect(
-            dbname=dsn.database,
-            user=dsn.username,
-            password=dsn.password,
-            host=dsn.host or dsn.query.get("host"),
-            port=dsn.port,
-        )
-        connection.autocommit = True
-        return connection
+        return connect(self.admin_url)
 
     def execute(self, sql: str) -> None:
         """Run one statement outside a transaction (CREATE/DROP DATABASE need that)."""

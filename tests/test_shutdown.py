@@ -14,11 +14,11 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import grpc
-import psycopg2
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ruleiq.data.v1 import user_pb2, user_pb2_grpc
-from sqlalchemy.engine import make_url
+
+from .postgres import connect
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -29,19 +29,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def connect(url: str) -> psycopg2.extensions.connection:
-    dsn = make_url(url)
-    connection = psycopg2.connect(
-        dbname=dsn.database,
-        user=dsn.username,
-        password=dsn.password,
-        host=dsn.host or dsn.query.get("host"),
-        port=dsn.port,
-    )
-    connection.autocommit = True
-    return connection
 
 
 def server_connections(url: str, application_name: str) -> int:
