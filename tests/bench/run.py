@@ -21,7 +21,7 @@ from typing import Any
 
 from .client import ClientSpec, client_main
 from .config import BenchConfig
-from .cpu import postmaster_pid
+from .cpu import postmaster_pid, resident_mb
 from .database import ROOT, BenchDatabase, SeedInfo
 from .report import (
     RESULTS_DIR,
@@ -258,7 +258,40 @@ class Bench:
         summaries = [summarize(w, runs[w]) for w in config.workloads]
         by_name = {s.workload: s for s in summaries}
         goals = ratios(by_name)
+        goals.append(self.memory_growth(grpc_client, service))
         return self.report(seed, summaries, goals, runs)
+
+    def memory_growth(self, client: ClientProcess, service: ServiceProcess) -> dict[str, Any]:
+        """Issue 5: the server's resident memory after 200,000 calls (Get and List,
+        2:1) is within 20 MB of what it was after the first 20,000 (2,000 and 20,000
+        in quick mode), counted after the rounds, which have warmed every path up."""
+        first, last = (2_000, 20_000) if self.config.quick else (20_000, 200_000)
+        calls = 0
+        marks: dict[int, float] = {}
+        deadline = time.monotonic() + 600
+        while calls < last and time.monotonic() < deadline:
+            for workload in ("get", "get", "list_first_page"):
+                result = client.call("run", workload, 0.0, 2.0, timeout=2.0 + COMMAND_SLACK_SECONDS)
+                calls += len(result["latencies"])
+            for mark in (first, last):
+                if calls >= mark and mark not in marks:
+                    marks[mark] = resident_mb(service.pid)
+        if last not in marks:
+            raise RuntimeError(f"memory check reached only {calls:,} calls in 10 minutes")
+        growth = marks[last] - marks[first]
+        say(
+            f"memory: {marks[first]:.1f} MB after {first:,} calls, "
+            f"{marks[last]:.1f} MB after {last:,} (+{growth:.1f} MB)"
+        )
+        return {
+            "key": "memory_growth_mb",
+            "label": f"RSS growth {first // 1000}k -> {last // 1000}k calls",
+            "value": growth,
+            "direction": "<=",
+            "goal": 20.0,
+            "unit": " MB",
+            "passed": growth <= 20.0,
+        }
 
     def report(
         self,
