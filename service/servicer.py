@@ -68,6 +68,16 @@ class ResourceServicer:
         for method in self.service.methods:
             self._requests[method.name] = message_factory.GetMessageClass(method.input_type)
             self._responses[method.name] = message_factory.GetMessageClass(method.output_type)
+        # Looked up once here, not per call.
+        m, p = resource.message, resource.plural
+        self._get_request = self._requests[f"Get{m}"]
+        self._batch_request = self._requests[f"BatchGet{p}"]
+        self._batch_response = self._responses[f"BatchGet{p}"]
+        self._list_request = self._requests[f"List{p}"]
+        self._list_response = self._responses[f"List{p}"]
+        self._create_request = self._requests[f"Create{m}"]
+        self._update_request = self._requests.get(f"Update{m}")
+        self._delete_request = self._requests[f"Delete{m}"]
 
     @property
     def full_name(self) -> str:
@@ -109,26 +119,24 @@ class ResourceServicer:
         return self.database.unit_of_work(timeout, read_only=read_only)
 
     async def get(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
-        request = parse(self._requests[f"Get{self.resource.message}"], data)
+        request = parse(self._get_request, data)
         row_id = parse_uuid(request.id, "id")
         async with self._unit(context, read_only=True) as uow:
             row = await self.repository.get(uow.session, row_id)
         return self.converter.to_message(row)  # type: ignore[no-any-return]
 
     async def batch_get(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
-        name = f"BatchGet{self.resource.plural}"
-        request = parse(self._requests[name], data)
+        request = parse(self._batch_request, data)
         if len(request.ids) > MAX_BATCH:
             raise InvalidArgumentError.single("ids", f"at most {MAX_BATCH} ids per call")
         ids = [parse_uuid(value, f"ids[{i}]") for i, value in enumerate(request.ids)]
         async with self._unit(context, read_only=True) as uow:
             rows = await self.repository.get_many(uow.session, ids)
         items = [self.converter.to_message(row) for row in rows]
-        return self._responses[name](**{self.list_field: items})
+        return self._batch_response(**{self.list_field: items})
 
     async def list_page(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
-        name = f"List{self.resource.plural}"
-        request = parse(self._requests[name], data)
+        request = parse(self._list_request, data)
         async with self._unit(context) as uow:
             page = await self.repository.list(
                 uow.session,
@@ -138,14 +146,14 @@ class ResourceServicer:
                 page_token=request.page_token,
                 with_total=request.show_total_size,
             )
-        return self._responses[name](
+        return self._list_response(
             **{self.list_field: [self.converter.to_message(row) for row in page.rows]},
             next_page_token=page.next_page_token,
             total_size=page.total_size or 0,
         )
 
     async def create(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
-        request = parse(self._requests[f"Create{self.resource.message}"], data)
+        request = parse(self._create_request, data)
         if not request.HasField(self.field):
             raise InvalidArgumentError.single(self.field, "is required")
         values = self.converter.values_for_create(getattr(request, self.field), self.field)
@@ -169,7 +177,8 @@ class ResourceServicer:
         return self.converter.to_message(row)  # type: ignore[no-any-return]
 
     async def update(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
-        request = parse(self._requests[f"Update{self.resource.message}"], data)
+        assert self._update_request is not None  # only served when the contract has it
+        request = parse(self._update_request, data)
         if not request.HasField(self.field):
             raise InvalidArgumentError.single(self.field, "is required")
         resource = getattr(request, self.field)
@@ -208,7 +217,7 @@ class ResourceServicer:
         return list(dict.fromkeys(paths))
 
     async def delete(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
-        request = parse(self._requests[f"Delete{self.resource.message}"], data)
+        request = parse(self._delete_request, data)
         row_id = parse_uuid(request.id, "id")
         async with self._unit(context) as uow:
             await self.repository.delete(

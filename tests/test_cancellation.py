@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from repositories.database import Database
 
-from .test_faults import start_app
+from .test_faults import lock_user_row, new_user, start_app
 
 
 async def server_sessions(database: Database, application_name: str) -> list[tuple[str, str]]:
@@ -38,14 +38,8 @@ async def test_hundreds_of_calls_cancelled_mid_query_leak_nothing(
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
             users = user_pb2_grpc.UserServiceStub(channel)
-            user = await users.CreateUser(
-                user_pb2.CreateUserRequest(user=user_pb2.User(email=f"{uuid.uuid4().hex}@c.io")),
-                timeout=5,
-            )
-            await lock.begin()
-            await lock.execute(
-                text("SELECT 1 FROM users WHERE id = :id FOR UPDATE"), {"id": user.id}
-            )
+            user = await new_user(users)
+            await lock_user_row(lock, user.id)
             update = user_pb2.UpdateUserRequest(
                 user=user_pb2.User(id=user.id, full_name="never written")
             )

@@ -16,6 +16,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ruleiq.data.v1 import user_pb2, user_pb2_grpc
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from repositories.database import Database
 from repositories.embedded import EmbeddedPostgres
@@ -53,6 +54,17 @@ async def outage_app(private_postgres: EmbeddedPostgres) -> AsyncIterator[App]:
     app = await start_app(url, db_pool_timeout=2)
     yield app
     await app.stop(grace=1)
+
+
+async def new_user(users: user_pb2_grpc.UserServiceStub) -> user_pb2.User:
+    request = user_pb2.CreateUserRequest(user=user_pb2.User(email=f"{uuid.uuid4().hex}@f.io"))
+    return await users.CreateUser(request, timeout=5)
+
+
+async def lock_user_row(lock: AsyncConnection, user_id: str) -> None:
+    """Hold the row's lock in `lock`'s transaction: updates of it wait."""
+    await lock.begin()
+    await lock.execute(text("SELECT 1 FROM users WHERE id = :id FOR UPDATE"), {"id": user_id})
 
 
 async def health_status(channel: grpc.aio.Channel, service: str) -> int:
@@ -148,15 +160,9 @@ async def test_a_burst_larger_than_the_pool_fails_fast_with_unavailable_and_then
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
             users = user_pb2_grpc.UserServiceStub(channel)
-            user = await users.CreateUser(
-                user_pb2.CreateUserRequest(user=user_pb2.User(email=f"{uuid.uuid4().hex}@b.io")),
-                timeout=5,
-            )
+            user = await new_user(users)
             # Two updates wait on a row lock and hold both pooled connections.
-            await lock.begin()
-            await lock.execute(
-                text("SELECT 1 FROM users WHERE id = :id FOR UPDATE"), {"id": user.id}
-            )
+            await lock_user_row(lock, user.id)
             holders = [
                 asyncio.ensure_future(
                     users.UpdateUser(
@@ -227,13 +233,8 @@ async def test_calls_past_the_concurrency_cap_are_refused_but_health_still_answe
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
             users = user_pb2_grpc.UserServiceStub(channel)
-            user = await users.CreateUser(
-                user_pb2.CreateUserRequest(user=user_pb2.User(email=f"{uuid.uuid4().hex}@cap.io")),
-                timeout=5,
-            )
-            await lock.begin()
-            row_lock = text("SELECT 1 FROM users WHERE id = :id FOR UPDATE")
-            await lock.execute(row_lock, {"id": user.id})
+            user = await new_user(users)
+            await lock_user_row(lock, user.id)
             update = user_pb2.UpdateUserRequest(user=user_pb2.User(id=user.id, full_name="held"))
             held = [asyncio.ensure_future(users.UpdateUser(update, timeout=10)) for _ in range(2)]
             await asyncio.sleep(0.3)
@@ -265,10 +266,7 @@ async def test_a_read_past_its_deadline_is_cancelled_on_the_server(
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
             users = user_pb2_grpc.UserServiceStub(channel)
-            user = await users.CreateUser(
-                user_pb2.CreateUserRequest(user=user_pb2.User(email=f"{uuid.uuid4().hex}@rd.io")),
-                timeout=5,
-            )
+            user = await new_user(users)
             await lock.begin()
             await lock.execute(text("LOCK TABLE users IN ACCESS EXCLUSIVE MODE"))
             with pytest.raises(grpc.aio.AioRpcError) as late:
