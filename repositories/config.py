@@ -18,6 +18,16 @@ class DatabaseSettings(BaseSettings):
     database_url: SecretStr | None = Field(
         default=None, description="Any of postgres://, postgresql://, +psycopg2, +psycopg, +asyncpg"
     )
+    database_replica_urls: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated URLs of streaming replicas for Get, BatchGet and List",
+    )
+    db_replica_max_lag_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=86_400,
+        description="seconds; a replica further behind leaves the rotation until it catches up",
+    )
     db_pool_size: int = Field(default=10, ge=1, le=1000)
     db_max_overflow: int = Field(default=20, ge=0, le=1000)
     db_pool_recycle: int = Field(default=1800, ge=1, description="seconds")
@@ -38,6 +48,13 @@ class DatabaseSettings(BaseSettings):
     # nothing may outlive a transaction (see Database and UnitOfWork).
     db_pgbouncer: bool = False
     sqlalchemy_echo: bool = False
+
+
+def replica_urls(settings: DatabaseSettings) -> list[str]:
+    raw = settings.database_replica_urls
+    if raw is None:
+        return []
+    return [url.strip() for url in raw.get_secret_value().split(",") if url.strip()]
 
 
 def describe_validation_error(error: ValidationError) -> str:

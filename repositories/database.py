@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from uuid import uuid4
 
 from sqlalchemy import Engine, create_engine, text
@@ -16,12 +17,14 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import QueuePool
 
-from .config import ConfigError, DatabaseSettings
+from .config import ConfigError, DatabaseSettings, replica_urls
 from .errors import UnavailableError
+from .replicas import Replica, ReplicaSet
 from .unit_of_work import UnitOfWork
 from .urls import DatabaseUrls, parse_database_url
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # TCP keepalives for the sync engine: a silently dropped connection (a NAT or
 # firewall timeout) is noticed within about a minute instead of hanging.
@@ -47,10 +50,31 @@ class PoolStats:
     timeout_seconds: float
 
 
-class Database:
-    """Both engines, built from one URL and one settings object."""
+# On a standby: whether it is one, whether it has received WAL since it started
+# (NULL: its WAL receiver never connected), and how far its replay is behind what
+# it received, as time since the last replayed commit. 0 once it has replayed all
+# it received: after a restart it receives from the start of a WAL segment, behind
+# what it has replayed already.
+_REPLICATION_LAG_SQL = """
+SELECT pg_is_in_recovery(),
+       pg_last_wal_receive_lsn() IS NOT NULL,
+       CASE WHEN pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0.0
+            ELSE extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8
+       END
+"""
 
-    def __init__(self, settings: DatabaseSettings, url: str | None = None) -> None:
+
+class Database:
+    """Both engines, built from one URL and one settings object, and the read
+    replicas DATABASE_REPLICA_URLS names (or `replicas`), each a Database of its own."""
+
+    def __init__(
+        self,
+        settings: DatabaseSettings,
+        url: str | None = None,
+        *,
+        replicas: list[str] | None = None,
+    ) -> None:
         raw = url or (settings.database_url.get_secret_value() if settings.database_url else None)
         if raw is None:
             raise ConfigError("DATABASE_URL: not set (and no embedded server was started)")
@@ -60,6 +84,20 @@ class Database:
         self.async_engine: AsyncEngine = self._create_async_engine()
         self._sync_engine: Engine | None = None
         self._probe_engine: AsyncEngine | None = None
+        given = replica_urls(settings) if replicas is None else replicas
+        self.replicas = ReplicaSet(
+            [Replica(f"replica-{i}", self._replica(i, u)) for i, u in enumerate(given)],
+            max_lag_seconds=settings.db_replica_max_lag_seconds,
+        )
+
+    def _replica(self, index: int, url: str) -> Database:
+        try:
+            return Database(self.settings, url, replicas=[])
+        except ConfigError as error:
+            # Named as the setting is: which of the URLs, never the URL itself.
+            raise ConfigError(
+                str(error).replace("DATABASE_URL", f"DATABASE_REPLICA_URLS[{index}]", 1)
+            ) from None
 
     def _application_name(self) -> str:
         """DB_APPLICATION_NAME when set, else the URL's `application_name`, else
@@ -132,6 +170,9 @@ class Database:
         """A round trip on a connection of its own, outside the pool: whether the
         database answers, even while a burst holds every pooled connection (a full
         pool is load, not a reason to leave the load balancer)."""
+        return await self._round_trip(self._probe())
+
+    def _probe(self) -> AsyncEngine:
         if self._probe_engine is None:
             self._probe_engine = create_async_engine(
                 self.urls.async_url,
@@ -142,23 +183,50 @@ class Database:
                 pool_recycle=self.settings.db_pool_recycle,
                 pool_pre_ping=False,
             )
-        return await self._round_trip(self._probe_engine)
+        return self._probe_engine
+
+    async def replication_lag(self) -> float | None:
+        """Seconds this standby's replay is behind (0: it has replayed all it has
+        received); None when that is not known. Raises UnavailableError when it does
+        not answer, is no standby (promoted, or the URL names a primary), or receives
+        nothing from its primary."""
+        row = await self._on_driver(
+            self._probe(), lambda driver: driver.fetchrow(_REPLICATION_LAG_SQL)
+        )
+        in_recovery, receiving, lag = row
+        if not in_recovery:
+            raise UnavailableError(
+                f"{self.urls.safe_description} is not a standby (not in recovery)",
+                reason="NOT_A_REPLICA",
+            )
+        if not receiving:
+            raise UnavailableError(
+                f"{self.urls.safe_description} receives no WAL from its primary",
+                reason="REPLICA_NOT_STREAMING",
+            )
+        return None if lag is None else max(0.0, float(lag))
 
     async def _round_trip(self, engine: AsyncEngine) -> float:
         started = time.perf_counter()
+        # The simple query protocol: no statement prepared, none left behind on a
+        # server connection PgBouncer shares with other clients.
+        await self._on_driver(engine, lambda driver: driver.execute("SELECT 1"))
+        return (time.perf_counter() - started) * 1000
+
+    async def _on_driver(self, engine: AsyncEngine, call: Callable[[Any], Awaitable[T]]) -> T:
+        """`call` on an asyncpg connection of `engine`'s pool."""
         try:
             async with engine.connect() as connection:
-                if self.settings.db_pgbouncer:
-                    # The simple query protocol: no prepared statement left behind
-                    # on a server connection other clients share.
-                    raw = await connection.get_raw_connection()
-                    driver: Any = raw.driver_connection
-                    await driver.execute("SELECT 1")
-                else:
-                    await connection.execute(text("SELECT 1"))
+                raw = await connection.get_raw_connection()
+                try:
+                    return await call(raw.driver_connection)
+                except BaseException:
+                    # Not back into the pool: a connection the server dropped would
+                    # fail every later check, though the server is back.
+                    await connection.invalidate()
+                    raise
         except Exception as error:
             raise self._unreachable(error) from error
-        return (time.perf_counter() - started) * 1000
 
     def ping_sync(self) -> float:
         started = time.perf_counter()
@@ -231,6 +299,7 @@ class Database:
         }
 
     async def dispose(self) -> None:
+        await self.replicas.dispose()
         await self.async_engine.dispose()
         if self._probe_engine is not None:
             await self._probe_engine.dispose()

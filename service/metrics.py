@@ -24,6 +24,7 @@ from prometheus_client.registry import Collector
 
 from repositories.config import ConfigError
 from repositories.database import Database
+from repositories.replicas import ReplicaSet
 
 UNKNOWN = "unknown"
 # From a primary-key read on a warm pool to a call near its statement timeout.
@@ -114,6 +115,18 @@ class Metrics:
             registry=r,
         )
         self.db_up = Gauge("ruleiq_db_up", "1 while the database answers its check", registry=r)
+        self.replica_in_rotation = Gauge(
+            "ruleiq_db_replica_in_rotation",
+            "1 while reads go to the replica (DATABASE_REPLICA_URLS)",
+            ("replica",),
+            registry=r,
+        )
+        self.replica_lag = Gauge(
+            "ruleiq_db_replica_lag_seconds",
+            "how far the replica's replay was behind at its last check (NaN: not known)",
+            ("replica",),
+            registry=r,
+        )
         r.register(PoolCollector(database, in_flight))
         for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
             r.register(collector)
@@ -131,6 +144,12 @@ class Metrics:
     def database_checked(self, seconds: float, *, up: bool) -> None:
         self.db_check.observe(seconds)
         self.db_up.set(1 if up else 0)
+
+    def replicas_checked(self, replicas: ReplicaSet) -> None:
+        for replica in replicas:
+            self.replica_in_rotation.labels(replica.name).set(1 if replica.in_rotation else 0)
+            lag = replica.lag_seconds
+            self.replica_lag.labels(replica.name).set(float("nan") if lag is None else lag)
 
     def start(self, host: str, port: int) -> int:
         """Serve /metrics over HTTP in a thread; the port (useful when `port` is 0)."""

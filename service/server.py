@@ -18,7 +18,7 @@ from grpc_reflection.v1alpha import reflection
 from ruleiq.data.v1 import database_pb2, database_pb2_grpc
 
 from repositories.config import DatabaseSettings
-from repositories.database import Database
+from repositories.database import Database, PoolStats
 
 from .auth import AuthInterceptor, load_policy
 from .errors import ErrorInterceptor
@@ -55,17 +55,29 @@ class DatabaseServicer(database_pb2_grpc.DatabaseServiceServicer):
     ) -> database_pb2.DatabaseInfo:
         info = await self.database.engine_info()
         pool = info.pop("pool")
-        return database_pb2.DatabaseInfo(
-            pool=database_pb2.PoolStats(
-                size=pool.size,
-                checked_in=pool.checked_in,
-                checked_out=pool.checked_out,
-                overflow=pool.overflow,
-                max_overflow=pool.max_overflow,
-                timeout_seconds=pool.timeout_seconds,
-            ),
-            **info,
-        )
+        replicas = [
+            database_pb2.ReplicaInfo(
+                name=replica.name,
+                host=replica.database.urls.host_port,
+                in_rotation=replica.in_rotation,
+                lag_seconds=replica.lag_seconds,
+                problem=replica.problem,
+                pool=_pool_stats(replica.database.pool_stats()),
+            )
+            for replica in self.database.replicas
+        ]
+        return database_pb2.DatabaseInfo(pool=_pool_stats(pool), replicas=replicas, **info)
+
+
+def _pool_stats(pool: PoolStats) -> database_pb2.PoolStats:
+    return database_pb2.PoolStats(
+        size=pool.size,
+        checked_in=pool.checked_in,
+        checked_out=pool.checked_out,
+        overflow=pool.overflow,
+        max_overflow=pool.max_overflow,
+        timeout_seconds=pool.timeout_seconds,
+    )
 
 
 class App:
@@ -172,6 +184,10 @@ class App:
 
     async def _check_readiness(self) -> None:
         started = time.perf_counter()
+        # Replicas are checked alongside; none of them decides readiness (the
+        # primary serves reads when no replica is in rotation), each has its own
+        # health name.
+        replicas = asyncio.create_task(self._check_replicas())
         try:
             await asyncio.wait_for(self.database.probe(), timeout=2.0)
             ready = True
@@ -179,6 +195,7 @@ class App:
             ready = False
             if self._ready is not False:
                 log.warning("database check failed: %s", error)
+        await replicas
         if self.metrics is not None:
             self.metrics.database_checked(time.perf_counter() - started, up=ready)
         if ready != self._ready:
@@ -187,6 +204,16 @@ class App:
             for name in self.readiness_services:
                 await self.health.set(name, status)
             log.info("readiness: %s", "SERVING" if ready else "NOT_SERVING")
+
+    async def _check_replicas(self) -> None:
+        replicas = self.database.replicas
+        if not replicas:
+            return
+        await replicas.check()
+        for replica in replicas:
+            await self.health.set(replica.name, SERVING if replica.in_rotation else NOT_SERVING)
+        if self.metrics is not None:
+            self.metrics.replicas_checked(replicas)
 
     async def _watch_readiness(self) -> None:
         while True:

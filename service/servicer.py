@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import empty_pb2, message_factory
@@ -13,15 +13,29 @@ from google.protobuf.message import DecodeError, Message
 
 from repositories import idempotency
 from repositories.database import Database
-from repositories.errors import DeadlineExceededError, FieldViolation, InvalidArgumentError
+from repositories.errors import (
+    AbortedError,
+    DeadlineExceededError,
+    FieldViolation,
+    InvalidArgumentError,
+    UnavailableError,
+)
 from repositories.models import uuid7
+from repositories.replicas import Replica
 from repositories.repository import MAX_BATCH, Repository
-from repositories.unit_of_work import UnitOfWork
+from repositories.unit_of_work import Session, UnitOfWork
 
 from .conversion import Converter, parse_uuid
 from .resources import Resource
 
 Behaviour = Callable[[bytes, grpc.aio.ServicerContext[Any, Any]], Awaitable[Message]]
+T = TypeVar("T")
+
+# Metadata a caller sends to read from the primary even when replicas are set:
+# after its own write, a replica may not have replayed it yet.
+READ_YOUR_WRITES = "x-read-your-writes"
+_TRUE = frozenset({"true", "1", "yes"})
+_FALSE = frozenset({"false", "0", "no"})
 
 
 def snake(name: str) -> str:
@@ -105,7 +119,11 @@ class ResourceServicer:
         }
 
     def _unit(
-        self, context: grpc.aio.ServicerContext[Any, Any], *, read_only: bool = False
+        self,
+        context: grpc.aio.ServicerContext[Any, Any],
+        *,
+        read_only: bool = False,
+        database: Database | None = None,
     ) -> UnitOfWork:
         """One transaction whose statements end when the caller stops waiting."""
         remaining = context.time_remaining()
@@ -116,13 +134,51 @@ class ResourceServicer:
                     "the call's deadline had passed", reason="DEADLINE_PASSED"
                 )
             timeout = min(timeout, remaining)
-        return self.database.unit_of_work(timeout, read_only=read_only)
+        return (database or self.database).unit_of_work(timeout, read_only=read_only)
+
+    async def _read(
+        self,
+        context: grpc.aio.ServicerContext[Any, Any],
+        read: Callable[[Session], Awaitable[T]],
+        *,
+        read_only: bool = False,
+    ) -> T:
+        """`read` on a replica when one is in rotation and the caller did not ask
+        for read-your-writes; on the primary otherwise, or when the replica fails
+        (a read can run twice; the replica leaves the rotation if it is gone)."""
+        replica = self._replica_for(context) if self.database.replicas else None
+        if replica is not None:
+            try:
+                async with self._unit(
+                    context, read_only=read_only, database=replica.database
+                ) as uow:
+                    return await read(uow.session)
+            except UnavailableError as error:
+                if error.reason == "POOL_EXHAUSTED":
+                    raise  # load, not a fault; the deadline is likely spent anyway
+                self.database.replicas.drop(replica, error.message)
+            except AbortedError:
+                pass  # cancelled by a conflict with the replica's replay
+        async with self._unit(context, read_only=read_only) as uow:
+            return await read(uow.session)
+
+    def _replica_for(self, context: grpc.aio.ServicerContext[Any, Any]) -> Replica | None:
+        for key, value in context.invocation_metadata() or ():
+            if key == READ_YOUR_WRITES:
+                if value.lower() in _TRUE:
+                    return None
+                if value.lower() not in _FALSE:
+                    raise InvalidArgumentError.single(
+                        READ_YOUR_WRITES, "metadata must be true or false"
+                    )
+        return self.database.replicas.choose()
 
     async def get(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
         request = parse(self._get_request, data)
         row_id = parse_uuid(request.id, "id")
-        async with self._unit(context, read_only=True) as uow:
-            row = await self.repository.get(uow.session, row_id)
+        row = await self._read(
+            context, lambda session: self.repository.get(session, row_id), read_only=True
+        )
         return self.converter.to_message(row)  # type: ignore[no-any-return]
 
     async def batch_get(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
@@ -130,22 +186,25 @@ class ResourceServicer:
         if len(request.ids) > MAX_BATCH:
             raise InvalidArgumentError.single("ids", f"at most {MAX_BATCH} ids per call")
         ids = [parse_uuid(value, f"ids[{i}]") for i, value in enumerate(request.ids)]
-        async with self._unit(context, read_only=True) as uow:
-            rows = await self.repository.get_many(uow.session, ids)
+        rows = await self._read(
+            context, lambda session: self.repository.get_many(session, ids), read_only=True
+        )
         items = [self.converter.to_message(row) for row in rows]
         return self._batch_response(**{self.list_field: items})
 
     async def list_page(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
         request = parse(self._list_request, data)
-        async with self._unit(context) as uow:
-            page = await self.repository.list(
-                uow.session,
+        page = await self._read(
+            context,
+            lambda session: self.repository.list(
+                session,
                 filter_text=request.filter,
                 order_by=request.order_by,
                 page_size=request.page_size,
                 page_token=request.page_token,
                 with_total=request.show_total_size,
-            )
+            ),
+        )
         return self._list_response(
             **{self.list_field: [self.converter.to_message(row) for row in page.rows]},
             next_page_token=page.next_page_token,
