@@ -255,14 +255,14 @@ class Database:
         log.info("database ready at %s", self.urls.safe_description)
 
     def unit_of_work(
-        self, statement_timeout: float | None = None, *, read_only: bool = False
+        self, statement_timeout: float | None = None, *, single_statement: bool = False
     ) -> UnitOfWork:
-        """One call's unit of work on the pool (see UnitOfWork for `read_only`)."""
+        """One call's unit of work on the pool (see UnitOfWork for `single_statement`)."""
         pgbouncer = self.settings.db_pgbouncer
         return UnitOfWork(
             self.async_engine,
             statement_timeout=statement_timeout,
-            read_only=read_only,
+            single_statement=single_statement,
             transaction_pooling=pgbouncer,
             connection_check_interval=(
                 self.settings.db_client_connection_check_interval if pgbouncer else 0

@@ -166,7 +166,7 @@ class Repository:
             record = await session.driver.fetchrow(
                 self._sql_get_locked if lock else self._sql_get,
                 row_id,
-                timeout=session.read_timeout,
+                timeout=session.statement_timeout,
             )
         if record is None:
             raise self.not_found(row_id)
@@ -178,7 +178,7 @@ class Repository:
             raise InvalidArgumentError.single("ids", f"at most {MAX_BATCH} ids per call")
         with translated():
             records = await session.driver.fetch(
-                self._sql_get_many, list(ids), timeout=session.read_timeout
+                self._sql_get_many, list(ids), timeout=session.statement_timeout
             )
         by_id = {record["id"]: self._row(record) for record in records}
         for row_id in ids:
@@ -231,7 +231,9 @@ class Repository:
         names = tuple(sorted(values))
         arguments = [self._encode(name, values[name]) for name in names]
         with translated():
-            record = await session.driver.fetchrow(self._insert_sql(names), *arguments)
+            record = await session.driver.fetchrow(
+                self._insert_sql(names), *arguments, timeout=session.statement_timeout
+            )
         return self._row(record)
 
     async def update(
@@ -260,7 +262,9 @@ class Repository:
             arguments.append(etag)
         with translated():
             record = await session.driver.fetchrow(
-                self._update_sql(assignments, bool(etag)), *arguments
+                self._update_sql(assignments, bool(etag)),
+                *arguments,
+                timeout=session.statement_timeout,
             )
         if record is None:
             await self._explain_missing(session, row_id)
@@ -279,17 +283,22 @@ class Repository:
                 raise self.stale(row_id)
             await self._delete_dependents(session, self.table, [row_id])
         with translated(deleting=True):
+            timeout = session.statement_timeout
             if etag:
-                deleted = await session.driver.fetchrow(self._sql_delete_etag, row_id, etag)
+                deleted = await session.driver.fetchrow(
+                    self._sql_delete_etag, row_id, etag, timeout=timeout
+                )
             else:
-                deleted = await session.driver.fetchrow(self._sql_delete, row_id)
+                deleted = await session.driver.fetchrow(self._sql_delete, row_id, timeout=timeout)
         if deleted is None:
             await self._explain_missing(session, row_id)
 
     async def _explain_missing(self, session: Session, row_id: uuid.UUID) -> NoReturn:
         """An UPDATE or DELETE matched nothing: no such row, or a stale etag."""
         with translated():
-            exists = await session.driver.fetchrow(self._sql_exists, row_id)
+            exists = await session.driver.fetchrow(
+                self._sql_exists, row_id, timeout=session.statement_timeout
+            )
         if exists is None:
             raise self.not_found(row_id)
         raise self.stale(row_id)

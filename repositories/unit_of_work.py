@@ -7,20 +7,19 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Result
+from sqlalchemy import Connection, PoolProxiedConnection, Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
+from sqlalchemy.util import greenlet_spawn
 
 from .errors import DeadlineExceededError, UnavailableError, translated
 
 _savepoints = itertools.count(1)
-_autocommit: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
 _last_pool_reset: dict[int, float] = {}
 
 
@@ -28,21 +27,39 @@ class Session:
     """A call's connection, two ways in: SQLAlchemy Core for statements built per
     call (`execute`), and the asyncpg connection underneath (`driver`) for the
     repositories' precompiled hot statements, which skip SQLAlchemy's per-statement
-    work. Both run in the one transaction the unit of work opened."""
+    work. Both run in the one transaction the unit of work opened.
+
+    Given a pooled connection instead of an AsyncConnection, the SQLAlchemy side is
+    built on the first `execute`: most calls (Get, Create, Update, Delete) never
+    need it, and building it costs more than their query."""
 
     def __init__(
-        self, connection: AsyncConnection, driver: Any, read_timeout: float | None = None
+        self,
+        connection: AsyncConnection | tuple[AsyncEngine, PoolProxiedConnection],
+        driver: Any,
+        statement_timeout: float | None = None,
     ) -> None:
-        self.connection = connection
+        self._connection = connection if isinstance(connection, AsyncConnection) else None
+        self._pooled = None if isinstance(connection, AsyncConnection) else connection
         self.driver = driver
-        # Outside a transaction (a read-only unit) the deadline travels with each
+        # Outside a transaction (a single-statement unit) the deadline travels with each
         # statement: asyncpg cancels the query on the server when it passes.
-        self.read_timeout = read_timeout
+        self.statement_timeout = statement_timeout
 
     async def execute(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
     ) -> Result[Any]:
-        return await self.connection.execute(statement, parameters)
+        if self._connection is None:
+            self._connection = self._core_connection()
+        return await self._connection.execute(statement, parameters)
+
+    def _core_connection(self) -> AsyncConnection:
+        assert self._pooled is not None
+        engine, pooled = self._pooled
+        # The transaction is the unit of work's, opened on the driver: SQLAlchemy's
+        # adapter must not begin one of its own (the unit resets this on release).
+        pooled.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+        return AsyncConnection(engine, Connection(engine.sync_engine, pooled))
 
     @asynccontextmanager
     async def begin_nested(self) -> AsyncIterator[None]:
@@ -64,15 +81,19 @@ class UnitOfWork:
     transaction only, `statement_timeout` (seconds, from the call's deadline: then
     PostgreSQL itself ends a query the caller no longer waits for).
 
-    `read_only` units open no transaction at all: a single-statement read is atomic
-    by itself, and skipping BEGIN/COMMIT saves two of its three round trips. Their
-    statements carry the deadline themselves (`Session.read_timeout`).
+    `single_statement` units open no transaction at all: one statement (a read, or
+    a write such as an INSERT ... RETURNING) is atomic by itself, and skipping
+    BEGIN/COMMIT saves two of its three round trips. Their statements carry the
+    deadline themselves (`Session.statement_timeout`): asyncpg cancels the query on
+    the server when it passes. A write whose deadline passes as it commits may
+    still have happened, as when a reply is lost; callers that retry creates send
+    a request_id, whose units are transactions.
 
     Given an AsyncConnection instead of an engine (the tests' outer transaction), it
     works in a savepoint of that connection and leaves the connection open.
 
     `transaction_pooling` (behind PgBouncer in transaction mode): only a transaction
-    keeps one server connection, so nothing may rely on more than that. Read-only
+    keeps one server connection, so nothing may rely on more than that. Single-statement
     units open one too: SQLAlchemy prepares a statement and executes it in two
     exchanges, which outside a transaction PgBouncer may send to two different
     servers, and the deadline then travels by `SET LOCAL` like the others'. A
@@ -87,16 +108,17 @@ class UnitOfWork:
         source: AsyncEngine | AsyncConnection,
         *,
         statement_timeout: float | None = None,
-        read_only: bool = False,
+        single_statement: bool = False,
         transaction_pooling: bool = False,
         connection_check_interval: int = 0,
     ) -> None:
         self._source = source
         self._statement_timeout = statement_timeout
-        self._pooled = transaction_pooling
+        self._transaction_pooling = transaction_pooling
+        self._pooled: PoolProxiedConnection | None = None
         self._check_interval = connection_check_interval
-        self._read_only = (
-            read_only and not transaction_pooling and not isinstance(source, AsyncConnection)
+        self._single_statement = (
+            single_statement and not transaction_pooling and not isinstance(source, AsyncConnection)
         )
         self._committed = False
         self._savepoint = ""
@@ -114,33 +136,37 @@ class UnitOfWork:
         return "; ".join(statements)
 
     async def __aenter__(self) -> UnitOfWork:
-        if isinstance(self._source, AsyncConnection):
-            connection = self._source
+        source = self._source
+        statement_timeout = self._statement_timeout if self._single_statement else None
+        if isinstance(source, AsyncConnection):
             self._savepoint = f"uow_{next(_savepoints)}"
+            with translated():
+                raw = await source.get_raw_connection()
+            self.session = Session(source, raw.driver_connection, statement_timeout)
         else:
-            # SQLAlchemy must not open transactions of its own: this class does.
+            # Straight from the pool: an AsyncConnection around it costs more than
+            # a primary-key read (Session builds one if a statement needs it).
             with translated():
-                connection = await _autocommit_engine(self._source).connect()
-        try:
-            with translated():
-                raw = await connection.get_raw_connection()
-                driver: Any = raw.driver_connection
-                if not self._read_only:
-                    await driver.execute(self._opening_sql())
-        except BaseException as error:
-            await self._discard(connection, error)
-            raise
-        read_timeout = self._statement_timeout if self._read_only else None
-        self.session = Session(connection, driver, read_timeout)
+                self._pooled = await source.raw_connection()
+            self.session = Session(
+                (source, self._pooled), self._pooled.driver_connection, statement_timeout
+            )
+        if not self._single_statement:
+            try:
+                with translated():
+                    await self.session.driver.execute(self._opening_sql())
+            except BaseException as error:
+                await self._discard(error)
+                raise
         return self
 
     async def commit(self) -> None:
-        if self._read_only:
+        if self._single_statement:
             self._committed = True
             return
         sql = f"RELEASE SAVEPOINT {self._savepoint}" if self._savepoint else "COMMIT"
         with translated():
-            if self._pooled:
+            if self._transaction_pooling:
                 await _close_statements(self.session.driver)
             await self.session.driver.execute(sql)
         self._committed = True
@@ -151,39 +177,46 @@ class UnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        connection = self.session.connection
         if exc is not None and _connection_unusable(exc):
-            await self._discard(connection, exc)
+            await self._discard(exc)
             return
         try:
-            if not self._committed and not self._read_only:
-                if self._pooled:
+            if not self._committed and not self._single_statement:
+                if self._transaction_pooling:
                     await _close_statements(self.session.driver)
                 await self.session.driver.execute(self._rollback_sql())
         except BaseException as error:
-            await self._discard(connection, error)
+            await self._discard(error)
             if exc is None:
                 raise
             return
-        if not self._savepoint:
-            await connection.close()
+        if self._pooled is not None:
+            await self._release(self._pooled)
 
     def _rollback_sql(self) -> str:
         if self._savepoint:
             return f"ROLLBACK TO SAVEPOINT {self._savepoint}; RELEASE SAVEPOINT {self._savepoint}"
         return "ROLLBACK"
 
-    async def _discard(self, connection: AsyncConnection, error: BaseException) -> None:
+    @staticmethod
+    async def _release(pooled: PoolProxiedConnection) -> None:
+        adapter: Any = pooled.dbapi_connection
+        if adapter is not None and adapter.autocommit:
+            adapter.autocommit = False  # as the pool's other users expect it
+        # In a greenlet: closing a surplus connection awaits the driver.
+        await greenlet_spawn(pooled.close)
+
+    async def _discard(self, error: BaseException) -> None:
         """Hand back a connection that may be mid-query or broken: the pool closes it
         instead of lending it again. After a lost connection the idle ones are
         likely dead too (a restart), so they are closed as well, at most once a
         second, rather than failing one call each."""
-        if self._savepoint:
+        pooled = self._pooled
+        if pooled is None:
             return  # the tests' shared connection: its owner decides
-        try:
-            await connection.invalidate()
-        finally:
-            await connection.close()
+        if pooled.dbapi_connection is not None:  # else SQLAlchemy has discarded it already
+            # Invalidating also hands it back to the pool.
+            await greenlet_spawn(pooled.invalidate, error if isinstance(error, Exception) else None)
         if isinstance(error, UnavailableError) and isinstance(self._source, AsyncEngine):
             key = id(self._source.sync_engine)
             now = time.monotonic()
@@ -214,11 +247,3 @@ async def _close_statements(driver: Any) -> None:
     cleanup = getattr(driver, "_cleanup_stmts", None)
     if cleanup is not None and getattr(driver, "_stmts_to_close", None):
         await cleanup()
-
-
-def _autocommit_engine(engine: AsyncEngine) -> AsyncEngine:
-    proxy = _autocommit.get(engine)
-    if proxy is None:
-        proxy = engine.execution_options(isolation_level="AUTOCOMMIT")
-        _autocommit[engine] = proxy
-    return proxy

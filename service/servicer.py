@@ -122,7 +122,7 @@ class ResourceServicer:
         self,
         context: grpc.aio.ServicerContext[Any, Any],
         *,
-        read_only: bool = False,
+        single_statement: bool = False,
         database: Database | None = None,
     ) -> UnitOfWork:
         """One transaction whose statements end when the caller stops waiting."""
@@ -134,14 +134,14 @@ class ResourceServicer:
                     "the call's deadline had passed", reason="DEADLINE_PASSED"
                 )
             timeout = min(timeout, remaining)
-        return (database or self.database).unit_of_work(timeout, read_only=read_only)
+        return (database or self.database).unit_of_work(timeout, single_statement=single_statement)
 
     async def _read(
         self,
         context: grpc.aio.ServicerContext[Any, Any],
         read: Callable[[Session], Awaitable[T]],
         *,
-        read_only: bool = False,
+        single_statement: bool = False,
     ) -> T:
         """`read` on a replica when one is in rotation and the caller did not ask
         for read-your-writes; on the primary otherwise, or when the replica fails
@@ -150,7 +150,7 @@ class ResourceServicer:
         if replica is not None:
             try:
                 async with self._unit(
-                    context, read_only=read_only, database=replica.database
+                    context, single_statement=single_statement, database=replica.database
                 ) as uow:
                     return await read(uow.session)
             except UnavailableError as error:
@@ -159,7 +159,7 @@ class ResourceServicer:
                 self.database.replicas.drop(replica, error.message)
             except AbortedError:
                 pass  # cancelled by a conflict with the replica's replay
-        async with self._unit(context, read_only=read_only) as uow:
+        async with self._unit(context, single_statement=single_statement) as uow:
             return await read(uow.session)
 
     def _replica_for(self, context: grpc.aio.ServicerContext[Any, Any]) -> Replica | None:
@@ -177,7 +177,7 @@ class ResourceServicer:
         request = parse(self._get_request, data)
         row_id = parse_uuid(request.id, "id")
         row = await self._read(
-            context, lambda session: self.repository.get(session, row_id), read_only=True
+            context, lambda session: self.repository.get(session, row_id), single_statement=True
         )
         return self.converter.to_message(row)  # type: ignore[no-any-return]
 
@@ -187,7 +187,7 @@ class ResourceServicer:
             raise InvalidArgumentError.single("ids", f"at most {MAX_BATCH} ids per call")
         ids = [parse_uuid(value, f"ids[{i}]") for i, value in enumerate(request.ids)]
         rows = await self._read(
-            context, lambda session: self.repository.get_many(session, ids), read_only=True
+            context, lambda session: self.repository.get_many(session, ids), single_statement=True
         )
         items = [self.converter.to_message(row) for row in rows]
         return self._batch_response(**{self.list_field: items})
@@ -217,7 +217,10 @@ class ResourceServicer:
             raise InvalidArgumentError.single(self.field, "is required")
         values = self.converter.values_for_create(getattr(request, self.field), self.field)
         request_id = parse_uuid(request.request_id, "request_id") if request.request_id else None
-        async with self._unit(context) as uow:
+        # A plain create is one INSERT; an idempotent one or one with rules is more.
+        hooks = (self.resource.before_create, self.resource.after_create)
+        single = request_id is None and hooks == (None, None)
+        async with self._unit(context, single_statement=single) as uow:
             new_id = uuid7()
             if request_id is not None:
                 first = await idempotency.claim(
@@ -244,7 +247,7 @@ class ResourceServicer:
         row_id = parse_uuid(resource.id, f"{self.field}.id")
         names = self._masked_fields(request, resource)
         values = self.converter.values_for_update(resource, self.field, names)
-        async with self._unit(context) as uow:
+        async with self._unit(context, single_statement=True) as uow:
             row = await self.repository.update(
                 uow.session, row_id, values, etag=request.etag or resource.etag
             )
@@ -278,7 +281,8 @@ class ResourceServicer:
     async def delete(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
         request = parse(self._delete_request, data)
         row_id = parse_uuid(request.id, "id")
-        async with self._unit(context) as uow:
+        # With force, dependents go first: more than one statement.
+        async with self._unit(context, single_statement=not request.force) as uow:
             await self.repository.delete(
                 uow.session, row_id, etag=request.etag, force=request.force
             )

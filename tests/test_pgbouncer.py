@@ -297,8 +297,8 @@ async def test_update_with_stale_etag_is_aborted_through_pgbouncer(bounced_api: 
 
 async def test_units_set_their_timeouts_locally_behind_pgbouncer(bounced_app: App) -> None:
     database = bounced_app.database
-    for read_only in (True, False):
-        async with database.unit_of_work(0.25, read_only=read_only) as uow:
+    for single_statement in (True, False):
+        async with database.unit_of_work(0.25, single_statement=single_statement) as uow:
             shown = await uow.session.driver.fetchrow(
                 "SELECT current_setting('statement_timeout') AS timeout,"
                 " current_setting('client_connection_check_interval') AS check_interval,"
@@ -308,7 +308,7 @@ async def test_units_set_their_timeouts_locally_behind_pgbouncer(bounced_app: Ap
             assert shown["check_interval"] == "1s"
         started = time.monotonic()
         with pytest.raises(DeadlineExceededError) as raised:
-            await _sleep_in_unit(database, read_only=read_only)
+            await _sleep_in_unit(database, single_statement=single_statement)
         assert raised.value.reason == "STATEMENT_TIMEOUT"
         assert time.monotonic() - started < 3
     # Nothing leaked into the shared server connections' sessions.
@@ -320,8 +320,8 @@ async def test_units_set_their_timeouts_locally_behind_pgbouncer(bounced_app: Ap
         await uow.commit()
 
 
-async def _sleep_in_unit(database: Database, *, read_only: bool) -> None:
-    async with database.unit_of_work(0.25, read_only=read_only) as uow:
+async def _sleep_in_unit(database: Database, *, single_statement: bool) -> None:
+    async with database.unit_of_work(0.25, single_statement=single_statement) as uow:
         with translated():
             await uow.session.driver.fetchval("SELECT pg_sleep(5)")
 
@@ -430,7 +430,7 @@ async def test_without_the_setting_concurrent_calls_fail_on_prepared_statements(
     async def reads() -> None:
         for _ in range(10):
             try:
-                async with database.unit_of_work(5, read_only=True) as uow:
+                async with database.unit_of_work(5, single_statement=True) as uow:
                     await users.list(uow.session, page_size=2)
                     await uow.session.driver.fetchrow(
                         "SELECT 1 FROM users WHERE id = $1", uuid.uuid4()
