@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 from sqlalchemy.engine import make_url
@@ -28,6 +29,17 @@ def connect(url: str) -> psycopg2.extensions.connection:
     )
     connection.autocommit = True
     return connection
+
+
+def fetch_all(url: str, sql: str, parameters: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The rows of one query on its own connection to `url`."""
+    connection = connect(url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, parameters)
+            return list(cursor.fetchall())
+    finally:
+        connection.close()
 
 
 class TestServer:

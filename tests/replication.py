@@ -11,7 +11,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import time
@@ -24,6 +23,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
+from .ports import free_port
 from .postgres import connect
 
 # Appended to the primary's postgresql.conf; pg_basebackup copies it to the replica
@@ -89,13 +89,6 @@ def replication_binaries() -> Path:
     if missing:
         pytest.fail(f"{', '.join(missing)} missing in {bin_dir} ({hint})")
     return bin_dir
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _os_user(bin_dir: Path, base_dir: Path) -> pwd.struct_passwd | None:
@@ -167,10 +160,10 @@ class ReplicatedPair:
         self._replica_dir = base_dir / "replica"
         self._primary: subprocess.Popen[bytes] | None = None
         self._replica: subprocess.Popen[bytes] | None = None
-        self.primary_port = _free_port()
-        self.replica_port = _free_port()
+        self.primary_port = free_port()
+        self.replica_port = free_port()
         while self.replica_port == self.primary_port:
-            self.replica_port = _free_port()
+            self.replica_port = free_port()
         base_dir.mkdir(parents=True, exist_ok=True)
         try:
             self._user = _os_user(bin_dir, base_dir)

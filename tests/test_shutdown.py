@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,30 +17,21 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ruleiq.data.v1 import user_pb2, user_pb2_grpc
 
-from .postgres import connect
+from .ports import free_port
+from .postgres import connect, fetch_all
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def server_connections(url: str, application_name: str) -> int:
-    connection = connect(url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
-                (application_name,),
-            )
-            return int(cursor.fetchone()[0])
-    finally:
-        connection.close()
+    ((count,),) = fetch_all(
+        url,
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+        (application_name,),
+    )
+    return int(count)
 
 
 class ServiceProcess:

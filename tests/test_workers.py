@@ -24,7 +24,8 @@ from repositories.config import ConfigError
 from service.settings import ServiceSettings
 from service.workers import ConnectionBudget, worker_application_name
 
-from .test_shutdown import connect, free_port
+from .ports import free_port
+from .postgres import connect, fetch_all
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -39,17 +40,13 @@ OWN_CONNECTION = [("grpc.use_local_subchannel_pool", 1)]
 
 def connections_named(url: str, prefix: str) -> dict[str, int]:
     """pg_stat_activity's connections whose application_name starts with `prefix`."""
-    connection = connect(url)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT application_name, count(*) FROM pg_stat_activity "
-                "WHERE starts_with(application_name, %s) GROUP BY 1",
-                (prefix,),
-            )
-            return {name: int(count) for name, count in cursor.fetchall()}
-    finally:
-        connection.close()
+    rows = fetch_all(
+        url,
+        "SELECT application_name, count(*) FROM pg_stat_activity "
+        "WHERE starts_with(application_name, %s) GROUP BY 1",
+        (prefix,),
+    )
+    return {name: int(count) for name, count in rows}
 
 
 def wait_until_no_connection(url: str, prefix: str, within: float = 10.0) -> dict[str, int]:
