@@ -220,7 +220,7 @@ class Database:
                 raw = await connection.get_raw_connection()
                 try:
                     return await call(raw.driver_connection)
-                except BaseException:
+                except Exception:
                     # Not back into the pool: a connection the server dropped would
                     # fail every later check, though the server is back.
                     await connection.invalidate()
