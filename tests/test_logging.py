@@ -7,6 +7,7 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import grpc
 import pytest
@@ -25,6 +26,7 @@ from service.server import App
 from service.tracing import provider_from_settings
 
 from .apps import running, settings
+from .bench.service_process import ServiceProcess
 
 TIMEOUT = 5
 USERS = "ruleiq.data.v1.UserService"
@@ -223,3 +225,14 @@ async def test_nothing_is_traced_when_tracing_is_off(app: App) -> None:
     assert app.observer.tracer is None
     # Nothing was installed process-wide either.
     assert isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+
+
+def test_a_start_logs_no_alembic_plugin_lines(url: str, tmp_path: Path) -> None:
+    service = ServiceProcess(url, tmp_path / "start.log", {"MIGRATE_ON_START": "true"})
+    try:
+        service.wait_ready()
+    finally:
+        assert service.stop() == 0
+    lines = [json.loads(line) for line in service.log_path.read_text().splitlines()]
+    assert any(line["message"].startswith("serving on port") for line in lines)
+    assert [line for line in lines if line["logger"] == "alembic.runtime.plugins"] == []
