@@ -10,6 +10,7 @@ os.environ.setdefault("GRPC_ENABLE_FORK_SUPPORT", "false")
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
@@ -85,25 +86,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     # grpc's event loop glue narrates every call at DEBUG.
     logging.getLogger("grpc._cython.cygrpc").setLevel(logging.INFO)
     try:
-        url = database_url(service_settings, database_settings)
         if args.command in ("migrate", "downgrade"):
+            url = database_url(service_settings, database_settings)
             asyncio.run(
                 _migrate(url, database_settings, args.revision, down=args.command == "downgrade")
             )
             log.info("%s to %s done", args.command, args.revision)
             return 0
+        from .port import claim_port
         from .workers import worker_number
 
         worker = worker_number()
-        if service_settings.grpc_workers > 1 and worker is None:
-            from .workers import supervise
+        # Before any database work: a second instance is refused, not half started.
+        # A worker's port is its supervisor's.
+        with claim_port(service_settings) if worker is None else contextlib.nullcontext():
+            url = database_url(service_settings, database_settings)
+            if service_settings.grpc_workers > 1 and worker is None:
+                from .workers import supervise
 
-            return asyncio.run(supervise(service_settings, database_settings, url))
-        from .server import serve
+                return asyncio.run(supervise(service_settings, database_settings, url))
+            from .server import serve
 
-        return asyncio.run(
-            serve(service_settings, database_settings, url, worker=worker, early_stops=_early_stops)
-        )
+            return asyncio.run(
+                serve(
+                    service_settings,
+                    database_settings,
+                    url,
+                    worker=worker,
+                    early_stops=_early_stops,
+                )
+            )
     except (ConfigError, UnavailableError) as error:
         print(f"ruleiq-data: {error}", file=sys.stderr)
         return 1

@@ -17,7 +17,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from ruleiq.data.v1 import database_pb2, database_pb2_grpc
 
-from repositories.config import DatabaseSettings
+from repositories.config import ConfigError, DatabaseSettings
 from repositories.database import Database, PoolStats
 
 from .auth import AuthInterceptor, load_policy
@@ -116,8 +116,11 @@ class App:
             ErrorInterceptor(),
         ]
         # Several workers share the port; the kernel spreads connections over them.
-        options = [("grpc.so_reuseport", 1)] if settings.grpc_workers > 1 else None
-        self.server = grpc.aio.server(interceptors=interceptors, options=options)
+        # A single server owns it: grpc's default (on) would let a second one in.
+        reuse_port = 1 if settings.grpc_workers > 1 else 0
+        self.server = grpc.aio.server(
+            interceptors=interceptors, options=[("grpc.so_reuseport", reuse_port)]
+        )
         self.health = HealthServicer()
         self.port = 0
         self.metrics_port: int | None = None
@@ -160,10 +163,17 @@ class App:
                 [*names, health_name, reflection.SERVICE_NAME], self.server
             )
         address = f"{self.settings.grpc_host}:{self.settings.grpc_port}"
-        if self.credentials is None:
-            self.port = self.server.add_insecure_port(address)
-        else:
-            self.port = self.server.add_secure_port(address, self.credentials)
+        try:
+            if self.credentials is None:
+                self.port = self.server.add_insecure_port(address)
+            else:
+                self.port = self.server.add_secure_port(address, self.credentials)
+        except RuntimeError:
+            # grpc says only "Failed to bind"; its own log line has the reason.
+            raise ConfigError(
+                f"GRPC_PORT {self.settings.grpc_port}: cannot listen on {address} "
+                "(is it already in use?)"
+            ) from None
         if self.policy is None:
             log.warning(
                 "auth is off: every caller may read and write everything "

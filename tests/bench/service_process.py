@@ -22,20 +22,20 @@ STOP_WITHIN_SECONDS = 20.0
 
 
 class ServiceProcess:
-    """One server process on a free loopback port; its output goes to `log_path`."""
+    """One server process on a loopback port (a free one unless given); its output
+    goes to `log_path`."""
 
-    def __init__(self, url: str, log_path: Path, extra_env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
+    def __init__(
+        self,
+        url: str,
+        log_path: Path,
+        extra_env: dict[str, str] | None = None,
+        port: int | None = None,
+    ) -> None:
+        self.port = port or free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.log_path = log_path
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "GRPC_PORT": str(self.port),
-            "GRPC_HOST": "127.0.0.1",
-            "MIGRATE_ON_START": "false",
-            **(extra_env or {}),
-        }
+        self.env = {**self.environment(url, self.port), **(extra_env or {})}
         self._log = log_path.open("ab")
         # A session of its own: Ctrl-C reaches the bench, which then stops the server.
         self.process = subprocess.Popen(
@@ -46,6 +46,17 @@ class ServiceProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+    @staticmethod
+    def environment(url: str, port: int) -> dict[str, str]:
+        """This process's environment plus what serves `url` on 127.0.0.1:`port`."""
+        return {
+            **os.environ,
+            "DATABASE_URL": url,
+            "GRPC_PORT": str(port),
+            "GRPC_HOST": "127.0.0.1",
+            "MIGRATE_ON_START": "false",
+        }
 
     @property
     def pid(self) -> int:
