@@ -19,20 +19,25 @@ API_IMAGE = ROOT / "protos" / "api-image.binpb"
 USER_PROTO = Path("protos/ruleiq/data/v1/user.proto")
 
 
+def add_buf_config(workspace: Path) -> None:
+    """buf.yaml and the googleapis protos, laid out in `workspace` as `make` does."""
+    shutil.copy2(ROOT / "buf.yaml", workspace / "buf.yaml")
+    installed = Path(google.api.__path__[0]).parent
+    for package in ("api", "type", "rpc"):
+        target = workspace / "build" / "googleapis" / "google" / package
+        target.mkdir(parents=True)
+        for proto in (installed / package).glob("*.proto"):
+            shutil.copy2(proto, target)
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """buf.yaml, the .proto files and the googleapis protos as `make` lays them out."""
-    shutil.copy2(ROOT / "buf.yaml", tmp_path / "buf.yaml")
+    add_buf_config(tmp_path)
     for proto in (ROOT / "protos").rglob("*.proto"):
         target = tmp_path / proto.relative_to(ROOT)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(proto, target)
-    installed = Path(google.api.__path__[0]).parent
-    for package in ("api", "type", "rpc"):
-        target = tmp_path / "build" / "googleapis" / "google" / package
-        target.mkdir(parents=True)
-        for proto in (installed / package).glob("*.proto"):
-            shutil.copy2(proto, target)
     return tmp_path
 
 

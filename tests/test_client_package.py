@@ -22,6 +22,8 @@ from ruleiq.data.v1 import database_pb2
 from service.resources import RESOURCES
 from service.server import App
 
+from .test_buf import add_buf_config, lint
+
 ROOT = Path(__file__).resolve().parent.parent
 PROTOS = ROOT / "protos"
 CLIENT_README = PROTOS / "README.md"
@@ -118,6 +120,20 @@ async def client_venv(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
     await ok(venv.python, "-m", "pip", "install", "--quiet", "./protos", venv=venv)
     yield venv
     shutil.rmtree(base, ignore_errors=True)
+
+
+async def test_the_documented_install_leaves_nothing_that_buf_lint_trips_over(
+    client_venv: ClientVenv,
+) -> None:
+    """`pip install ./protos` ran in the fixture's copy of protos/, which is laid out
+    as the repository is: what setuptools leaves there (build/, *.egg-info) must not
+    reach buf."""
+    workspace = client_venv.root.parent
+    left_behind = sorted(p.relative_to(workspace) for p in (workspace / "protos").rglob("*.proto"))
+    assert Path("protos/build/lib/ruleiq/data/v1/user.proto") in left_behind  # the case at hand
+    add_buf_config(workspace)
+    result = await asyncio.to_thread(lint, workspace)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 async def run_script(venv: ClientVenv, code: str) -> str:
