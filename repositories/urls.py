@@ -41,15 +41,29 @@ class DatabaseUrls:
     application_name: str | None = None
 
     @property
+    def socket_dir(self) -> str | None:
+        """The directory of the unix socket the URL names (libpq: a host that is a
+        path), or None for TCP."""
+        host = self.async_url.host or self.async_url.query.get("host")
+        return host if isinstance(host, str) and host.startswith("/") else None
+
+    @property
     def host_port(self) -> str:
-        """`host:port`, or the socket directory and port for a unix socket."""
+        """`host:port`; for a unix socket (the embedded server has nothing else)
+        `unix socket <dir>/.s.PGSQL.<port>`, the socket file as PostgreSQL names it."""
+        port = self.async_url.port or 5432
+        if (socket_dir := self.socket_dir) is not None:
+            return f"unix socket {socket_dir.rstrip('/')}/.s.PGSQL.{port}"
         host = self.async_url.host or self.async_url.query.get("host") or "localhost"
-        return f"{host}:{self.async_url.port or 5432}"
+        return f"{host}:{port}"
 
     @property
     def safe_description(self) -> str:
         """Host and database for messages and logs; never the password."""
-        return f"{self.host_port}/{self.async_url.database or ''}"
+        database = self.async_url.database or ""
+        if self.socket_dir is not None:  # `<socket path>/<database>` reads as one path
+            return f"{self.host_port} (database {database})"
+        return f"{self.host_port}/{database}"
 
 
 def parse_database_url(raw: str) -> DatabaseUrls:

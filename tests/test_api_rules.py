@@ -12,13 +12,14 @@ import grpc
 from google.protobuf import timestamp_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ruleiq.data.v1 import database_pb2, database_pb2_grpc
-from sqlalchemy import text
+from sqlalchemy import URL, make_url, text
 
 from repositories.database import Database
 from service.resources import RESOURCES
 from service.server import App
 
 from .api import TIMEOUT, Api, call, expect_error, items, service_name, unique, valid_fields
+from .apps import running
 
 
 def _ts(moment: dt.datetime) -> timestamp_pb2.Timestamp:
@@ -330,6 +331,34 @@ async def test_database_info_reports_server_revision_latency_and_pool(
     assert info.application_name == grpc_app.database.application_name
     assert info.database
     assert "@" not in info.host
+
+
+async def test_database_info_names_a_unix_socket_database_by_its_socket_file(
+    database: Database, database_url: str
+) -> None:
+    # The test server reached over its unix socket, as the embedded one always is.
+    async with database.async_engine.connect() as connection:
+        socket_dir = (await connection.execute(text("SHOW unix_socket_directories"))).scalar_one()
+        port = (await connection.execute(text("SHOW port"))).scalar_one()
+    socket_dir = socket_dir.split(",")[0].strip()
+    tcp = make_url(database_url)
+    url = URL.create(
+        tcp.drivername,
+        username=tcp.username,
+        password=tcp.password,
+        port=int(port),
+        database=tcp.database,
+        query={"host": socket_dir},
+    ).render_as_string(hide_password=False)
+    async with (
+        running(url) as app,
+        grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel,
+    ):
+        info = await database_pb2_grpc.DatabaseServiceStub(channel).GetDatabaseInfo(
+            database_pb2.GetDatabaseInfoRequest(), timeout=TIMEOUT
+        )
+    assert info.host == f"unix socket {socket_dir}/.s.PGSQL.{port}"
+    assert info.database == make_url(database_url).database
 
 
 async def test_health_reports_serving_for_the_process_readiness_and_every_service(

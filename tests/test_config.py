@@ -429,3 +429,14 @@ def test_safe_description_names_host_and_database_without_password() -> None:
     urls = parse_database_url(URL)
     assert urls.safe_description == "db.example.com:6543/ruleiq"
     assert make_url(URL).password == PASSWORD  # the URL did carry one
+
+
+def test_a_unix_socket_is_described_as_its_socket_file_not_as_a_host() -> None:
+    urls = parse_database_url("postgresql://postgres@/ruleiq?host=/srv/ruleiq/.data/postgres")
+    assert urls.host_port == "unix socket /srv/ruleiq/.data/postgres/.s.PGSQL.5432"
+    assert urls.safe_description == (
+        "unix socket /srv/ruleiq/.data/postgres/.s.PGSQL.5432 (database ruleiq)"
+    )
+    on_port = parse_database_url("postgresql://postgres@:6432/ruleiq?host=/run/postgresql/")
+    assert on_port.host_port == "unix socket /run/postgresql/.s.PGSQL.6432"
+    assert parse_database_url(URL).host_port == "db.example.com:6543"
