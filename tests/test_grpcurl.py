@@ -241,8 +241,15 @@ def check_readme_result(tool: str, line: ReadmeLine, result: Result) -> None:
     code = status_code(line.fails_with).value[0]
     if tool == "grpcurl":
         assert result.code == 64 + code, where
-        assert f"Code: {line.fails_with}" in result.stderr, where
-        assert '"domain":"data.ruleiq"' in result.stderr, where
+        # A status goes to stderr, with or without -format-error: stdout stays empty.
+        assert result.stdout == "", where
+        if "-format-error" in line.text:
+            error = json.loads(result.stderr)
+            assert error["code"] == code, where
+            assert {"domain": "data.ruleiq"}.items() <= error["details"][0].items(), where
+        else:
+            assert f"Code: {line.fails_with}" in result.stderr, where
+            assert '"domain":"data.ruleiq"' in result.stderr, where
     else:
         assert result.code == code << 3, where
         error = json.loads(result.stdout or result.stderr)
@@ -266,6 +273,7 @@ def test_readme_shows_grpcurl_for_every_kind_of_method() -> None:
         r'"service": "readiness".*grpc\.health\.v1\.Health/Check$',
         r'"service": "liveness".*grpc\.health\.v1\.Health/Check$',
         r"# fails: InvalidArgument$",
+        r" -format-error .*UserService/GetUser  # fails: InvalidArgument$",
     ]
     for pattern in wanted:
         assert any(re.search(pattern, line) for line in lines), f"no README line like {pattern}"
