@@ -29,6 +29,7 @@ from .interceptors import Handler, PerMethodInterceptor, unary
 log = logging.getLogger(__name__)
 
 DOMAIN = "data.ruleiq"
+DETAILS_KEY = "grpc-status-details-bin"
 
 STATUS_OF: dict[type[DataError], grpc.StatusCode] = {
     InvalidArgumentError: grpc.StatusCode.INVALID_ARGUMENT,
@@ -106,6 +107,18 @@ def status_for(error: DataError) -> grpc.Status:
             message += f"; and {len(error.violations) - MAX_VIOLATIONS} more"
     metadata = {k: clip(v, MAX_DESCRIPTION_BYTES) for k, v in error.metadata.items()}
     return rich_status(code, clip(message, MAX_MESSAGE_BYTES), error.reason, metadata, violations)
+
+
+def reason_of(trailing_metadata: Any) -> str | None:
+    """The ErrorInfo reason in the status details a call's trailers carry, if any."""
+    for key, value in trailing_metadata or ():
+        if key == DETAILS_KEY:
+            for detail in status_pb2.Status.FromString(value).details:
+                if detail.TypeName() == error_details_pb2.ErrorInfo.DESCRIPTOR.full_name:
+                    info = error_details_pb2.ErrorInfo()
+                    detail.Unpack(info)
+                    return str(info.reason)
+    return None
 
 
 def internal_status(reference: str) -> grpc.Status:

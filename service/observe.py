@@ -1,9 +1,10 @@
 """What each call leaves behind: a request id (taken from `x-request-id` metadata or
 made, and sent back in the trailing metadata), a log line, metrics and a span.
 
-Log lines: calls that end in an error at INFO, successful ones at DEBUG, so a busy
-server formats no line per successful call at the default level. Only unary-unary
-methods are observed; health Watch and reflection streams pass through."""
+Log lines: calls that end in an error at INFO (with the ErrorInfo reason), successful
+ones at DEBUG, so a busy server formats no line per successful call at the default
+level. Calls refused by auth or admission are observed like any other. Only
+unary-unary methods are observed; health Watch and reflection streams pass through."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 
 import grpc
 
+from .errors import reason_of
 from .interceptors import Handler, PerMethodInterceptor, unary
 from .logs import CALLER, REQUEST_ID
 from .metrics import Metrics
@@ -67,12 +69,14 @@ class CallObserver(PerMethodInterceptor):
             if tracer is not None:
                 span, span_token = tracer.start(path, service, method, metadata, rid)
             code = OK
+            reason = None
             started = time.perf_counter()
             try:
                 return await behaviour(request, context)
             except grpc.aio.AbortError:
                 # The status (with the request id: errors._abort keeps it) is sent.
                 code = _code(context.code())
+                reason = reason_of(context.trailing_metadata())
                 raise
             except asyncio.CancelledError:
                 code = grpc.StatusCode.CANCELLED
@@ -92,6 +96,8 @@ class CallObserver(PerMethodInterceptor):
                         "request_id": rid,
                         "peer": context.peer(),
                     }
+                    if reason is not None:
+                        fields["reason"] = reason
                     if (caller := CALLER.get()) is not None:
                         fields["caller"] = caller
                     if span is not None:

@@ -106,13 +106,14 @@ class App:
         self.observer = CallObserver(
             self.metrics, CallTracer(self.tracer_provider) if self.tracer_provider else None
         )
-        # Outermost first: who is calling, then admission, then what the call
-        # leaves behind (logs, metrics, span), then the error mapping.
+        # Outermost first: what the call leaves behind (logs, metrics, span), so
+        # every refusal below it is counted and logged once, like any other call;
+        # then who is calling, then admission, then the error mapping.
         interceptors: list[grpc.aio.ServerInterceptor] = [  # type: ignore[type-arg]
+            self.observer,
             *([AuthInterceptor(self.policy)] if self.policy is not None else []),
             self.admission,
-            self.observer,
-            # Innermost: refusals by admission are already statuses.
+            # Innermost: refusals by auth and admission are already statuses.
             ErrorInterceptor(),
         ]
         # Several workers share the port; the kernel spreads connections over them.
