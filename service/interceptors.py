@@ -1,7 +1,7 @@
 """The one shape every interceptor of ours has: wrap a method's handler once and
 reuse it. grpc asks the interceptors on every call, so the wrapped handler is
-cached per method; unknown methods are not cached, so garbage method names cannot
-grow the cache."""
+cached per method; unknown methods (no handler, or the `Unserved` one that answers
+them) are not cached, so garbage method names cannot grow the cache."""
 
 from __future__ import annotations
 
@@ -15,6 +15,11 @@ if TYPE_CHECKING:
 else:  # generic only in the type stubs
     Handler = grpc.RpcMethodHandler
 Behaviour = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
+
+
+class Unserved(grpc.RpcMethodHandler):  # type: ignore[type-arg]
+    """The handler of a method no service has (service/unknown.py): interceptors
+    pass it through untouched and uncached."""
 
 
 class PerMethodInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
@@ -39,9 +44,9 @@ class PerMethodInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg
         if path in self._handlers:
             return self._handlers[path]
         handler = await continuation(handler_call_details)
-        if handler is None:
+        if handler is None or isinstance(handler, Unserved):
             self.on_unknown(path)
-            return None
+            return handler
         wrapped = self.wrap(path, handler)
         self._handlers[path] = wrapped
         return wrapped

@@ -30,6 +30,7 @@ from .security import mutual_tls, server_credentials
 from .servicer import ResourceServicer
 from .settings import ServiceSettings
 from .tracing import CallTracer, provider_from_settings
+from .unknown import UnknownMethods
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -158,11 +159,13 @@ class App:
             log.info("metrics on port %d", self.metrics_port)
         names = self._add_services()
         self.readiness_services.extend(names)
+        health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
+        served = [*names, health_name]
         if self.settings.grpc_reflection:
-            health_name = health_pb2.DESCRIPTOR.services_by_name["Health"].full_name
-            reflection.enable_server_reflection(
-                [*names, health_name, reflection.SERVICE_NAME], self.server
-            )
+            served.append(reflection.SERVICE_NAME)
+            reflection.enable_server_reflection(served, self.server)
+        # Last, so it answers only what no service above has.
+        self.server.add_generic_rpc_handlers((UnknownMethods(served),))
         address = f"{self.settings.grpc_host}:{self.settings.grpc_port}"
         try:
             if self.credentials is None:
