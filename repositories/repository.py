@@ -8,6 +8,7 @@ it goes through SQLAlchemy Core and its compiled-statement cache."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -58,6 +59,14 @@ class Page:
     rows: list[Row]
     next_page_token: str
     total_size: int | None
+    fingerprint: str = ""
+    sort_columns: tuple[str, ...] = ()
+
+    def token_after(self, index: int) -> str:
+        """The token that continues right after `rows[index]`, for a page cut short
+        (AIP-158 allows fewer rows than asked for)."""
+        row = self.rows[index]
+        return PageTokens.encode(self.fingerprint, [row[name] for name in self.sort_columns])
 
 
 class Repository:
@@ -217,12 +226,10 @@ class Repository:
             if with_total:
                 count = select(func.count()).select_from(self.table).where(*where)
                 total = (await session.execute(count)).scalar_one()
-        next_token = ""
+        page = Page(rows[:limit], "", total, fingerprint, tuple(k.column.name for k in keys))
         if len(rows) > limit:
-            rows = rows[:limit]
-            last = rows[-1]
-            next_token = PageTokens.encode(fingerprint, [last[k.column.name] for k in keys])
-        return Page(rows=rows, next_page_token=next_token, total_size=total)
+            return dataclasses.replace(page, next_page_token=page.token_after(limit - 1))
+        return page
 
     async def create(self, session: Session, values: Mapping[str, Any]) -> Row:
         self._check(values)

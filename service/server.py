@@ -137,6 +137,7 @@ class App:
                 resource,
                 self.database,
                 max_statement_timeout=self.settings.max_statement_timeout_seconds,
+                max_response_bytes=self.settings.grpc_max_response_bytes,
             )
             handler = grpc.method_handlers_generic_handler(
                 servicer.full_name, servicer.method_handlers()

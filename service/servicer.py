@@ -15,26 +15,33 @@ from repositories import idempotency
 from repositories.database import Database
 from repositories.errors import (
     AbortedError,
+    DataError,
     DeadlineExceededError,
+    FailedPreconditionError,
     FieldViolation,
     InvalidArgumentError,
     UnavailableError,
 )
 from repositories.models import uuid7
 from repositories.replicas import Replica
-from repositories.repository import MAX_BATCH, Repository
+from repositories.repository import MAX_BATCH, Page, Repository, Row
 from repositories.unit_of_work import Session, UnitOfWork
 
 from .conversion import Converter, parse_uuid
+from .encoding import PageEncoder
 from .resources import Resource
 
-Behaviour = Callable[[bytes, grpc.aio.ServicerContext[Any, Any]], Awaitable[Message]]
+# A reply is a message, or its bytes when the servicer encoded it itself (encoding.py).
+Behaviour = Callable[[bytes, grpc.aio.ServicerContext[Any, Any]], Awaitable[Message | bytes]]
 T = TypeVar("T")
 
 # Metadata a caller sends to read from the primary even when replicas are set:
 # after its own write, a replica may not have replayed it yet.
 READ_YOUR_WRITES = "x-read-your-writes"
 _TRUE = frozenset({"true", "1", "yes"})
+# More than a row's reply can hold beyond what its write request sent: id, etag,
+# timestamps, defaults.
+SERVER_FIELDS_BYTES = 64 * 1024
 _FALSE = frozenset({"false", "0", "no"})
 
 
@@ -57,11 +64,17 @@ class ResourceServicer:
     """Serves one resource's `<Resource>Service` from its declaration."""
 
     def __init__(
-        self, resource: Resource, database: Database, *, max_statement_timeout: float
+        self,
+        resource: Resource,
+        database: Database,
+        *,
+        max_statement_timeout: float,
+        max_response_bytes: int,
     ) -> None:
         self.resource = resource
         self.database = database
         self.max_statement_timeout = max_statement_timeout
+        self.max_response_bytes = max_response_bytes
         self.service = resource.module.DESCRIPTOR.services_by_name[f"{resource.message}Service"]
         message_class: type[Message] = getattr(resource.module, resource.message)
         table: Any = resource.model.__table__
@@ -92,6 +105,8 @@ class ResourceServicer:
         self._create_request = self._requests[f"Create{m}"]
         self._update_request = self._requests.get(f"Update{m}")
         self._delete_request = self._requests[f"Delete{m}"]
+        self._list_encoder = PageEncoder(self._list_response, self.list_field)
+        self._batch_encoder = PageEncoder(self._batch_response, self.list_field)
 
     @property
     def full_name(self) -> str:
@@ -173,15 +188,49 @@ class ResourceServicer:
                     )
         return self.database.replicas.choose()
 
-    async def get(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
+    async def get(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
         request = parse(self._get_request, data)
         row_id = parse_uuid(request.id, "id")
         row = await self._read(
             context, lambda session: self.repository.get(session, row_id), single_statement=True
         )
-        return self.converter.to_message(row)  # type: ignore[no-any-return]
+        return self._reply(row)
 
-    async def batch_get(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
+    def _encode(self, row: Row) -> bytes:
+        data: bytes = self.converter.to_message(row).SerializeToString()
+        return data
+
+    def _reply(self, row: Row, *, written: bool = False) -> bytes:
+        """One row's reply, encoded once; refused when no response may carry it."""
+        data = self._encode(row)
+        if len(data) > self.max_response_bytes:
+            raise self._row_too_large(row, len(data), written=written)
+        return data
+
+    def _row_too_large(self, row: Row, size: int, *, written: bool = False) -> DataError:
+        limit = self.max_response_bytes
+        if written:
+            # Refused before the commit: a row no reply can carry could never be read.
+            return InvalidArgumentError(
+                FieldViolation(
+                    self.field,
+                    f"makes a row of {size} bytes; no response may exceed {limit} bytes",
+                ),
+                reason="RESPONSE_TOO_LARGE",
+            )
+        return FailedPreconditionError(
+            f"{self.repository.name} {row['id']} is {size} bytes, more than a response may "
+            f"hold ({limit} bytes): shorten it with an update",
+            reason="RESPONSE_TOO_LARGE",
+            metadata={
+                "resource": self.repository.name,
+                "id": str(row["id"]),
+                "size_bytes": str(size),
+                "limit_bytes": str(limit),
+            },
+        )
+
+    async def batch_get(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
         request = parse(self._batch_request, data)
         if len(request.ids) > MAX_BATCH:
             raise InvalidArgumentError.single("ids", f"at most {MAX_BATCH} ids per call")
@@ -189,10 +238,32 @@ class ResourceServicer:
         rows = await self._read(
             context, lambda session: self.repository.get_many(session, ids), single_statement=True
         )
-        items = [self.converter.to_message(row) for row in rows]
-        return self._batch_response(**{self.list_field: items})
+        encoder = self._batch_encoder
+        parts: list[bytes] = []
+        size = 0
+        for index, row in enumerate(rows):
+            item = self._encode(row)
+            prefix = encoder.prefix(item)
+            size += len(prefix) + len(item)
+            if size > self.max_response_bytes:
+                if index == 0:
+                    raise self._row_too_large(row, len(item))
+                # All or nothing: a BatchGet is atomic, so it is not cut short.
+                raise FailedPreconditionError(
+                    f"the {len(ids)} {self.repository.name} rows asked for are more than a "
+                    f"response may hold ({self.max_response_bytes} bytes); the first "
+                    f"{index} fit: ask for fewer ids per call",
+                    reason="RESPONSE_TOO_LARGE",
+                    metadata={
+                        "resource": self.repository.name,
+                        "limit_bytes": str(self.max_response_bytes),
+                        "ids_that_fit": str(index),
+                    },
+                )
+            parts += (prefix, item)
+        return b"".join(parts)
 
-    async def list_page(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
+    async def list_page(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
         request = parse(self._list_request, data)
         page = await self._read(
             context,
@@ -205,21 +276,48 @@ class ResourceServicer:
                 with_total=request.show_total_size,
             ),
         )
-        return self._list_response(
-            **{self.list_field: [self.converter.to_message(row) for row in page.rows]},
-            next_page_token=page.next_page_token,
-            total_size=page.total_size or 0,
-        )
+        return self._fitted(page)
 
-    async def create(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
+    def _fitted(self, page: Page) -> bytes:
+        """The page's reply, cut short to GRPC_MAX_RESPONSE_BYTES when its rows are
+        larger (AIP-158): the token then continues right after the last row sent."""
+        encoder = self._list_encoder
+        limit = self.max_response_bytes
+        parts: list[bytes] = []
+        size = 0
+        for row in page.rows:
+            item = self._encode(row)
+            prefix = encoder.prefix(item)
+            if size + len(prefix) + len(item) > limit:
+                break
+            size += len(prefix) + len(item)
+            parts += (prefix, item)
+        total = page.total_size or 0
+        while True:
+            kept = len(parts) // 2
+            if kept == len(page.rows):
+                tail = encoder.tail(page.next_page_token, total)
+            elif kept:
+                tail = encoder.tail(page.token_after(kept - 1), total)
+            else:
+                row = page.rows[0]
+                raise self._row_too_large(row, len(self._encode(row)))
+            if size + len(tail) <= limit:
+                return b"".join((*parts, tail))
+            # Rare: the token (it holds the sort key) did not fit; one row fewer.
+            size -= len(parts[-2]) + len(parts[-1])
+            del parts[-2:]
+
+    async def create(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
         request = parse(self._create_request, data)
         if not request.HasField(self.field):
             raise InvalidArgumentError.single(self.field, "is required")
         values = self.converter.values_for_create(getattr(request, self.field), self.field)
         request_id = parse_uuid(request.request_id, "request_id") if request.request_id else None
-        # A plain create is one INSERT; an idempotent one or one with rules is more.
+        # A plain create is one INSERT; an idempotent one or one with rules is more,
+        # and so is one that may make a row too large to reply with (refused then).
         hooks = (self.resource.before_create, self.resource.after_create)
-        single = request_id is None and hooks == (None, None)
+        single = request_id is None and hooks == (None, None) and self._surely_fits(data)
         async with self._unit(context, single_statement=single) as uow:
             new_id = uuid7()
             if request_id is not None:
@@ -227,18 +325,23 @@ class ResourceServicer:
                     uow.session, self.repository.name, request_id, new_id
                 )
                 if first is not None:
-                    row = await self.repository.get(uow.session, first)
-                    return self.converter.to_message(row)  # type: ignore[no-any-return]
+                    return self._reply(await self.repository.get(uow.session, first))
             values["id"] = new_id
             if self.resource.before_create is not None:
                 await self.resource.before_create(uow.session, values)
             row = await self.repository.create(uow.session, values)
             if self.resource.after_create is not None:
                 await self.resource.after_create(uow.session, row)
+            reply = self._reply(row, written=not single)
             await uow.commit()
-        return self.converter.to_message(row)  # type: ignore[no-any-return]
+        return reply
 
-    async def update(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
+    def _surely_fits(self, request: bytes) -> bool:
+        """Whether the row a write of `request` makes is sure to fit in a reply. Only
+        rows that may not are written in a transaction, refused before it commits."""
+        return len(request) + SERVER_FIELDS_BYTES <= self.max_response_bytes
+
+    async def update(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
         assert self._update_request is not None  # only served when the contract has it
         request = parse(self._update_request, data)
         if not request.HasField(self.field):
@@ -247,12 +350,16 @@ class ResourceServicer:
         row_id = parse_uuid(resource.id, f"{self.field}.id")
         names = self._masked_fields(request, resource)
         values = self.converter.values_for_update(resource, self.field, names)
-        async with self._unit(context, single_statement=True) as uow:
+        # The fields left unchanged count too: a small update of a large row that
+        # makes it too large is written, and its reply refused as a read would be.
+        single = self._surely_fits(data)
+        async with self._unit(context, single_statement=single) as uow:
             row = await self.repository.update(
                 uow.session, row_id, values, etag=request.etag or resource.etag
             )
+            reply = self._reply(row, written=not single)
             await uow.commit()
-        return self.converter.to_message(row)  # type: ignore[no-any-return]
+        return reply
 
     def _masked_fields(self, request: Any, resource: Message) -> list[str]:
         """AIP-134: the mask's fields (`*` for all); without a mask, every field set."""
@@ -290,5 +397,7 @@ class ResourceServicer:
         return empty_pb2.Empty()
 
 
-def _serialize(message: Message) -> bytes:
-    return message.SerializeToString()
+def _serialize(reply: Message | bytes) -> bytes:
+    if isinstance(reply, bytes):
+        return reply  # encoded by the servicer, once
+    return reply.SerializeToString()

@@ -26,6 +26,9 @@ class ServiceSettings(BaseSettings):
     migrate_on_start: bool = True
     grpc_reflection: bool = True
     grpc_max_concurrent_calls: int | None = Field(default=None, ge=1, le=100_000)
+    # No reply is larger (List pages are cut short, service/encoding.py): 3 MiB
+    # leaves a clear margin under grpc's default client receive limit of 4 MiB.
+    grpc_max_response_bytes: int = Field(default=3 * 1024 * 1024, ge=256 * 1024, le=1 << 30)
     # Server processes on GRPC_PORT (service/workers.py); 1: this process serves.
     grpc_workers: int = Field(default=1, ge=1, le=64)
     embedded_data_dir: Path = PROJECT_ROOT / ".data" / "postgres"
