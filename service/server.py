@@ -70,6 +70,23 @@ class DatabaseServicer(database_pb2_grpc.DatabaseServiceServicer):
         return database_pb2.DatabaseInfo(pool=_pool_stats(pool), replicas=replicas, **info)
 
 
+def connection_options(settings: ServiceSettings) -> list[tuple[str, int]]:
+    """Bounds on a connection's life. grpc holds a response until the caller's
+    flow-control window lets it out, so a caller that never reads pins it, with no
+    end for a call without a deadline. A connection is told to go away (GOAWAY) at
+    its maximum age (grpc adds +-10% jitter) and closed, with whatever it still
+    holds, after the grace. (Keepalive pings do not end it: grpc keeps resetting
+    their timer on such a connection.)"""
+
+    def ms(seconds: float) -> int:
+        return max(1, round(seconds * 1000))
+
+    return [
+        ("grpc.max_connection_age_ms", ms(settings.grpc_max_connection_age_seconds)),
+        ("grpc.max_connection_age_grace_ms", ms(settings.grpc_max_connection_age_grace_seconds)),
+    ]
+
+
 def _pool_stats(pool: PoolStats) -> database_pb2.PoolStats:
     return database_pb2.PoolStats(
         size=pool.size,
@@ -121,7 +138,8 @@ class App:
         # A single server owns it: grpc's default (on) would let a second one in.
         reuse_port = 1 if settings.grpc_workers > 1 else 0
         self.server = grpc.aio.server(
-            interceptors=interceptors, options=[("grpc.so_reuseport", reuse_port)]
+            interceptors=interceptors,
+            options=[("grpc.so_reuseport", reuse_port), *connection_options(settings)],
         )
         self.health = HealthServicer()
         self.port = 0

@@ -21,6 +21,10 @@ class ServiceSettings(BaseSettings):
     grpc_port: int = Field(default=50051, ge=0, le=65535)
     grpc_host: str = "[::]"
     shutdown_grace_seconds: float = Field(default=10.0, gt=0, le=3600)
+    # A caller that stops reading its responses pins them in memory until its
+    # connection closes (service/server.py: connection_options).
+    grpc_max_connection_age_seconds: float = Field(default=300.0, ge=0.1, le=86400)
+    grpc_max_connection_age_grace_seconds: float = Field(default=60.0, ge=0.1, le=3600)
     readiness_interval_seconds: float = Field(default=5.0, gt=0, le=300)
     max_statement_timeout_seconds: float = Field(default=30.0, gt=0, le=3600)
     migrate_on_start: bool = True

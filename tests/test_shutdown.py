@@ -35,7 +35,7 @@ def server_connections(url: str, application_name: str) -> int:
 
 
 class ServiceProcess:
-    def __init__(self, url: str, grace: float) -> None:
+    def __init__(self, url: str, grace: float, **environment: str) -> None:
         self.port = free_port()
         self.application_name = f"ruleiq_test_{uuid.uuid4().hex[:8]}"
         env = {
@@ -46,6 +46,7 @@ class ServiceProcess:
             "SHUTDOWN_GRACE_SECONDS": str(grace),
             "DB_APPLICATION_NAME": self.application_name,
             "READINESS_INTERVAL_SECONDS": "0.5",
+            **environment,
         }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "service", "serve"],
