@@ -29,7 +29,7 @@ from google.type import date_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
-from ruleiq.data.v1 import database_pb2, user_pb2
+from ruleiq.data.v1 import chat_message_pb2, database_pb2, user_pb2
 from sqlalchemy import Column, Table, text
 
 from repositories.database import Database
@@ -41,6 +41,8 @@ from service.server import App
 from service.servicer import snake
 
 from .api import DOMAIN, TIMEOUT, Api, call, expect_error, failure_of, items
+from .apps import running
+from .test_response_size import all_pages, conversation_with
 
 # ---------------------------------------------------------------------------
 # The methods under test, from the descriptors: every ruleiq.data.v1.*Service.
@@ -1205,3 +1207,65 @@ async def test_id_spelled_other_than_as_ascii_hex_is_invalid_argument(api: Api) 
         field_name="filter",
     )
     assert "not a valid value for user_id" in failure.message
+
+
+# ---------------------------------------------------------------------------
+# Large rows against a response limit: pages cut short still visit every row once.
+
+SMALL_LIMIT = 256 * 1024
+
+
+@pytest.mark.parametrize("seed", range(4))
+async def test_random_large_rows_page_once_each_and_batches_fit_or_say_how_many_do(
+    database: Database, database_url: str, seed: int
+) -> None:
+    draw = random.Random(seed)
+    # Rows of every size up to what one reply can carry (the row's other fields and
+    # the reply's framing take about 200 bytes).
+    sizes = [
+        draw.choice(
+            (
+                draw.randrange(100),
+                draw.randrange(100_000),
+                SMALL_LIMIT - draw.randrange(400, 20_000),
+            )
+        )
+        for _ in range(draw.randrange(4, 12))
+    ]
+    async with (
+        running(database_url, grpc_max_response_bytes=SMALL_LIMIT) as app,
+        grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel,
+    ):
+        api = Api(channel)
+        conversation_id, ids = await conversation_with(api, sizes)
+        for page_size in (0, draw.randrange(1, 5)):
+            pages = await all_pages(api.ChatMessage, conversation_id, page_size)
+            assert [m.id for page in pages for m in page.chat_messages] == ids
+            assert all(0 < page.ByteSize() <= SMALL_LIMIT for page in pages)
+        asked = draw.sample(ids, draw.randrange(1, len(ids) + 1))
+        batch = api.ChatMessage.BatchGetChatMessages(
+            chat_message_pb2.BatchGetChatMessagesRequest(ids=asked), timeout=TIMEOUT
+        )
+        rows = {m.id: m for page in pages for m in page.chat_messages}
+        framed = [
+            len(
+                chat_message_pb2.ListChatMessagesResponse(
+                    chat_messages=[rows[i]]
+                ).SerializeToString()
+            )
+            for i in asked
+        ]
+        if sum(framed) <= SMALL_LIMIT:
+            assert [m.id for m in (await batch).chat_messages] == asked
+        else:
+            failure = await expect_error(
+                batch, grpc.StatusCode.FAILED_PRECONDITION, "RESPONSE_TOO_LARGE"
+            )
+            assert failure.info is not None
+            fit = int(failure.info.metadata["ids_that_fit"])
+            assert sum(framed[:fit]) <= SMALL_LIMIT < sum(framed[: fit + 1])
+            # What it says fits does.
+            fitting = await api.ChatMessage.BatchGetChatMessages(
+                chat_message_pb2.BatchGetChatMessagesRequest(ids=asked[:fit]), timeout=TIMEOUT
+            )
+            assert [m.id for m in fitting.chat_messages] == asked[:fit]
