@@ -182,6 +182,8 @@ def test_the_encoded_reply_is_what_protobuf_itself_would_send() -> None:
         ),
         chat_message_pb2.ChatMessage(id="b", content=""),
         chat_message_pb2.ChatMessage(),
+        # Around the sizes whose prefixes are made once, at start-up.
+        *(chat_message_pb2.ChatMessage(content="q" * n) for n in (16_380, 16_381, 40_000)),
     ]
     response = chat_message_pb2.ListChatMessagesResponse
     encoder = PageEncoder(response, "chat_messages")
