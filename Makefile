@@ -57,7 +57,7 @@ migrate-down: $(INSTALLED) ## Roll back one migration (REVISION=base for all)
 	$(BIN)/python -m service downgrade $${REVISION:--1}
 
 .PHONY: bench bench-pool bench-workers
-bench: $(INSTALLED) ## Measure the service against issue 5's goals (~5 min; BENCH_QUICK=1 ~1 min)
+bench: $(INSTALLED) ## Measure the service against its performance goals (~5 min; BENCH_QUICK=1 ~1 min)
 	$(BIN)/python -m tests.bench
 
 bench-pool: $(INSTALLED) ## get/update ops/s and p99 per DB_POOL_SIZE (BENCH_POOL_SIZES=5,10,20,40)

@@ -11,7 +11,7 @@ class ConfigError(ValueError):
 
 
 class DatabaseSettings(BaseSettings):
-    """The seed's variable names and defaults (shared/reference/seed-database-analysis.md)."""
+    """The seed's variable names and defaults."""
 
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
 

@@ -1,4 +1,4 @@
-"""ORM classes for every table the service owns (see shared/reference/models.md).
+"""ORM classes for every table the service owns.
 
 Conventions enforced here rather than in each class:
 - constraint and index names come from one naming convention, so errors can be

@@ -92,7 +92,7 @@ def test_defaults_are_the_seeds_values(env: pytest.MonkeyPatch) -> None:
     assert settings.db_pool_recycle == 1800
     assert settings.db_pool_timeout == 30
     # The seed pre-pinged; the service finds dead connections by their errors instead
-    # (issue 5, proven by tests/test_faults.py).
+    # (proven by tests/test_faults.py).
     assert settings.db_pool_pre_ping is False
     assert settings.sqlalchemy_echo is False
     assert settings.db_application_name == "ruleIQ_backend"

@@ -1,4 +1,4 @@
-"""Bad input (issue 4, item 7): every RPC of every data service gets thousands of
+"""Bad input: every RPC of every data service gets thousands of
 generated requests, built by hypothesis from the message descriptors, plus raw bytes
 no client library would send. Each answer must be OK or a well-formed status (never
 INTERNAL or UNKNOWN) with google.rpc.ErrorInfo; the server must live through it; and

@@ -1,4 +1,4 @@
-"""The schema rules of issue 2, proven against a real PostgreSQL migrated to head:
+"""The schema rules, proven against a real PostgreSQL migrated to head:
 server defaults, CHECK / unique / NOT NULL / enum rules, delete behaviour, and
 facts read back from the catalog.
 

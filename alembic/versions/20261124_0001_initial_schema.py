@@ -1,4 +1,4 @@
-"""initial schema: every table of shared/reference/models.md
+"""initial schema: every table the service owns
 
 The downgrade removes everything the upgrade made: tables, indexes, the enum
 types (which dropping a table leaves behind) and the pg_trgm extension.

@@ -129,7 +129,7 @@ async def measure(
             # Busy CPU of everything else on the machine (approximate without a
             # database of our own to measure): noise that the rounds cannot cancel.
             "other_cpu_seconds": max(0.0, after[3] - before[3] - ours),
-            # Issue 5 asks that memory stays flat; each run's reading shows the trend.
+            # Memory must stay flat; each run's reading shows the trend.
             "server_rss_mb": round(family_resident_mb(probe.server_pid), 1),
         }
 

@@ -1,4 +1,4 @@
-"""Summaries, the printed tables, the goals of issue 5, and the JSON and PNG files
+"""Summaries, the printed tables, the performance goals, and the JSON and PNG files
 a run leaves in bench-results/."""
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def summarize(workload: str, runs: list[dict[str, Any]]) -> Summary:
 
 @dataclass(frozen=True)
 class Goal:
-    """One ratio issue 5 sets a goal for."""
+    """One ratio with a goal."""
 
     key: str
     label: str
@@ -191,7 +191,7 @@ def workload_table(summaries: Sequence[Summary]) -> str:
 
 
 def goal_table(rows: Sequence[dict[str, Any]]) -> str:
-    header = f"{'ratio (issue 5)':<38} {'value':>8} {'goal':>9}  result"
+    header = f"{'ratio':<38} {'value':>8} {'goal':>9}  result"
     lines = [header, "-" * len(header)]
     for row in rows:
         goal = f"{row['direction']} {row['goal']:g}{row['unit']}"

@@ -262,7 +262,7 @@ class Bench:
         return self.report(seed, summaries, goals, runs)
 
     def memory_growth(self, client: ClientProcess, service: ServiceProcess) -> dict[str, Any]:
-        """Issue 5: the server's resident memory after 200,000 calls (Get and List,
+        """The server's resident memory after 200,000 calls (Get and List,
         2:1) is within 20 MB of what it was after the first 20,000 (2,000 and 20,000
         in quick mode), counted after the rounds, which have warmed every path up."""
         first, last = (2_000, 20_000) if self.config.quick else (20_000, 200_000)
