@@ -3,11 +3,12 @@ driver errors into it. The service maps each class to one gRPC status."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import CheckConstraint, Table, UniqueConstraint
 from sqlalchemy import exc as sa_exc
 
 from .models import Base
@@ -37,14 +38,28 @@ class DataError(Exception):
 class InvalidArgumentError(DataError):
     reason = "INVALID_ARGUMENT"
 
-    def __init__(self, *violations: FieldViolation, reason: str | None = None) -> None:
+    def __init__(
+        self,
+        *violations: FieldViolation,
+        reason: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> None:
         message = "; ".join(f"{v.field}: {v.description}" for v in violations)
-        super().__init__(message, reason=reason)
+        super().__init__(message, reason=reason, metadata=metadata)
         self.violations = list(violations)
 
     @classmethod
     def single(cls, field_name: str, description: str) -> InvalidArgumentError:
         return cls(FieldViolation(field_name, description))
+
+    def within(self, prefix: str, names: Collection[str]) -> InvalidArgumentError:
+        """The same refusal with each field in `names` (a column) spelled as the
+        request's path to it, `prefix.name`."""
+        violations = [
+            replace(v, field=f"{prefix}.{v.field}") if v.field in names else v
+            for v in self.violations
+        ]
+        return InvalidArgumentError(*violations, reason=self.reason, metadata=self.metadata)
 
 
 class NotFoundError(DataError):
@@ -78,10 +93,36 @@ class _ForeignKey:
     parent_table: str
 
 
+@dataclass(frozen=True)
+class CheckRule:
+    """A CHECK constraint: the rule's short name and the columns it guards."""
+
+    rule: str
+    columns: tuple[str, ...]
+
+
 @dataclass
 class _ConstraintIndex:
     foreign_keys: dict[str, _ForeignKey] = field(default_factory=dict)
     unique_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    checks: dict[str, CheckRule] = field(default_factory=dict)
+
+
+# In a CHECK's SQL: string literals (skipped), and names not followed by `(` (a
+# function's name is not a column, even when a column has the same name).
+_SQL_STRING = re.compile(r"'(?:[^']|'')*'")
+_SQL_NAME = re.compile(r'"([^"]+)"|\b([A-Za-z_][A-Za-z0-9_$]*)\b(?!\s*\()')
+
+
+def guarded_columns(constraint: CheckConstraint, table: Table) -> tuple[str, ...]:
+    """The columns of `table` a CHECK's expression reads, in order of appearance."""
+    sql = _SQL_STRING.sub("''", str(constraint.sqltext))
+    found: dict[str, None] = {}
+    for match in _SQL_NAME.finditer(sql):
+        name = match.group(1) or match.group(2)
+        if name in table.c:
+            found[name] = None
+    return tuple(found)
 
 
 def _index_constraints() -> _ConstraintIndex:
@@ -96,6 +137,10 @@ def _index_constraints() -> _ConstraintIndex:
                 index.unique_columns[str(constraint.name)] = tuple(
                     c.name for c in constraint.columns
                 )
+            elif isinstance(constraint, CheckConstraint):
+                name = str(constraint.name)
+                rule = name.removeprefix(f"ck_{table.name}_")
+                index.checks[name] = CheckRule(rule, guarded_columns(constraint, table))
         for idx in table.indexes:
             if idx.unique:
                 names = tuple(getattr(e, "name", None) or str(e) for e in idx.expressions)
@@ -105,6 +150,8 @@ def _index_constraints() -> _ConstraintIndex:
 
 
 _CONSTRAINTS = _index_constraints()
+CHECK_RULES: Mapping[str, CheckRule] = _CONSTRAINTS.checks
+"""Every CHECK constraint of the schema by name, with the columns it guards."""
 
 # SQLSTATE classes and codes (PostgreSQL appendix A).
 _UNAVAILABLE_CODES = {"53300", "57P01", "57P02", "57P03", "55000"}
@@ -177,11 +224,7 @@ def translate(error: BaseException, *, deleting: bool = False) -> BaseException:
             metadata={"constraint": constraint, "field": column},
         )
     if code == "23514":
-        return FailedPreconditionError(
-            f"the values break the rule {constraint}",
-            reason="CHECK_VIOLATION",
-            metadata={"constraint": constraint},
-        )
+        return _check_violation(constraint)
     if code == "23502":
         column = _diag(error, "column_name") or "a field"
         return InvalidArgumentError.single(column, "is required")
@@ -199,6 +242,19 @@ def translate(error: BaseException, *, deleting: bool = False) -> BaseException:
     if code.startswith("08") or code in _UNAVAILABLE_CODES:
         return UnavailableError("the database is not available", reason="DATABASE_UNAVAILABLE")
     return error
+
+
+def _check_violation(constraint: str) -> InvalidArgumentError:
+    """A CHECK reads only its own row, so what breaks it is the value of the
+    field(s) it guards, whatever other rows hold (AIP-193: INVALID_ARGUMENT)."""
+    check = CHECK_RULES.get(constraint)
+    if check is None or not check.columns:
+        violations = [FieldViolation("request", "breaks a rule of the table")]
+    else:
+        violations = [FieldViolation(c, f"breaks the rule {check.rule}") for c in check.columns]
+    return InvalidArgumentError(
+        *violations, reason="CHECK_VIOLATION", metadata={"constraint": constraint}
+    )
 
 
 def _translate_driver_only(error: BaseException) -> BaseException:

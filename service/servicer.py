@@ -4,7 +4,8 @@ resource declared in service/resources.py."""
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import grpc
@@ -329,7 +330,8 @@ class ResourceServicer:
             values["id"] = new_id
             if self.resource.before_create is not None:
                 await self.resource.before_create(uow.session, values)
-            row = await self.repository.create(uow.session, values)
+            with self._request_paths():
+                row = await self.repository.create(uow.session, values)
             if self.resource.after_create is not None:
                 await self.resource.after_create(uow.session, row)
             reply = self._reply(row, written=not single)
@@ -354,12 +356,22 @@ class ResourceServicer:
         # makes it too large is written, and its reply refused as a read would be.
         single = self._surely_fits(data)
         async with self._unit(context, single_statement=single) as uow:
-            row = await self.repository.update(
-                uow.session, row_id, values, etag=request.etag or resource.etag
-            )
+            with self._request_paths():
+                row = await self.repository.update(
+                    uow.session, row_id, values, etag=request.etag or resource.etag
+                )
             reply = self._reply(row, written=not single)
             await uow.commit()
         return reply
+
+    @contextmanager
+    def _request_paths(self) -> Iterator[None]:
+        """The data layer names a refused value by its column; the caller sent it
+        as `<resource>.<field>`."""
+        try:
+            yield
+        except InvalidArgumentError as error:
+            raise error.within(self.field, self.converter.fields) from error
 
     def _masked_fields(self, request: Any, resource: Message) -> list[str]:
         """AIP-134: the mask's fields (`*` for all); without a mask, every field set."""

@@ -22,7 +22,7 @@ from repositories.database import Database
 from repositories.errors import (
     AlreadyExistsError,
     DeadlineExceededError,
-    FailedPreconditionError,
+    InvalidArgumentError,
     UnavailableError,
     translated,
 )
@@ -349,7 +349,7 @@ async def fail_by_cancellation(db: Database) -> None:
 
 FAILURES: list[tuple[Callable[[Database], Awaitable[None]], type[BaseException]]] = [
     (fail_on_unique_violation, AlreadyExistsError),
-    (fail_on_check_violation, FailedPreconditionError),
+    (fail_on_check_violation, InvalidArgumentError),
     (fail_in_python, Boom),
     (fail_on_statement_timeout, DeadlineExceededError),
     (fail_by_cancellation, TimeoutError),

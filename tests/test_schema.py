@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
 from alembic import command
+from repositories.errors import CHECK_RULES
 from repositories.migrations import alembic_config
 from repositories.models import Base
 
@@ -551,6 +552,24 @@ def test_every_check_constraint_in_the_models_is_violated_by_some_test() -> None
     declared = {c.name for c in constraints(CheckConstraint)}
     tested = {name for name, _, _ in ALL_CHECK_VIOLATIONS}
     assert tested == declared
+
+
+async def test_each_check_rule_guards_the_columns_postgresql_says_it_reads(
+    connection: AsyncConnection,
+) -> None:
+    # The error mapping reads the columns out of the models' SQL; the catalog knows.
+    rows = await connection.execute(
+        text(
+            "SELECT c.conname, array_agg(a.attname::text ORDER BY a.attname)"
+            " FROM pg_constraint c JOIN pg_attribute a"
+            " ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey)"
+            " WHERE c.contype = 'c' AND c.connamespace = 'public'::regnamespace"
+            " GROUP BY c.conname"
+        )
+    )
+    in_database = {name: sorted(columns) for name, columns in rows}
+    derived = {name: sorted(rule.columns) for name, rule in CHECK_RULES.items()}
+    assert derived == in_database
 
 
 @pytest.mark.parametrize(

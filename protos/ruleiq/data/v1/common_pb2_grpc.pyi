@@ -28,9 +28,10 @@ Methods (Google AIPs 131-135, 158, 160, 193, 231)
 Errors
 Every error status carries a google.rpc.ErrorInfo detail (reason in UPPER_SNAKE, domain
 "data.ruleiq"), in the `grpc-status-details-bin` trailer; INVALID_ARGUMENT also carries
-google.rpc.BadRequest field violations. Codes: NOT_FOUND (no such row), ALREADY_EXISTS
-(unique violation), FAILED_PRECONDITION (missing parent, blocking dependents, check
-constraint), ABORTED (stale etag, serialization failure, deadlock; retry), DEADLINE_EXCEEDED,
+google.rpc.BadRequest field violations. Codes: INVALID_ARGUMENT (malformed input, or a value
+breaking its own field's rule), NOT_FOUND (no such row), ALREADY_EXISTS (unique violation),
+FAILED_PRECONDITION (missing parent, blocking dependents), ABORTED (stale etag,
+serialization failure, deadlock; retry), DEADLINE_EXCEEDED,
 UNAVAILABLE (database unreachable or pool exhausted; retry with backoff), INTERNAL.
 """
 
