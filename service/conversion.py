@@ -336,4 +336,10 @@ def _plain(value: struct_pb2.Value, path: str) -> Any:
         return _text(value.string_value, path)
     if kind == "bool_value":
         return value.bool_value
-    return None
+    if kind == "null_value":
+        return None
+    # Not JSON null: nothing was set, usually a client building the Value by hand
+    # in the wrong shape. Stored as null, the caller's data would be lost silently.
+    raise InvalidArgumentError.single(
+        path, "is a google.protobuf.Value with no kind set; JSON null is null_value"
+    )

@@ -238,6 +238,70 @@ async def test_not_a_number_is_invalid_argument_naming_the_field(api: Api) -> No
     )
 
 
+def _kindless_in_a_list() -> struct_pb2.Struct:
+    # A Node caller building ListValue by hand can send Values with nothing set.
+    metadata = struct_pb2.Struct()
+    tags = metadata.fields["tags"].list_value
+    tags.extend(["a", "b"])
+    tags.values.add()
+    return metadata
+
+
+def _kindless_in_a_struct() -> struct_pb2.Struct:
+    metadata = struct_pb2.Struct()
+    metadata.fields["outer"].struct_value.fields["inner"].CopyFrom(struct_pb2.Value())
+    return metadata
+
+
+@pytest.mark.parametrize(
+    ("metadata", "path"),
+    [
+        (_kindless_in_a_list(), "evidence.ai_metadata.tags[2]"),
+        (_kindless_in_a_struct(), "evidence.ai_metadata.outer.inner"),
+    ],
+    ids=["in a list", "in a struct"],
+)
+async def test_a_value_with_no_kind_inside_json_is_invalid_argument_naming_its_path(
+    api: Api, metadata: struct_pb2.Struct, path: str
+) -> None:
+    failure = await expect_error(
+        api.make("Evidence", ai_metadata=metadata), INVALID, field_name=path
+    )
+    assert failure.fields == [path]
+    evidence = await api.make("Evidence")
+    update = call(
+        api,
+        "Evidence",
+        "Update",
+        evidence=api.pb("Evidence").Evidence(id=evidence.id, ai_metadata=metadata),
+        update_mask=field_mask_pb2.FieldMask(paths=["ai_metadata"]),
+    )
+    await expect_error(update, INVALID, field_name=path)
+    stored = await call(api, "Evidence", "Get", id=evidence.id)
+    assert not stored.HasField("ai_metadata")
+
+
+async def test_a_top_level_value_with_no_kind_is_invalid_argument(api: Api) -> None:
+    fields = await valid_fields(api, "ComplianceFramework")
+    await expect_error(
+        _create(api, "ComplianceFramework", **fields, employee_thresholds=struct_pb2.Value()),
+        INVALID,
+        field_name="compliance_framework.employee_thresholds",
+    )
+    listed = struct_pb2.ListValue()
+    listed.values.add().list_value.values.add()
+    await expect_error(
+        _create(
+            api,
+            "AssessmentQuestion",
+            **await valid_fields(api, "AssessmentQuestion"),
+            options=struct_pb2.Value(list_value=listed),
+        ),
+        INVALID,
+        field_name="assessment_question.options[0][0]",
+    )
+
+
 @pytest.mark.parametrize("r", WITH_ENUMS)
 async def test_out_of_range_enum_number_is_invalid_argument(api: Api, r: Resource) -> None:
     path = resource_field(r.message)
