@@ -33,7 +33,23 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from .errors import InvalidArgumentError
 
-_TOKEN = re.compile(r'\s*("(?:[^"\\]|\\.)*"|<=|>=|!=|=|<|>|[^\s"<>=!]+)')
+# One token of a filter, by kind. A bare word is letters, digits and the few marks
+# that ids, numbers, times and e-mail addresses need; anything else is `other`,
+# which no position of the grammar takes.
+_TOKEN = re.compile(
+    r"""\s*(?:
+      (?P<string>"(?:[^"\\]|\\.)*")
+    | (?P<operator><=|>=|!=|=|<|>)
+    | (?P<paren>[()])
+    | (?P<word>[\w.:+@-]+)
+    | (?P<quote>")
+    | (?P<other>[^\s"()<>=!]+|\S)
+    )""",
+    re.VERBOSE,
+)
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_REAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+_NOT_FINITE = {"nan", "inf", "infinity"}
 _OPERATORS = {"=", "!=", "<", "<=", ">", ">="}
 # Words of AIP-160 this subset does not take; a bare one is never a value.
 _KEYWORDS = {"AND", "OR", "NOT"}
@@ -108,12 +124,17 @@ def parse_value(column: Column[Any], raw: str, *, field: str = "filter") -> Any:
                 return raw == "true"
             raise _bad(field, f"{name} takes true or false")
         if kind is int:
+            # int() also reads `1_000` and other scripts' digits.
+            if _INTEGER.fullmatch(raw) is None:
+                raise ValueError(raw)
             number = int(raw)
             low, high = integer_range(column)
             if not low <= number <= high:
                 raise _bad(field, f"{name} is out of range ({low}..{high})")
             return number
         if kind is float:
+            if _REAL.fullmatch(raw) is None and raw.lstrip("+-").lower() not in _NOT_FINITE:
+                raise ValueError(raw)
             real = float(raw)
             if not math.isfinite(real):
                 raise _bad(field, f"{name} must be a finite number")
@@ -153,9 +174,23 @@ def _is_unicode(text: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class _Token:
+    kind: str
+    text: str
+    at: int
+    """Where it starts: the character's number in the filter, from 1."""
+
+    def __str__(self) -> str:
+        return f"{self.text[:40]!r} at character {self.at}"
+
+
+_END = _Token("end", "", 0)
+
+
 def parse_filter(text: str, table: Table, allowed: frozenset[str]) -> list[ColumnElement[bool]]:
     """`field op value [AND field op value]...`; strings in double quotes; `null`
-    with = and != for absent values."""
+    with = and != for absent values. Anything else is refused, saying where."""
     if len(text) > MAX_FILTER_LENGTH:
         raise _bad("filter", f"is longer than {MAX_FILTER_LENGTH} characters")
     if "\x00" in text:
@@ -163,71 +198,95 @@ def parse_filter(text: str, table: Table, allowed: frozenset[str]) -> list[Colum
     tokens = _tokens(text)
     conditions: list[ColumnElement[bool]] = []
     position = 0
+
+    def take() -> _Token:
+        nonlocal position
+        token = tokens[position] if position < len(tokens) else _END
+        position += 1
+        _refuse_unreadable(token)
+        return token
+
     while position < len(tokens):
         if conditions:
-            joiner = tokens[position]
-            if joiner in ("OR", "or"):
-                raise _bad("filter", "OR is not supported: only AND joins conditions")
-            if joiner != "AND":
-                raise _bad("filter", f"expected AND between conditions, found {joiner[:40]!r}")
-            position += 1
+            joiner = take()
+            if joiner.text in ("OR", "or"):
+                raise _bad("filter", f"OR is not supported: only AND joins conditions ({joiner})")
+            if joiner.text != "AND" or joiner.kind != "word":
+                raise _bad("filter", f"expected AND between conditions, found {joiner}")
             if position == len(tokens):
-                raise _bad("filter", "AND at the end has no condition after it")
-        name = tokens[position]
-        if name in _KEYWORDS:
-            raise _bad("filter", f"{name} needs a condition on each side; only AND is supported")
-        operator = tokens[position + 1] if position + 1 < len(tokens) else ""
-        raw = tokens[position + 2] if position + 2 < len(tokens) else ""
-        position += 3
+                raise _bad(
+                    "filter", f"AND at the end has no condition after it (character {joiner.at})"
+                )
+        name = take()
+        if name.text in _KEYWORDS and name.kind == "word":
+            raise _bad(
+                "filter", f"{name.text} needs a condition on each side; only AND is supported"
+            )
+        operator = tokens[position] if position < len(tokens) else _END
+        position += 1
+        raw = take() if operator.kind != "end" else _END
         conditions.append(_condition(table, allowed, name, operator, raw))
     return conditions
 
 
-def _tokens(text: str) -> list[str]:
-    tokens: list[str] = []
+def _refuse_unreadable(token: _Token) -> None:
+    if token.kind == "paren":
+        raise _bad("filter", f"parentheses are not supported: {token}")
+    if token.kind == "other":
+        raise _bad("filter", f"cannot read {token}")
+
+
+def _tokens(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
     position = 0
-    text = text.strip()
-    while position < len(text):
+    end = len(text.rstrip())
+    while position < end:
         match = _TOKEN.match(text, position)
-        if match is None or match.end() == position:
-            rest = text[position:].lstrip()
-            if rest.startswith('"'):
-                raise _bad("filter", f"unterminated quoted string {rest[:20]!r}")
-            raise _bad("filter", f"cannot read {rest[:20]!r}")
-        tokens.append(match.group(1))
+        # `other` takes any character the rest do not.
+        assert match is not None
+        assert match.lastgroup is not None
+        kind = match.lastgroup
+        token = _Token(kind, match.group(kind), match.start(kind) + 1)
+        if kind == "quote":
+            raise _bad("filter", f"unterminated quoted string {text[token.at - 1 :][:20]!r}")
+        tokens.append(token)
         position = match.end()
     return tokens
 
 
 def _condition(
-    table: Table, allowed: frozenset[str], name: str, operator: str, raw: str
+    table: Table, allowed: frozenset[str], token: _Token, operator: _Token, value: _Token
 ) -> ColumnElement[bool]:
     fields = ", ".join(sorted(allowed)) or "none"
-    if name not in table.c:
+    name = token.text
+    if token.kind != "word" or name not in table.c:
         raise _bad("filter", f"unknown field {name[:40]!r}; filterable fields: {fields}")
     if name not in allowed:
         raise _bad("filter", f"cannot filter on {name!r}; filterable fields: {fields}")
-    if operator not in _OPERATORS:
-        found = repr(operator[:10]) if operator else "nothing"
+    if operator.kind != "operator":
+        found = str(operator) if operator.kind != "end" else "nothing"
         raise _bad("filter", f"expected an operator (= != < <= > >=) after {name}, found {found}")
-    if not raw or raw in _OPERATORS or raw in _KEYWORDS:
-        raise _bad("filter", f"`{name} {operator}` has no value")
+    op = operator.text
+    if value.kind == "end" or value.kind == "operator" or value.text in _KEYWORDS:
+        found = f": found {value}" if value.kind != "end" else ""
+        raise _bad("filter", f"`{name} {op}` has no value{found}")
+    raw = value.text
     column = table.c[name]
     kind = python_type(column)
-    if issubclass(kind, (bool, uuid.UUID, enum.Enum)) and operator not in ("=", "!="):
-        raise _bad("filter", f"{name} only takes = and !=, not {operator}")
+    if issubclass(kind, (bool, uuid.UUID, enum.Enum)) and op not in ("=", "!="):
+        raise _bad("filter", f"{name} only takes = and !=, not {op}")
     if raw == "null":
-        if operator == "=":
+        if op == "=":
             return column.is_(None)
-        if operator == "!=":
+        if op == "!=":
             return column.is_not(None)
-        raise _bad("filter", f"null only goes with = and !=, not {operator} (on {name})")
-    if raw.startswith('"'):
+        raise _bad("filter", f"null only goes with = and !=, not {op} (on {name})")
+    if value.kind == "string":
         try:
             raw = json.loads(raw)
         except ValueError:
             raise _bad("filter", f"bad string literal for {name}: {raw[:40]}") from None
-    value = parse_value(column, raw)
+    typed = parse_value(column, raw)
     comparisons = {
         "=": column.__eq__,
         "!=": column.__ne__,
@@ -236,7 +295,7 @@ def _condition(
         ">": column.__gt__,
         ">=": column.__ge__,
     }
-    condition: ColumnElement[bool] = comparisons[operator](value)
+    condition: ColumnElement[bool] = comparisons[op](typed)
     return condition
 
 

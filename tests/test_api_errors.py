@@ -141,6 +141,31 @@ async def test_bad_filter_is_invalid_argument_naming_filter(api: Api, expression
     assert failure.fields == ["filter"]
 
 
+@pytest.mark.parametrize(
+    ("expression", "says"),
+    [
+        ("email = (", "parentheses are not supported: '(' at character 9"),
+        ('(email = "a@b.c")', "parentheses are not supported: '(' at character 1"),
+        ('email = "a@b.c")', "parentheses are not supported: ')' at character 16"),
+        ("email = x)", "parentheses are not supported: ')' at character 10"),
+        ("email = *", "cannot read '*' at character 9"),
+        ("email = 'single'", "cannot read \"'single'\" at character 9"),
+        ("email = a;b", "cannot read ';b' at character 10"),
+        ("email = x = y", "expected AND between conditions, found '=' at character 11"),
+        ('email = "a" "b"', "expected AND between conditions, found '\"b\"' at character 13"),
+        ("email = = x", "`email =` has no value: found '=' at character 9"),
+    ],
+)
+async def test_malformed_filter_is_invalid_argument_saying_what_is_wrong_where(
+    api: Api, expression: str, says: str
+) -> None:
+    failure = await expect_error(
+        call(api, "User", "List", filter=expression), INVALID, field_name="filter"
+    )
+    assert failure.fields == ["filter"]
+    assert says in failure.message
+
+
 async def test_bad_order_by_is_invalid_argument_naming_order_by(api: Api) -> None:
     for order_by in ("nope", "email sideways", "hashed_password", "email, email desc"):
         await expect_error(

@@ -892,7 +892,6 @@ async def test_filter_operators_select_the_matching_rows(
             lambda r: '"hi"' in r["evidence_name"],
         ),
         ('evidence_name = "x\'; DROP TABLE users; --"', lambda r: "DROP" in r["evidence_name"]),
-        ("evidence_name = x';", lambda r: False),
         (
             "status = collected AND compliance_score_impact > 5 AND required_for_audit = true",
             lambda r: (
@@ -966,7 +965,6 @@ async def test_sql_in_filter_values_is_only_a_value(db: Db) -> None:
     scope, _ = await scope_with_rows(CASES_BY_NAME["users"], db, 2)
     attempts = [
         'email = "x\'; DROP TABLE users; --"',
-        "email = x';DROP",
         'email = "\' OR 1=1 --"',
         'full_name = "a\\" OR \\"1\\"=\\"1"',
     ]
@@ -975,6 +973,8 @@ async def test_sql_in_filter_values_is_only_a_value(db: Db) -> None:
         for attempt in attempts:
             page = await USERS.list(session, filter_text=attempt)
             assert page.rows == []
+        with pytest.raises(InvalidArgumentError):  # unquoted, it is not even a value
+            await USERS.list(session, filter_text="email = x';DROP")
         still_there = await USERS.list(session, filter_text=scope.filter, with_total=True)
 
     assert still_there.total_size == 2
