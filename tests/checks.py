@@ -27,7 +27,7 @@ CANDIDATES: dict[type, Sequence[Any]] = {
 }
 # What the wire gives each JSON message type: Struct is always an object,
 # ListValue always an array.
-WIRE_SHAPES = {"google.protobuf.Struct": {}, "google.protobuf.ListValue": []}
+WIRE_SHAPES: dict[str, Any] = {"google.protobuf.Struct": {}, "google.protobuf.ListValue": []}
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ async def breaks(connection: AsyncConnection, rule: Rule, value: Any) -> bool:
     (NULL, as in a CHECK, passes)."""
     column = rule.column
     row = select(literal(value, column.type).label(column.name)).subquery(column.table.name)
-    expression = literal_column(f"({rule.constraint.sqltext})")
+    expression: Any = literal_column(f"({rule.constraint.sqltext})")
     verdict = await connection.scalar(select(expression).select_from(row))
     return verdict is False
 

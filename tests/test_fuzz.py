@@ -40,8 +40,9 @@ from service.resources import RESOURCES, Resource
 from service.server import App
 from service.servicer import snake
 
-from .api import DOMAIN, TIMEOUT, Api, call, expect_error, failure_of, items
+from .api import DOMAIN, TIMEOUT, Api, Failure, call, expect_error, failure_of, items, valid_fields
 from .apps import running
+from .checks import CANDIDATES, WRITABLE_RULES, Rule, breaks, column_type
 from .test_response_size import all_pages, conversation_with
 
 # ---------------------------------------------------------------------------
@@ -1145,13 +1146,210 @@ async def test_sql_looking_input_is_stored_and_read_back_verbatim(api: Api, valu
 
 
 # ---------------------------------------------------------------------------
-# Regression tests for what the fuzz found.
+# Properties of input that is always wrong: a value breaking its field's CHECK
+# rule, a JSON Value with no kind, a malformed filter. Each must be answered with
+# INVALID_ARGUMENT naming the field, never OK, INTERNAL or UNKNOWN.
+
+INVALID = grpc.StatusCode.INVALID_ARGUMENT
+PROPERTY_SETTINGS = settings(
+    max_examples=60, deadline=None, derandomize=True, database=None, phases=list(Phase)
+)
+
+
+class Payloads:
+    """A valid create payload per resource, its parents made once (a CHECK is
+    judged before a unique index, so reused parents hide no refusal)."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.made: dict[str, dict[str, Any]] = {}
+
+    async def of(self, message: str) -> dict[str, Any]:
+        if message not in self.made:
+            self.made[message] = await valid_fields(self.api, message)
+        return dict(self.made[message])
+
+
+async def outcome(answer: Any) -> Failure | None:
+    """None for OK, else the failure as the caller sees it."""
+    try:
+        await answer
+    except grpc.aio.AioRpcError as error:
+        return failure_of(error)
+    return None
+
+
+def _values_for(rule: Rule) -> st.SearchStrategy[Any]:
+    candidates = st.sampled_from(list(CANDIDATES[column_type(rule.column)]))
+    if rule.field.type == FieldDescriptor.TYPE_INT32:
+        drawn: st.SearchStrategy[Any] = st.one_of(st.integers(-5, 300), st.integers(*INT32))
+    elif rule.field.type == FieldDescriptor.TYPE_INT64:
+        drawn = st.one_of(st.integers(-5, 300), st.integers(*INT64))
+    elif rule.field.type == FieldDescriptor.TYPE_DOUBLE:
+        drawn = st.floats(allow_nan=False, allow_infinity=False)
+    else:
+        drawn = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"))
+    return st.one_of(candidates, drawn)
+
+
+RULES_BY_NAME = {r.name: r for r in WRITABLE_RULES}
+# Drawn by name, so a failing example prints short.
+CHECKED = st.sampled_from([r.name for r in WRITABLE_RULES]).flatmap(
+    lambda name: st.tuples(st.just(name), _values_for(RULES_BY_NAME[name]))
+)
+
+
+@PROPERTY_SETTINGS
+@given(case=CHECKED)
+async def test_a_value_is_refused_naming_its_field_exactly_when_its_check_rule_refuses_it(
+    api: Api, database: Database, payloads: Payloads, case: tuple[str, Any]
+) -> None:
+    name, value = case
+    rule = RULES_BY_NAME[name]
+    async with database.async_engine.connect() as connection:
+        refused = await breaks(connection, rule, value)
+    fields = {**await payloads.of(rule.message), rule.column.name: value}
+    failure = await outcome(api.create(rule.message, **fields))
+
+    if refused:
+        assert failure is not None, f"{rule.path} = {value!r} was accepted"
+        assert failure.code == INVALID, (failure.code, failure.message)
+        assert failure.fields == [rule.path]
+        assert failure.info is not None
+        assert failure.info.reason == "CHECK_VIOLATION"
+    elif failure is not None:
+        assert failure.code not in BAD_CODES, failure.message
+        assert failure.info is not None
+        assert failure.info.reason != "CHECK_VIOLATION", failure.message
+
+
+# JSON leaves that are valid anywhere, so the hole is the only thing wrong.
+clean_json = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.floats(-1e6, 1e6), words),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(words, inner, max_size=3)),
+    max_leaves=8,
+)
+JSON_FIELDS = [
+    (r, f)
+    for r in RESOURCES
+    for f in getattr(r.module, r.message).DESCRIPTOR.fields
+    if f.message_type is not None
+    and f.message_type.full_name in ("google.protobuf.Struct", "google.protobuf.ListValue")
+    and OUTPUT_ONLY not in behaviours(f)
+]
+
+
+def _containers(value: struct_pb2.Value, path: str) -> list[tuple[Any, str]]:
+    """Every Struct and ListValue inside `value`, with its path."""
+    kind = value.WhichOneof("kind")
+    if kind == "struct_value":
+        inner = [_containers(v, f"{path}.{k}") for k, v in value.struct_value.fields.items()]
+        return [(value.struct_value, path), *(c for found in inner for c in found)]
+    if kind == "list_value":
+        inner = [_containers(v, f"{path}[{i}]") for i, v in enumerate(value.list_value.values)]
+        return [(value.list_value, path), *(c for found in inner for c in found)]
+    return []
+
+
+@st.composite
+def with_a_hole(draw: st.DrawFn) -> tuple[Resource, str, Message, str]:
+    """(resource, field, a JSON message with one kindless Value, the hole's path)."""
+    r, f = draw(st.sampled_from(JSON_FIELDS))
+    is_struct = f.message_type.full_name == "google.protobuf.Struct"
+    top = draw(
+        st.dictionaries(words, clean_json, max_size=4)
+        if is_struct
+        else st.lists(clean_json, max_size=4)
+    )
+    whole = as_value(top)
+    root = f"{snake(r.message)}.{f.name}"
+    container, path = draw(st.sampled_from(_containers(whole, root)))
+    if isinstance(container, struct_pb2.Struct):
+        key = draw(words.filter(lambda k: k not in container.fields))
+        container.fields[key].CopyFrom(struct_pb2.Value())
+        path = f"{path}.{key}"
+    else:
+        at = draw(st.integers(0, len(container.values)))
+        container.values.insert(at, struct_pb2.Value())
+        path = f"{path}[{at}]"
+    message = whole.struct_value if is_struct else whole.list_value
+    return r, f.name, message, path
+
+
+@PROPERTY_SETTINGS
+@given(case=with_a_hole())
+async def test_a_value_with_no_kind_anywhere_in_json_is_refused_naming_its_path(
+    api: Api, payloads: Payloads, case: tuple[Resource, str, Message, str]
+) -> None:
+    r, name, message, path = case
+    fields = {**await payloads.of(r.message), name: message}
+    failure = await outcome(api.create(r.message, **fields))
+
+    assert failure is not None, f"{path} with no kind was accepted"
+    assert failure.code == INVALID, (failure.code, failure.message)
+    assert failure.fields == [path]
+
+
+# Filters on User, as tokens: a valid one has 4k - 1 of them (k conditions joined
+# by AND), so adding or dropping any one token leaves it malformed.
+CONDITIONS = st.one_of(
+    st.builds(
+        lambda op, w: ["email", op, json.dumps(w)], st.sampled_from(["=", "!=", "<", ">="]), words
+    ),
+    st.builds(
+        lambda w: ["email", "=", w],
+        words.filter(lambda w: w and w not in ("AND", "OR", "NOT", "null")),
+    ),
+    st.builds(lambda b: ["is_active", "!=" if b else "=", "true"], st.booleans()),
+    st.just(["created_at", ">=", '"2025-01-01T00:00:00Z"']),
+)
+STRAY_TOKENS = st.one_of(
+    st.sampled_from(["(", ")", "AND", "OR", "NOT", "=", "!=", "<=", '"x"', "email", "*", "'", ";"]),
+    st.sampled_from(list("*';,/#$%&?[]{}|~^`\\")).map(lambda c: f"x{c}"),
+    words.filter(bool),
+)
+
+
+@st.composite
+def malformed_filters(draw: st.DrawFn) -> tuple[str, str]:
+    """(a valid filter, the same made malformed)."""
+    conditions = draw(st.lists(CONDITIONS, min_size=1, max_size=3))
+    tokens = [t for i, c in enumerate(conditions) for t in ([] if i == 0 else ["AND"]) + c]
+    valid = " ".join(tokens)
+    broken = list(tokens)
+    how = draw(st.sampled_from(["insert", "drop", "wrap", "glue"]))
+    if how == "insert":
+        broken.insert(draw(st.integers(0, len(broken))), draw(STRAY_TOKENS))
+    elif how == "drop":
+        broken.pop(draw(st.integers(0, len(broken) - 1)))
+    elif how == "wrap":
+        left, right = draw(st.sampled_from([("(", ")"), ("(", ""), ("", ")")]))
+        broken = [left, *broken, right]
+    else:  # a character no bare word holds, stuck to a bare token
+        at = draw(st.sampled_from([i for i, t in enumerate(broken) if not t.startswith('"')]))
+        broken[at] += draw(st.sampled_from(list("*';,/#$%&?[]{}|~^`\\()")))
+    return valid, " ".join(t for t in broken if t)
+
+
+@PROPERTY_SETTINGS
+@given(case=malformed_filters())
+async def test_a_malformed_filter_is_refused_naming_filter(api: Api, case: tuple[str, str]) -> None:
+    valid, broken = case
+    await call(api, "User", "List", filter=valid, page_size=1)
+    failure = await outcome(call(api, "User", "List", filter=broken, page_size=1))
+
+    assert failure is not None, f"{broken!r} was accepted"
+    assert failure.code == INVALID, (failure.code, failure.message)
+    assert failure.fields == ["filter"]
+
+
+@pytest.fixture(scope="module")
+def payloads(api: Api) -> Payloads:
+    return Payloads(api)
 
 
 # ---------------------------------------------------------------------------
 # Regression tests for what the fuzz found.
-
-INVALID = grpc.StatusCode.INVALID_ARGUMENT
 
 
 async def test_an_error_echoing_much_input_still_reaches_the_caller_as_its_own_status(
