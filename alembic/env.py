@@ -48,12 +48,19 @@ async def _run_online() -> None:
 
 
 def run_migrations_offline() -> None:
+    """The SQL `alembic upgrade --sql` prints (and squawk lints), with the session
+    settings the runner (repositories/migrations.py) sets before the first step."""
+    settings = load_database_settings()
     context.configure(
         url="postgresql://",
         target_metadata=target_metadata,
         literal_binds=True,
         dialect_opts={"paramstyle": "named"},
+        transaction_per_migration=True,
     )
+    context.execute(f"SET lock_timeout = '{int(settings.db_migration_lock_timeout * 1000)}ms'")
+    timeout = int(settings.db_migration_statement_timeout * 1000)
+    context.execute(f"SET statement_timeout = '{timeout}ms'")
     with context.begin_transaction():
         context.run_migrations()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -48,6 +48,40 @@ class DatabaseSettings(BaseSettings):
     # nothing may outlive a transaction (see Database and UnitOfWork).
     db_pgbouncer: bool = False
     sqlalchemy_echo: bool = False
+    # The migration runner (repositories/migrations.py): a session of its own,
+    # short lock waits retried, one migrator per database at a time.
+    database_migration_url: SecretStr | None = Field(
+        default=None,
+        description="a direct (session) connection for migrations; unset: DATABASE_URL",
+    )
+    db_migration_lock_timeout: float = Field(
+        default=5.0, gt=0, le=600, description="seconds a migration step waits for a table lock"
+    )
+    db_migration_statement_timeout: float = Field(
+        default=3600.0, gt=0, le=86_400, description="seconds one migration statement may run"
+    )
+    db_migration_lock_retries: int = Field(
+        default=5, ge=0, le=100, description="retries of a step that hit the lock timeout"
+    )
+    db_migration_retry_backoff: float = Field(
+        default=2.0, gt=0, le=300, description="seconds before the first retry, doubled each time"
+    )
+    db_migration_wait: float = Field(
+        default=300.0,
+        ge=0,
+        le=86_400,
+        description="seconds a migrator waits for another one to finish (0: do not wait)",
+    )
+
+    @field_validator("database_migration_url")
+    @classmethod
+    def _migration_url_needs_database_url(
+        cls, url: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
+        if url is not None and info.data.get("database_url") is None:
+            # The embedded server would be served while another database is migrated.
+            raise ValueError("set without DATABASE_URL")
+        return url
 
 
 def replica_urls(settings: DatabaseSettings) -> list[str]:

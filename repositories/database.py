@@ -79,6 +79,7 @@ class Database:
         if raw is None:
             raise ConfigError("DATABASE_URL: not set (and no embedded server was started)")
         self.settings = settings
+        self.url = raw
         self.urls: DatabaseUrls = parse_database_url(raw)
         self.application_name = self._application_name()
         self.async_engine: AsyncEngine = self._create_async_engine()
@@ -249,9 +250,9 @@ class Database:
         await self.ping()
         self.ping_sync()
         if migrate:
-            from .migrations import upgrade
+            from .migrations import run_migrations
 
-            await upgrade(self.async_engine)
+            await run_migrations(self.settings, self.url)
         log.info("database ready at %s", self.urls.safe_description)
 
     def unit_of_work(

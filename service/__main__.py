@@ -46,15 +46,9 @@ def database_url(service: ServiceSettings, database: DatabaseSettings) -> str:
 
 
 async def _migrate(url: str, settings: DatabaseSettings, revision: str, *, down: bool) -> None:
-    from repositories.database import Database
-    from repositories.migrations import downgrade, upgrade
+    from repositories.migrations import run_migrations
 
-    database = Database(settings, url)
-    try:
-        await database.ping()
-        await (downgrade if down else upgrade)(database.async_engine, revision)
-    finally:
-        await database.dispose()
+    await run_migrations(settings, url, revision, down=down)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,6 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from repositories.config import ConfigError
     from repositories.errors import UnavailableError
+    from repositories.migrations import MigrationError
 
     from .logs import configure as configure_logging
     from .settings import load_settings
@@ -91,7 +86,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(
                 _migrate(url, database_settings, args.revision, down=args.command == "downgrade")
             )
-            log.info("%s to %s done", args.command, args.revision)
             return 0
         from .port import claim_port
         from .workers import worker_number
@@ -116,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     early_stops=_early_stops,
                 )
             )
-    except (ConfigError, UnavailableError) as error:
+    except (ConfigError, UnavailableError, MigrationError) as error:
         print(f"ruleiq-data: {error}", file=sys.stderr)
         return 1
 

@@ -27,7 +27,7 @@ from sqlalchemy import text
 
 from repositories.config import ConfigError, DatabaseSettings
 from repositories.database import Database
-from repositories.migrations import upgrade
+from repositories.migrations import run_migrations
 
 from .settings import ServiceSettings
 
@@ -122,7 +122,7 @@ async def prepare(
         else:
             budget.check()
         if service.migrate_on_start:
-            await upgrade(database.async_engine)
+            await run_migrations(database_settings, url)
         return database.application_name, budget
     finally:
         await database.dispose()

@@ -18,6 +18,7 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool, QueuePool
 
 from repositories.config import ConfigError, DatabaseSettings, load_database_settings
 from repositories.database import Database
+from repositories.migrations import migration_url
 from repositories.urls import parse_database_url
 from service.settings import ServiceSettings, load_settings
 
@@ -440,3 +441,48 @@ def test_a_unix_socket_is_described_as_its_socket_file_not_as_a_host() -> None:
     on_port = parse_database_url("postgresql://postgres@:6432/ruleiq?host=/run/postgresql/")
     assert on_port.host_port == "unix socket /run/postgresql/.s.PGSQL.6432"
     assert parse_database_url(URL).host_port == "db.example.com:6543"
+
+
+# -- the migration runner's settings ---------------------------------------------------
+
+MIGRATION_BAD_VALUES = [
+    ("DB_MIGRATION_LOCK_TIMEOUT", "0"),
+    ("DB_MIGRATION_LOCK_TIMEOUT", "soon"),
+    ("DB_MIGRATION_STATEMENT_TIMEOUT", "-1"),
+    ("DB_MIGRATION_LOCK_RETRIES", "-1"),
+    ("DB_MIGRATION_RETRY_BACKOFF", "0"),
+    ("DB_MIGRATION_WAIT", "-5"),
+    ("DATABASE_MIGRATION_URL", ""),
+]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    MIGRATION_BAD_VALUES,
+    ids=[f"{v}={value!r}" for v, value in MIGRATION_BAD_VALUES],
+)
+def test_bad_migration_setting_is_refused_naming_the_variable(
+    env: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    if variable == "DATABASE_MIGRATION_URL":
+        env.delenv("DATABASE_URL")  # a migration URL alone would migrate another database
+        value = URL
+    env.setenv(variable, value)
+    with pytest.raises(ConfigError) as info:
+        load_database_settings()
+    assert variable in str(info.value)
+    assert PASSWORD not in str(info.value)
+
+
+def test_migrations_through_pgbouncer_are_refused_without_a_direct_url(
+    env: pytest.MonkeyPatch,
+) -> None:
+    env.setenv("DB_PGBOUNCER", "true")
+    with pytest.raises(ConfigError, match="set DATABASE_MIGRATION_URL to a direct connection"):
+        migration_url(load_database_settings(), URL)
+    direct = "postgresql://ruleiq@db-direct.example.com:5432/ruleiq"
+    env.setenv("DATABASE_MIGRATION_URL", direct)
+    assert migration_url(load_database_settings(), URL) == direct
+    env.delenv("DB_PGBOUNCER")
+    env.delenv("DATABASE_MIGRATION_URL")
+    assert migration_url(load_database_settings(), URL) == URL

@@ -180,18 +180,23 @@ async def test_autogenerate_would_notice_a_difference(fresh: Database) -> None:
     assert ("add_index", "uq_users_lower_email") in kinds
 
 
-def run_service(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    """`python -m service ...` as `make migrate` runs it, with DATABASE_URL set."""
+def service_environment(url: str, **variables: str) -> dict[str, str]:
+    """This environment without any of the service's settings, plus DATABASE_URL
+    and `variables`."""
     environment = {
         key: value
         for key, value in os.environ.items()
         if key.lower() not in {*DatabaseSettings.model_fields, *ServiceSettings.model_fields}
     }
-    environment["DATABASE_URL"] = url
+    return {**environment, "DATABASE_URL": url, **variables}
+
+
+def run_service(url: str, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    """`python -m service ...` as `make migrate` runs it, with DATABASE_URL set."""
     return subprocess.run(
         [sys.executable, "-m", "service", *args],
         cwd=PROJECT_ROOT,
-        env=environment,
+        env=service_environment(url, **variables),
         capture_output=True,
         text=True,
         timeout=120,

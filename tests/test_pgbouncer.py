@@ -39,6 +39,7 @@ from .apps import settings
 from .conftest import db_settings
 from .ports import free_port
 from .test_config import async_connect_arguments
+from .test_migrations import run_service
 
 # Server connections PgBouncer keeps per database: far fewer than the App's pool,
 # so client connections take turns on them.
@@ -446,3 +447,26 @@ def _chain(error: BaseException | None) -> str:
         parts.append(f"{type(error).__name__}: {error}")
         error = error.__cause__ or error.__context__
     return " <- ".join(parts)
+
+
+# ---------------------------------------------------------------------------
+# Migrations need a session of their own: never through transaction pooling
+
+
+def test_migrate_through_pgbouncer_is_refused_asking_for_a_direct_url(
+    pgbouncer: Bouncer,
+) -> None:
+    result = run_service(pgbouncer.url, "migrate", DB_PGBOUNCER="true")
+    assert result.returncode == 1, result.stderr
+    assert "PgBouncer" in result.stderr
+    assert "set DATABASE_MIGRATION_URL to a direct connection" in result.stderr
+
+
+def test_migrate_with_pgbouncer_serving_goes_direct_through_the_migration_url(
+    pgbouncer: Bouncer, database_url: str
+) -> None:
+    result = run_service(
+        pgbouncer.url, "migrate", DB_PGBOUNCER="true", DATABASE_MIGRATION_URL=database_url
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no migration to run" in result.stderr

@@ -1,0 +1,279 @@
+"""The migration runner on a database that is serving: short lock waits retried and
+the blocker named, while other tables keep being served; one migrator at a time
+(two real processes); index builds that clear an INVALID leftover. Each test has a
+fresh database and, where it needs one, a migration script directory of its own
+(the real env.py and initial revision, plus the test's revision)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import grpc
+import pytest
+
+from repositories.migrations import (
+    MIGRATION_LOCK_KEY,
+    PROJECT_ROOT,
+    MigrationError,
+    run_migrations,
+)
+from repositories.models import Base
+
+from .api import Api, call
+from .apps import running
+from .conftest import db_settings
+from .postgres import connect, fetch_all
+from .test_migrations import HEAD, service_environment
+
+if TYPE_CHECKING:
+    from .postgres import TestServer
+
+# Adding a column takes an ACCESS EXCLUSIVE lock on users, however briefly.
+ADD_NICKNAME = """
+    def upgrade() -> None:
+        op.add_column("users", sa.Column("nickname", sa.Text(), nullable=True))
+
+
+    def downgrade() -> None:
+        op.drop_column("users", "nickname")
+"""
+UNIQUE_FULL_NAME_INDEX = """
+    from repositories.migrations import create_index_concurrently, drop_index_concurrently
+
+
+    def upgrade() -> None:
+        create_index_concurrently("uq_users_full_name", "users", ["full_name"], unique=True)
+
+
+    def downgrade() -> None:
+        drop_index_concurrently("uq_users_full_name", "users")
+"""
+
+
+def script_directory(directory: Path, body: str, revision: str = "0002") -> Path:
+    """An Alembic script directory: the real env.py and revisions, then `body` as
+    `revision`, on top of the real head."""
+    (directory / "versions").mkdir(parents=True)
+    (directory / "env.py").symlink_to(PROJECT_ROOT / "alembic" / "env.py")
+    for real in (PROJECT_ROOT / "alembic" / "versions").glob("*.py"):
+        (directory / "versions" / real.name).symlink_to(real)
+    header = f"""
+        import sqlalchemy as sa
+
+        from alembic import op
+
+        revision = {revision!r}
+        down_revision = {HEAD!r}
+        branch_labels = None
+        depends_on = None
+    """
+    source = textwrap.dedent(header) + textwrap.dedent(body)
+    (directory / "versions" / f"{revision}_test.py").write_text(source)
+    return directory
+
+
+@pytest.fixture
+def url(postgres: TestServer) -> Iterator[str]:
+    """An empty database of this test's own."""
+    with postgres.database("ruleiq_runner") as database_url:
+        yield database_url
+
+
+def revision_in(url: str) -> str | None:
+    rows = fetch_all(url, "SELECT version_num FROM alembic_version")
+    return rows[0][0] if rows else None
+
+
+def columns_of(url: str, table: str) -> set[str]:
+    query = "SELECT column_name FROM information_schema.columns WHERE table_name = %s"
+    return {row[0] for row in fetch_all(url, query, (table,))}
+
+
+class Holder:
+    """A session of another application that keeps a transaction open on users."""
+
+    def __init__(self, url: str, application_name: str) -> None:
+        self.connection = connect(url)
+        with self.connection.cursor() as cursor:
+            cursor.execute("SET application_name = %s", (application_name,))
+            cursor.execute("SELECT pg_backend_pid()")
+            self.pid = cursor.fetchone()[0]
+            cursor.execute("BEGIN")
+            cursor.execute("SELECT count(*) FROM users")  # ACCESS SHARE until the end
+
+    def release(self) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute("ROLLBACK")
+        self.connection.close()
+
+
+LOCK_TIMEOUT = 1.0
+RETRIES = 2
+# The runner gives up after RETRIES + 1 lock timeouts; a call queued behind its lock
+# request waits one at most, so this deadline leaves room for a busy machine.
+CALL_DEADLINE = 4 * LOCK_TIMEOUT
+
+
+async def test_migration_blocked_on_users_gives_up_naming_the_blocker_while_calls_go_on(
+    url: str, tmp_path: Path
+) -> None:
+    await run_migrations(db_settings(), url)
+    scripts = script_directory(tmp_path / "scripts", ADD_NICKNAME)
+    settings = db_settings(
+        db_migration_lock_timeout=LOCK_TIMEOUT,
+        db_migration_lock_retries=RETRIES,
+        db_migration_retry_backoff=0.2,
+    )
+    async with running(url) as app, grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as ch:
+        api = Api(ch)
+        user = await api.make("User")
+        holder = Holder(url, "long_report")
+        try:
+            migration = asyncio.create_task(run_migrations(settings, url, script_location=scripts))
+            served = {"ComplianceFramework": 0, "User": 0}
+            while not migration.done():
+                framework = await api.make("ComplianceFramework")
+                got = await call(api, "ComplianceFramework", "Get", id=framework.id)
+                assert got.id == framework.id
+                served["ComplianceFramework"] += 1
+                # users itself: behind the migrator's lock request, for one lock
+                # timeout at most, never for as long as the holder holds on.
+                got_user = await api.User.GetUser(
+                    api.pb("User").GetUserRequest(id=user.id), timeout=CALL_DEADLINE
+                )
+                assert got_user.id == user.id
+                served["User"] += 1
+            with pytest.raises(MigrationError) as raised:
+                await migration
+        finally:
+            holder.release()
+    message = str(raised.value)
+    assert f"gave up after {RETRIES + 1} tries" in message
+    assert f"pid {holder.pid} (application_name 'long_report', idle in transaction" in message
+    assert "DB_MIGRATION_LOCK_TIMEOUT" in message
+    # Calls went on during all the tries, on the other tables and on users.
+    assert served["ComplianceFramework"] >= RETRIES + 1
+    assert served["User"] >= RETRIES + 1
+    assert revision_in(url) == HEAD
+    assert "nickname" not in columns_of(url, "users")
+
+
+async def test_migration_blocked_for_a_while_succeeds_on_a_retry(
+    url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    await run_migrations(db_settings(), url)
+    scripts = script_directory(tmp_path / "scripts", ADD_NICKNAME)
+    settings = db_settings(
+        db_migration_lock_timeout=0.5, db_migration_lock_retries=5, db_migration_retry_backoff=0.2
+    )
+    holder = Holder(url, "short_report")
+    caplog.set_level(logging.WARNING, logger="repositories.migrations")
+    migration = asyncio.create_task(run_migrations(settings, url, script_location=scripts))
+    while "lock timeout" not in caplog.text:
+        assert not migration.done()
+        await asyncio.sleep(0.05)
+    holder.release()
+    assert await migration == ["0002"]
+    assert f"held by pid {holder.pid} (application_name 'short_report'" in caplog.text
+    assert revision_in(url) == "0002"
+    assert "nickname" in columns_of(url, "users")
+
+
+def advisory_waiters(url: str) -> int:
+    rows = fetch_all(
+        url,
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = %s",
+        (MIGRATION_LOCK_KEY,),
+    )
+    return int(rows[0][0])
+
+
+def test_two_migrators_at_once_one_migrates_and_the_other_finds_nothing_to_do(url: str) -> None:
+    # The test holds the lock first, so both processes are surely waiting at once.
+    gate = connect(url)
+    with gate.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+    environment = service_environment(url, LOG_FORMAT="text")
+    migrators = [
+        subprocess.Popen(
+            [sys.executable, "-m", "service", "migrate"],
+            cwd=PROJECT_ROOT,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    try:
+        deadline = time.monotonic() + 120
+        while advisory_waiters(url) < 2:
+            assert all(m.poll() is None for m in migrators), [m.communicate() for m in migrators]
+            assert time.monotonic() < deadline, "the migrators never both waited for the lock"
+            time.sleep(0.1)
+    finally:
+        gate.close()
+    outputs = [m.communicate(timeout=120) for m in migrators]
+    assert [m.returncode for m in migrators] == [0, 0], outputs
+    logs = sorted((stderr for _, stderr in outputs), key=lambda log: "no migration" in log)
+    assert f"upgrade to {HEAD} done" in logs[0]
+    assert "no migration to run" in logs[1]
+    assert f"upgrade to {HEAD} done" not in logs[1]
+    assert all("waiting up to" in log for log in logs)
+    assert revision_in(url) == HEAD
+    tables = {row[0] for row in fetch_all(url, "SELECT tablename FROM pg_tables")}
+    assert set(Base.metadata.tables) <= tables
+
+
+async def test_second_migrator_gives_up_after_its_wait_naming_the_first(url: str) -> None:
+    other = connect(url)
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SET application_name = 'migrate-job-7'")
+            cursor.execute("SELECT pg_backend_pid(), pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
+            pid = cursor.fetchone()[0]
+        with pytest.raises(MigrationError) as raised:
+            await run_migrations(db_settings(db_migration_wait=0.3), url)
+    finally:
+        other.close()
+    assert "gave up after 0.3s (DB_MIGRATION_WAIT)" in str(raised.value)
+    assert f"pid {pid} (application_name 'migrate-job-7'" in str(raised.value)
+    assert fetch_all(url, "SELECT to_regclass('alembic_version')") == [(None,)]
+
+
+def index_validity(url: str, name: str) -> list[bool]:
+    query = "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)"
+    return [row[0] for row in fetch_all(url, query, (name,))]
+
+
+async def test_concurrent_index_build_clears_the_invalid_leftover_of_a_failed_try(
+    url: str, tmp_path: Path
+) -> None:
+    await run_migrations(db_settings(), url)
+    scripts = script_directory(tmp_path / "scripts", UNIQUE_FULL_NAME_INDEX)
+    insert = "INSERT INTO users (id, email, full_name) VALUES (gen_random_uuid(), %s, 'Same')"
+    fetch_all(url, insert + " RETURNING id", ("a@example.com",))
+    fetch_all(url, insert + " RETURNING id", ("b@example.com",))
+
+    # CONCURRENTLY fails on the duplicate after it has created the index: INVALID.
+    with pytest.raises(MigrationError, match="could not create unique index"):
+        await run_migrations(db_settings(), url, script_location=scripts)
+    assert index_validity(url, "uq_users_full_name") == [False]
+    assert revision_in(url) == HEAD
+
+    fetch_all(url, "DELETE FROM users WHERE email = 'b@example.com' RETURNING id")
+    assert await run_migrations(db_settings(), url, script_location=scripts) == ["0002"]
+    assert index_validity(url, "uq_users_full_name") == [True]
+
+    assert await run_migrations(db_settings(), url, "-1", down=True, script_location=scripts) == [
+        HEAD
+    ]
+    assert index_validity(url, "uq_users_full_name") == []
