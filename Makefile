@@ -56,6 +56,11 @@ migrate: $(INSTALLED) ## Apply migrations up to head (embedded PostgreSQL when D
 migrate-down: $(INSTALLED) ## Roll back one migration (REVISION=base for all)
 	$(BIN)/python -m service downgrade $${REVISION:--1}
 
+MIGRATION_SCRIPTS ?= alembic
+.PHONY: migration-lint
+migration-lint: $(INSTALLED) ## squawk on each migration's SQL (alembic upgrade --sql)
+	$(BIN)/python -m repositories.migration_lint --script-location $(MIGRATION_SCRIPTS)
+
 .PHONY: bench bench-pool bench-workers
 bench: $(INSTALLED) ## Measure the service against its performance goals (~5 min; BENCH_QUICK=1 ~1 min)
 	$(BIN)/python -m tests.bench

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 MIGRATION_LOCK_KEY = 0x6D696772  # "migr"
 _LOCK_NOT_AVAILABLE = "55P03"
 _MAX_BACKOFF_SECONDS = 60.0
+# squawk's comment for "skip these rules on the next statement".
+SQUAWK_IGNORE = "-- squawk-ignore "
 
 
 def include_object(
@@ -389,3 +391,13 @@ def drop_index_concurrently(name: str, table: str) -> None:
     """For migrations: drop an index without blocking readers or writers."""
     with op.get_context().autocommit_block():
         op.drop_index(name, table_name=table, postgresql_concurrently=True, if_exists=True)
+
+
+def squawk_ignore(*rules: str, reason: str) -> None:
+    """For migrations: squawk skips `rules` on the next statement; `reason` says why
+    that is safe. Only the rendered SQL carries it (nothing runs online)."""
+    if not rules or not reason.strip():
+        raise ValueError("name the rules and say why ignoring them is safe")
+    context = op.get_context()
+    if context.as_sql:
+        context.impl.static_output(f"{SQUAWK_IGNORE}{','.join(rules)} -- {reason}")
