@@ -278,7 +278,12 @@ def test_job_migrates_with_the_same_image_and_configuration_as_the_servers() -> 
     server = server_container()
     assert migrate["image"] == server["image"]
     assert migrate["envFrom"] == server["envFrom"]
-    assert migrate["env"] == server["env"]
+    # The servers' variables, plus the migrator's own.
+    migrate_only = [v for v in migrate["env"] if v not in server["env"]]
+    assert [v for v in migrate["env"] if v not in migrate_only] == server["env"]
+    assert {v["name"] for v in migrate_only} <= {
+        name for name in known_variables() if "MIGRATION" in name
+    }
     assert migrate["volumeMounts"] == server["volumeMounts"]
     command = [*dockerfile().runtime.entrypoint, *migrate["args"]]
     assert command[:4] == ["python", "-m", "service", "migrate"]
@@ -402,3 +407,29 @@ def test_dockerfile_runs_the_service_as_a_non_root_user() -> None:
 def test_dockerignore_keeps_local_state_out_of_the_build_context() -> None:
     ignored = set((ROOT / ".dockerignore").read_text().split())
     assert {".git", ".venv", ".data"} <= ignored
+
+
+def test_job_migrates_through_the_direct_url_from_the_secret() -> None:
+    env = {v["name"]: v for v in pod_spec(one("Job"))["containers"][0]["env"]}
+    secret = one("Secret")
+    assert env["DATABASE_MIGRATION_URL"]["valueFrom"]["secretKeyRef"] == {
+        "name": secret["metadata"]["name"],
+        "key": "DATABASE_MIGRATION_URL",
+    }
+    assert "DATABASE_MIGRATION_URL" in secret["stringData"]
+    assert "DATABASE_MIGRATION_URL" not in config_map()
+    # The servers never migrate, so they never need it.
+    assert "DATABASE_MIGRATION_URL" not in {v["name"] for v in server_container()["env"]}
+
+
+def test_job_ends_its_waits_and_statements_before_its_deadline() -> None:
+    job = one("Job")
+    variables = {
+        **config_map(),
+        **{v["name"]: v["value"] for v in pod_spec(job)["containers"][0]["env"] if "value" in v},
+    }
+    settings = DatabaseSettings.model_validate(
+        {name.lower(): value for name, value in variables.items()}
+    )
+    longest = settings.db_migration_wait + settings.db_migration_statement_timeout
+    assert longest < job["spec"]["activeDeadlineSeconds"]
