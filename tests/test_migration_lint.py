@@ -10,7 +10,7 @@ from pathlib import Path
 from repositories.migration_lint import upgrade_sql
 from repositories.migrations import PROJECT_ROOT
 
-from .test_migration_runner import UNIQUE_FULL_NAME_INDEX, script_directory
+from .test_migration_runner import ADD_NICKNAME, UNIQUE_FULL_NAME_INDEX, script_directory
 
 INDEX_WITHOUT_CONCURRENTLY = """
     def upgrade() -> None:
@@ -20,14 +20,8 @@ INDEX_WITHOUT_CONCURRENTLY = """
     def downgrade() -> None:
         op.drop_index("ix_users_full_name", table_name="users")
 """
-REQUIRED_COLUMN = """
-    def upgrade() -> None:
-        op.add_column("users", sa.Column("nickname", sa.Text(), nullable=False))
-
-
-    def downgrade() -> None:
-        op.drop_column("users", "nickname")
-"""
+# What squawk calls adding-required-field: every insert that does not know it breaks.
+REQUIRED_COLUMN = ADD_NICKNAME.replace("nullable=True", "nullable=False")
 IGNORED_WITH_A_REASON = """
     from repositories.migrations import squawk_ignore
 
