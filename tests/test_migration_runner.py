@@ -159,9 +159,10 @@ async def test_migration_blocked_on_users_gives_up_naming_the_blocker_while_call
     assert f"gave up after {RETRIES + 1} tries" in message
     assert f"pid {holder.pid} (application_name 'long_report', idle in transaction" in message
     assert "DB_MIGRATION_LOCK_TIMEOUT" in message
-    # Calls went on during all the tries, on the other tables and on users.
-    assert served["ComplianceFramework"] >= RETRIES + 1
-    assert served["User"] >= RETRIES + 1
+    # Calls went on during the tries (each round waits one lock timeout at most),
+    # on the other table and on users.
+    assert served["ComplianceFramework"] >= RETRIES
+    assert served["User"] >= RETRIES
     assert revision_in(url) == HEAD
     assert "nickname" not in columns_of(url, "users")
 
