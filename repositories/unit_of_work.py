@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 from sqlalchemy.util import greenlet_spawn
 
-from .errors import DeadlineExceededError, UnavailableError, translated
+from .errors import DataError, DeadlineExceededError, UnavailableError, translated
 
 _savepoints = itertools.count(1)
 _last_pool_reset: dict[int, float] = {}
@@ -146,8 +146,7 @@ class UnitOfWork:
         else:
             # Straight from the pool: an AsyncConnection around it costs more than
             # a primary-key read (Session builds one if a statement needs it).
-            with translated():
-                self._pooled = await source.raw_connection()
+            self._pooled = await self._checkout(source)
             self.session = Session(
                 (source, self._pooled), self._pooled.driver_connection, statement_timeout
             )
@@ -156,9 +155,43 @@ class UnitOfWork:
                 with translated():
                     await self.session.driver.execute(self._opening_sql())
             except BaseException as error:
-                await self._discard(error)
+                lost = self._lost(error)
+                await self._discard(lost or error)
+                if lost is not None:
+                    raise lost from error
                 raise
         return self
+
+    @staticmethod
+    async def _checkout(engine: AsyncEngine) -> PoolProxiedConnection:
+        """A pooled connection whose driver is still open. Those the server ended
+        while they sat in the pool (a restart, pg_terminate_backend) are replaced
+        here rather than failing the calls that draw them; without pre-ping this
+        check costs nothing. After a restart every idle one is dead: as many tries
+        as the pool holds."""
+        pool: Any = engine.pool
+        attempts = pool.size() + 1 if hasattr(pool, "size") else 2
+        for attempt in range(attempts):
+            with translated():
+                pooled = await engine.raw_connection()
+            driver: Any = pooled.driver_connection
+            if driver is None or not driver.is_closed() or attempt == attempts - 1:
+                return pooled  # the last one's first statement fails as UNAVAILABLE
+            await greenlet_spawn(pooled.invalidate)
+        raise AssertionError("unreachable")
+
+    def _lost(self, error: BaseException) -> UnavailableError | None:
+        """What an untranslated error means when it left the connection closed: the
+        connection died under the call. asyncpg raises its own protocol errors
+        (InternalClientError "another operation is in progress") when the server's
+        farewell arrived on an idle connection just before its end of stream, and
+        closes it: the database went away, not a bug."""
+        if isinstance(error, DataError) or not isinstance(error, Exception):
+            return None
+        driver: Any = getattr(self, "session", None) and self.session.driver
+        if driver is None or not driver.is_closed():
+            return None
+        return UnavailableError("the database connection was lost", reason="DATABASE_UNAVAILABLE")
 
     async def commit(self) -> None:
         if self._single_statement:
@@ -177,17 +210,28 @@ class UnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if exc is not None and _connection_unusable(exc):
-            await self._discard(exc)
-            return
+        if exc is not None:
+            lost = self._lost(exc)
+            if lost is not None:
+                await self._discard(lost)
+                raise lost from exc
+            if _connection_unusable(exc):
+                await self._discard(exc)
+                return
         try:
             if not self._committed and not self._single_statement:
-                if self._transaction_pooling:
-                    await _close_statements(self.session.driver)
-                await self.session.driver.execute(self._rollback_sql())
+                # Translated: the connection may die between the call's last
+                # statement and this one.
+                with translated():
+                    if self._transaction_pooling:
+                        await _close_statements(self.session.driver)
+                    await self.session.driver.execute(self._rollback_sql())
         except BaseException as error:
-            await self._discard(error)
+            lost = self._lost(error)
+            await self._discard(lost or error)
             if exc is None:
+                if lost is not None:
+                    raise lost from error
                 raise
             return
         if self._pooled is not None:

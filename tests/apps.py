@@ -24,10 +24,12 @@ def settings(**overrides: Any) -> ServiceSettings:
 
 @contextlib.asynccontextmanager
 async def running(
-    database_url: str, app_options: Any = None, **overrides: Any
+    database_url: str, app_options: Any = None, database_options: Any = None, **overrides: Any
 ) -> AsyncIterator[App]:
-    """An App started with `overrides` (ServiceSettings fields), stopped afterwards."""
-    app = App(settings(**overrides), Database(db_settings(), database_url), **(app_options or {}))
+    """An App started with `overrides` (ServiceSettings fields) and
+    `database_options` (DatabaseSettings fields), stopped afterwards."""
+    database = Database(db_settings(**(database_options or {})), database_url)
+    app = App(settings(**overrides), database, **(app_options or {}))
     await app.start()
     try:
         yield app
