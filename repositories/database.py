@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import QueuePool
 
 from .config import ConfigError, DatabaseSettings, replica_urls
-from .errors import UnavailableError
+from .errors import UnavailableError, sqlstate_of, translated
 from .replicas import Replica, ReplicaSet
-from .unit_of_work import UnitOfWork
+from .unit_of_work import Session, UnitOfWork
 from .urls import DatabaseUrls, parse_database_url
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,28 @@ SELECT pg_is_in_recovery(),
             ELSE extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8
        END
 """
+
+
+# Inside a transaction, transaction_read_only is on when the server is a standby
+# or default_transaction_read_only is set (a disk-full primary, say).
+_READ_ONLY_SQL = "SELECT current_setting('transaction_read_only') = 'on'"
+_SERVER_SQL = (
+    "SELECT current_setting('server_version'), current_setting('transaction_read_only') = 'on'"
+)
+
+
+async def _revision(session: Session) -> str | None:
+    """The Alembic revision; None when the database was never migrated."""
+    try:
+        async with session.begin_nested():
+            revision: str | None = await session.driver.fetchval(
+                "SELECT version_num FROM alembic_version"
+            )
+            return revision
+    except Exception as error:
+        if sqlstate_of(error) == "42P01":  # undefined_table: no alembic_version
+            return None
+        raise
 
 
 class Database:
@@ -167,11 +189,17 @@ class Database:
         """One real round trip on the async engine; its latency in milliseconds."""
         return await self._round_trip(self.async_engine)
 
-    async def probe(self) -> float:
+    async def probe(self, query_timeout: float) -> bool:
         """A round trip on a connection of its own, outside the pool: whether the
         database answers, even while a burst holds every pooled connection (a full
-        pool is load, not a reason to leave the load balancer)."""
-        return await self._round_trip(self._probe())
+        pool is load, not a reason to leave the load balancer). True when it takes
+        reads only (a standby, or default_transaction_read_only). `query_timeout`
+        (seconds) goes to asyncpg, which cancels the query on the server when it
+        passes: the connection is then discarded, not left mid-query."""
+        read_only = await self._on_driver(
+            self._probe(), lambda driver: driver.fetchval(_READ_ONLY_SQL, timeout=query_timeout)
+        )
+        return bool(read_only)
 
     def _probe(self) -> AsyncEngine:
         if self._probe_engine is None:
@@ -186,13 +214,14 @@ class Database:
             )
         return self._probe_engine
 
-    async def replication_lag(self) -> float | None:
+    async def replication_lag(self, query_timeout: float) -> float | None:
         """Seconds this standby's replay is behind (0: it has replayed all it has
         received); None when that is not known. Raises UnavailableError when it does
         not answer, is no standby (promoted, or the URL names a primary), or receives
-        nothing from its primary."""
+        nothing from its primary. `query_timeout` as for `probe`."""
         row = await self._on_driver(
-            self._probe(), lambda driver: driver.fetchrow(_REPLICATION_LAG_SQL)
+            self._probe(),
+            lambda driver: driver.fetchrow(_REPLICATION_LAG_SQL, timeout=query_timeout),
         )
         in_recovery, receiving, lag = row
         if not in_recovery:
@@ -281,18 +310,24 @@ class Database:
             timeout_seconds=pool.timeout(),
         )
 
-    async def engine_info(self) -> dict[str, Any]:
-        """What the seed's health monitoring reported: server, revision, pool, latency."""
-        from .migrations import current_revision
-
-        latency = await self.ping()
-        async with self.async_engine.connect() as connection:
-            version = (await connection.execute(text("SHOW server_version"))).scalar_one()
-            revision = await current_revision(connection)
+    async def engine_info(self, statement_timeout: float | None = None) -> dict[str, Any]:
+        """What the seed's health monitoring reported: server, revision, pool,
+        latency, and whether the database takes reads only. Its statements run in
+        one unit of work whose statement_timeout is `statement_timeout` (seconds):
+        a locked alembic_version ends as DEADLINE_EXCEEDED, never a wait."""
+        async with self.unit_of_work(statement_timeout) as uow:
+            driver = uow.session.driver
+            with translated():
+                started = time.perf_counter()
+                await driver.execute("SELECT 1")
+                latency = (time.perf_counter() - started) * 1000
+                version, read_only = await driver.fetchrow(_SERVER_SQL)
+                revision = await _revision(uow.session)
         return {
             "server_version": str(version),
             "migration_revision": revision or "",
             "round_trip_ms": latency,
+            "read_only": bool(read_only),
             "pool": self.pool_stats(),
             "application_name": self.application_name,
             "database": self.urls.async_url.database or "",

@@ -235,6 +235,12 @@ def translate(error: BaseException, *, deleting: bool = False) -> BaseException:
         return AbortedError(
             "the transaction conflicted with another one; retry", reason="CONCURRENT_CONFLICT"
         )
+    if code == "25006":  # read_only_sql_transaction: a standby, or set read-only
+        return UnavailableError(
+            "the database is read-only (a standby, or a primary set read-only): "
+            "writes fail until a writable primary is back; reads are served",
+            reason="DATABASE_READ_ONLY",
+        )
     if code == "57014":
         return DeadlineExceededError(
             "the call's deadline ran out in the database", reason="STATEMENT_TIMEOUT"

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 # A check that takes longer says as much about the replica as a failed one.
 CHECK_TIMEOUT_SECONDS = 2.0
+# How much longer a check may take, past its own timeout, before it is abandoned.
+BACKSTOP_SECONDS = 1.0
 
 
 @dataclass
@@ -69,8 +71,11 @@ class ReplicaSet:
 
     async def _check(self, replica: Replica) -> None:
         try:
+            # asyncpg's own timeout ends the query on the server; the wait_for is a
+            # backstop for a connect that hangs.
             lag = await asyncio.wait_for(
-                replica.database.replication_lag(), timeout=CHECK_TIMEOUT_SECONDS
+                replica.database.replication_lag(CHECK_TIMEOUT_SECONDS),
+                timeout=CHECK_TIMEOUT_SECONDS + BACKSTOP_SECONDS,
             )
         except TimeoutError:
             replica.lag_seconds = None

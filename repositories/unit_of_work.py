@@ -261,7 +261,11 @@ class UnitOfWork:
         if pooled.dbapi_connection is not None:  # else SQLAlchemy has discarded it already
             # Invalidating also hands it back to the pool.
             await greenlet_spawn(pooled.invalidate, error if isinstance(error, Exception) else None)
-        if isinstance(error, UnavailableError) and isinstance(self._source, AsyncEngine):
+        if (
+            isinstance(error, UnavailableError)
+            and error.reason != "DATABASE_READ_ONLY"  # a live server, answering
+            and isinstance(self._source, AsyncEngine)
+        ):
             key = id(self._source.sync_engine)
             now = time.monotonic()
             if now - _last_pool_reset.get(key, 0.0) > 1.0:
@@ -271,7 +275,9 @@ class UnitOfWork:
 
 def _connection_unusable(error: BaseException) -> bool:
     """Whether the connection may be mid-operation or gone, so that no ROLLBACK
-    should be sent on it."""
+    should be sent on it. One that refused a write as read-only is closed too:
+    after a failover it still points at the demoted server, where a new one may
+    find the new primary."""
     if isinstance(error, asyncio.CancelledError):
         return True
     if isinstance(error, DeadlineExceededError) and isinstance(error.__cause__, TimeoutError):

@@ -115,6 +115,11 @@ class Metrics:
             registry=r,
         )
         self.db_up = Gauge("ruleiq_db_up", "1 while the database answers its check", registry=r)
+        self.db_read_only = Gauge(
+            "ruleiq_db_read_only",
+            "1 while the database takes reads only (a standby, or set read-only): writes fail",
+            registry=r,
+        )
         self.replica_in_rotation = Gauge(
             "ruleiq_db_replica_in_rotation",
             "1 while reads go to the replica (DATABASE_REPLICA_URLS)",
@@ -141,9 +146,12 @@ class Metrics:
         """A call to a method nobody serves: labelled `unknown`, never by its raw name."""
         self._unknown.inc()
 
-    def database_checked(self, seconds: float, *, up: bool) -> None:
+    def database_checked(self, seconds: float, *, up: bool, read_only: bool | None) -> None:
+        """`read_only` None: not known (the check failed); the gauge keeps its value."""
         self.db_check.observe(seconds)
         self.db_up.set(1 if up else 0)
+        if read_only is not None:
+            self.db_read_only.set(1 if read_only else 0)
 
     def replicas_checked(self, replicas: ReplicaSet) -> None:
         for replica in replicas:

@@ -19,6 +19,7 @@ from ruleiq.data.v1 import database_pb2, database_pb2_grpc
 
 from repositories.config import ConfigError, DatabaseSettings
 from repositories.database import Database, PoolStats
+from repositories.replicas import BACKSTOP_SECONDS
 
 from .auth import AuthInterceptor, load_policy
 from .errors import ErrorInterceptor
@@ -27,7 +28,7 @@ from .metrics import Metrics
 from .observe import CallObserver
 from .resources import RESOURCES
 from .security import mutual_tls, server_credentials
-from .servicer import ResourceServicer
+from .servicer import ResourceServicer, statement_timeout
 from .settings import ServiceSettings
 from .tracing import CallTracer, provider_from_settings
 from .unknown import UnknownMethods
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+PROBE_TIMEOUT_SECONDS = 2.0
 LIVENESS = "liveness"
 READINESS = "readiness"
 
@@ -46,15 +48,19 @@ READINESS = "readiness"
 class DatabaseServicer(database_pb2_grpc.DatabaseServiceServicer):
     """What the seed's health monitoring reported, on demand."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, *, max_statement_timeout: float) -> None:
         self.database = database
+        self.max_statement_timeout = max_statement_timeout
 
     async def GetDatabaseInfo(
         self,
         request: database_pb2.GetDatabaseInfoRequest,
         context: grpc.aio.ServicerContext[Any, Any],
     ) -> database_pb2.DatabaseInfo:
-        info = await self.database.engine_info()
+        # Bounded like every data call: a locked table ends it, not the caller's patience.
+        info = await self.database.engine_info(
+            statement_timeout(context, self.max_statement_timeout)
+        )
         pool = info.pop("pool")
         replicas = [
             database_pb2.ReplicaInfo(
@@ -147,6 +153,7 @@ class App:
         self.readiness_services: list[str] = [READINESS]
         self._readiness_task: asyncio.Task[None] | None = None
         self._ready: bool | None = None
+        self._read_only: bool | None = None
 
     def _add_services(self) -> list[str]:
         names = []
@@ -163,7 +170,10 @@ class App:
             self.server.add_generic_rpc_handlers((handler,))
             names.append(servicer.full_name)
         database_pb2_grpc.add_DatabaseServiceServicer_to_server(
-            DatabaseServicer(self.database), self.server
+            DatabaseServicer(
+                self.database, max_statement_timeout=self.settings.max_statement_timeout_seconds
+            ),
+            self.server,
         )
         names.append(database_pb2.DESCRIPTOR.services_by_name["DatabaseService"].full_name)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)  # type: ignore[no-untyped-call]
@@ -221,16 +231,30 @@ class App:
         # primary serves reads when no replica is in rotation), each has its own
         # health name.
         replicas = asyncio.create_task(self._check_replicas())
+        read_only: bool | None = None
         try:
-            await asyncio.wait_for(self.database.probe(), timeout=2.0)
+            # asyncpg's own timeout ends the query on the server; the wait_for is a
+            # backstop for a connect that hangs.
+            read_only = await asyncio.wait_for(
+                self.database.probe(PROBE_TIMEOUT_SECONDS),
+                timeout=PROBE_TIMEOUT_SECONDS + BACKSTOP_SECONDS,
+            )
             ready = True
         except Exception as error:  # any failure means not ready; the reason is logged
             ready = False
             if self._ready is not False:
                 log.warning("database check failed: %s", error)
         await replicas
+        if read_only is not None and read_only != self._read_only:
+            if read_only:
+                log.warning("the database is read-only: writes fail with UNAVAILABLE")
+            elif self._read_only:
+                log.info("the database takes writes again")
+            self._read_only = read_only
         if self.metrics is not None:
-            self.metrics.database_checked(time.perf_counter() - started, up=ready)
+            self.metrics.database_checked(
+                time.perf_counter() - started, up=ready, read_only=read_only
+            )
         if ready != self._ready:
             self._ready = ready
             status = SERVING if ready else NOT_SERVING

@@ -50,6 +50,17 @@ def snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+def statement_timeout(context: grpc.aio.ServicerContext[Any, Any], cap: float) -> float:
+    """Seconds the database may spend on this call: its remaining deadline, at most
+    `cap` (MAX_STATEMENT_TIMEOUT_SECONDS)."""
+    remaining = context.time_remaining()
+    if remaining is None:
+        return cap
+    if remaining <= 0:
+        raise DeadlineExceededError("the call's deadline had passed", reason="DEADLINE_PASSED")
+    return min(cap, remaining)
+
+
 def parse(message_class: type[Message], data: bytes) -> Any:
     """Requests are parsed here rather than by grpc, so a malformed one is an
     INVALID_ARGUMENT instead of an opaque INTERNAL."""
@@ -142,14 +153,7 @@ class ResourceServicer:
         database: Database | None = None,
     ) -> UnitOfWork:
         """One transaction whose statements end when the caller stops waiting."""
-        remaining = context.time_remaining()
-        timeout = self.max_statement_timeout
-        if remaining is not None:
-            if remaining <= 0:
-                raise DeadlineExceededError(
-                    "the call's deadline had passed", reason="DEADLINE_PASSED"
-                )
-            timeout = min(timeout, remaining)
+        timeout = statement_timeout(context, self.max_statement_timeout)
         return (database or self.database).unit_of_work(timeout, single_statement=single_statement)
 
     async def _read(

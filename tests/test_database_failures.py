@@ -9,12 +9,20 @@ import collections
 import uuid
 
 import grpc
-from ruleiq.data.v1 import user_pb2, user_pb2_grpc
+import pytest
+from grpc_health.v1 import health_pb2
+from ruleiq.data.v1 import database_pb2, database_pb2_grpc, user_pb2, user_pb2_grpc
 
 from repositories.database import Database
+from repositories.migrations import upgrade
+from service.server import App
 
+from .api import Api, expect_error
 from .apps import running
-from .postgres import fetch_all
+from .conftest import db_settings
+from .postgres import TestServer, connect, fetch_all
+from .test_faults import health_status, wait_for
+from .test_metrics import scrape, value
 
 # Codes a caller may see while its connection is killed: retryable ones, and the
 # deadline of a call that was waiting. Never INTERNAL or UNKNOWN.
@@ -109,3 +117,126 @@ async def test_killed_backends_under_load_answer_unavailable_and_lose_no_acknowl
     }
     missing = set(acknowledged) - stored
     assert not missing, f"{len(missing)} of {len(acknowledged)} acknowledged writes lost"
+
+
+async def test_a_read_only_database_refuses_writes_as_unavailable_and_keeps_serving_reads(
+    postgres: TestServer,
+) -> None:
+    """`default_transaction_read_only` on the database (what a disk-full primary is
+    set to; a standby refuses writes the same way, SQLSTATE 25006)."""
+    name = postgres.create_database("ruleiq_read_only")
+    url = postgres.url(name)
+    try:
+        database = Database(db_settings(), url)
+        await upgrade(database.async_engine)
+        await database.dispose()
+        seeded = fetch_all(
+            url,
+            "INSERT INTO users (id, email) VALUES (gen_random_uuid(), 'seeded@ro.io') RETURNING id",
+        )
+        user_id = str(seeded[0][0])
+        postgres.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+        options = {"metrics_port": 0, "metrics_host": "127.0.0.1"}
+        async with (
+            running(url, readiness_interval_seconds=0.2, **options) as app,
+            grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel,
+        ):
+            users = user_pb2_grpc.UserServiceStub(channel)
+            writes = [
+                users.CreateUser(
+                    user_pb2.CreateUserRequest(user=user_pb2.User(email="new@ro.io")), timeout=5
+                ),
+                users.CreateUser(  # a transaction, not one INSERT
+                    user_pb2.CreateUserRequest(
+                        user=user_pb2.User(email="new@ro.io"), request_id=str(uuid.uuid4())
+                    ),
+                    timeout=5,
+                ),
+                users.UpdateUser(
+                    user_pb2.UpdateUserRequest(user=user_pb2.User(id=user_id, full_name="x")),
+                    timeout=5,
+                ),
+                users.DeleteUser(user_pb2.DeleteUserRequest(id=user_id), timeout=5),
+            ]
+            for write in writes:
+                failure = await expect_error(
+                    write, grpc.StatusCode.UNAVAILABLE, "DATABASE_READ_ONLY"
+                )
+                assert "read-only" in failure.message
+
+            fetched = await users.GetUser(user_pb2.GetUserRequest(id=user_id), timeout=5)
+            assert fetched.email == "seeded@ro.io"
+            listed = await users.ListUsers(user_pb2.ListUsersRequest(), timeout=5)
+            assert [u.id for u in listed.users] == [user_id]
+
+            info = await database_pb2_grpc.DatabaseServiceStub(channel).GetDatabaseInfo(
+                database_pb2.GetDatabaseInfoRequest(), timeout=5
+            )
+            assert info.read_only
+
+            async def gauge_shows_it() -> bool:
+                return value(await scrape(app), "ruleiq_db_read_only") == 1.0
+
+            await wait_for(gauge_shows_it, within=10)
+            # Reads are served: the instance stays in the load balancer.
+            assert (
+                await health_status(channel, "readiness") == health_pb2.HealthCheckResponse.SERVING
+            )
+    finally:
+        postgres.drop_database(name)
+
+
+async def test_a_writable_database_reports_read_only_false(api: Api, grpc_app: App) -> None:
+    info = await database_pb2_grpc.DatabaseServiceStub(api.channel).GetDatabaseInfo(
+        database_pb2.GetDatabaseInfoRequest(), timeout=5
+    )
+    assert not info.read_only
+
+
+@pytest.mark.timeout(120)  # a hang fails here; no assertion is about speed
+async def test_get_database_info_behind_a_locked_alembic_version_answers_deadline_exceeded(
+    database: Database, database_url: str
+) -> None:
+    name = f"info_lock_{uuid.uuid4().hex[:8]}"
+    lock = connect(database_url)
+    try:
+        lock.autocommit = False
+        with lock.cursor() as cursor:
+            cursor.execute("LOCK TABLE alembic_version IN ACCESS EXCLUSIVE MODE")
+        async with (
+            running(
+                database_url,
+                database_options={"db_application_name": name},
+                max_statement_timeout_seconds=1,
+            ) as app,
+            grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel,
+        ):
+            stub = database_pb2_grpc.DatabaseServiceStub(channel)
+            request = database_pb2.GetDatabaseInfoRequest()
+            # No deadline: MAX_STATEMENT_TIMEOUT_SECONDS bounds it. A deadline longer
+            # than the cap: the cap still does. A shorter one: the deadline does.
+            for timeout in (None, 60.0, 0.5):
+                await expect_error(
+                    stub.GetDatabaseInfo(request, timeout=timeout),
+                    grpc.StatusCode.DEADLINE_EXCEEDED,
+                    rich=timeout != 0.5,  # the client's own deadline carries no details
+                )
+
+            async def none_waiting() -> bool:
+                rows = await asyncio.to_thread(
+                    fetch_all,
+                    database_url,
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE application_name = %s AND state = 'active'",
+                    (name,),
+                )
+                return int(rows[0][0]) == 0
+
+            # The server ended each query, the one past the caller's deadline too.
+            await wait_for(none_waiting, within=10)
+            lock.rollback()
+            info = await stub.GetDatabaseInfo(request, timeout=10)
+            assert info.migration_revision
+            assert app.database.pool_stats().checked_out == 0
+    finally:
+        lock.close()

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1druleiq/data/v1/database.proto\x12\x0eruleiq.data.v1\"\x18\n\x16GetDatabaseInfoRequest\"\xeb\x01\n\x0c\x44\x61tabaseInfo\x12\x16\n\x0eserver_version\x18\x01 \x01(\t\x12\x1a\n\x12migration_revision\x18\x02 \x01(\t\x12\x15\n\rround_trip_ms\x18\x03 \x01(\x01\x12\'\n\x04pool\x18\x04 \x01(\x0b\x32\x19.ruleiq.data.v1.PoolStats\x12\x18\n\x10\x61pplication_name\x18\x05 \x01(\t\x12\x10\n\x08\x64\x61tabase\x18\x06 \x01(\t\x12\x0c\n\x04host\x18\x07 \x01(\t\x12-\n\x08replicas\x18\x08 \x03(\x0b\x32\x1b.ruleiq.data.v1.ReplicaInfo\"\xa2\x01\n\x0bReplicaInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\x13\n\x0bin_rotation\x18\x03 \x01(\x08\x12\x18\n\x0blag_seconds\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x0f\n\x07problem\x18\x05 \x01(\t\x12\'\n\x04pool\x18\x06 \x01(\x0b\x32\x19.ruleiq.data.v1.PoolStatsB\x0e\n\x0c_lag_seconds\"\x83\x01\n\tPoolStats\x12\x0c\n\x04size\x18\x01 \x01(\x05\x12\x12\n\nchecked_in\x18\x02 \x01(\x05\x12\x13\n\x0b\x63hecked_out\x18\x03 \x01(\x05\x12\x10\n\x08overflow\x18\x04 \x01(\x05\x12\x14\n\x0cmax_overflow\x18\x05 \x01(\x05\x12\x17\n\x0ftimeout_seconds\x18\x06 \x01(\x01\x32j\n\x0f\x44\x61tabaseService\x12W\n\x0fGetDatabaseInfo\x12&.ruleiq.data.v1.GetDatabaseInfoRequest\x1a\x1c.ruleiq.data.v1.DatabaseInfob\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1druleiq/data/v1/database.proto\x12\x0eruleiq.data.v1\"\x18\n\x16GetDatabaseInfoRequest\"\xfe\x01\n\x0c\x44\x61tabaseInfo\x12\x16\n\x0eserver_version\x18\x01 \x01(\t\x12\x1a\n\x12migration_revision\x18\x02 \x01(\t\x12\x15\n\rround_trip_ms\x18\x03 \x01(\x01\x12\'\n\x04pool\x18\x04 \x01(\x0b\x32\x19.ruleiq.data.v1.PoolStats\x12\x18\n\x10\x61pplication_name\x18\x05 \x01(\t\x12\x10\n\x08\x64\x61tabase\x18\x06 \x01(\t\x12\x0c\n\x04host\x18\x07 \x01(\t\x12-\n\x08replicas\x18\x08 \x03(\x0b\x32\x1b.ruleiq.data.v1.ReplicaInfo\x12\x11\n\tread_only\x18\t \x01(\x08\"\xa2\x01\n\x0bReplicaInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\x13\n\x0bin_rotation\x18\x03 \x01(\x08\x12\x18\n\x0blag_seconds\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x0f\n\x07problem\x18\x05 \x01(\t\x12\'\n\x04pool\x18\x06 \x01(\x0b\x32\x19.ruleiq.data.v1.PoolStatsB\x0e\n\x0c_lag_seconds\"\x83\x01\n\tPoolStats\x12\x0c\n\x04size\x18\x01 \x01(\x05\x12\x12\n\nchecked_in\x18\x02 \x01(\x05\x12\x13\n\x0b\x63hecked_out\x18\x03 \x01(\x05\x12\x10\n\x08overflow\x18\x04 \x01(\x05\x12\x14\n\x0cmax_overflow\x18\x05 \x01(\x05\x12\x17\n\x0ftimeout_seconds\x18\x06 \x01(\x01\x32j\n\x0f\x44\x61tabaseService\x12W\n\x0fGetDatabaseInfo\x12&.ruleiq.data.v1.GetDatabaseInfoRequest\x1a\x1c.ruleiq.data.v1.DatabaseInfob\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,11 +34,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETDATABASEINFOREQUEST']._serialized_start=49
   _globals['_GETDATABASEINFOREQUEST']._serialized_end=73
   _globals['_DATABASEINFO']._serialized_start=76
-  _globals['_DATABASEINFO']._serialized_end=311
-  _globals['_REPLICAINFO']._serialized_start=314
-  _globals['_REPLICAINFO']._serialized_end=476
-  _globals['_POOLSTATS']._serialized_start=479
-  _globals['_POOLSTATS']._serialized_end=610
-  _globals['_DATABASESERVICE']._serialized_start=612
-  _globals['_DATABASESERVICE']._serialized_end=718
+  _globals['_DATABASEINFO']._serialized_end=330
+  _globals['_REPLICAINFO']._serialized_start=333
+  _globals['_REPLICAINFO']._serialized_end=495
+  _globals['_POOLSTATS']._serialized_start=498
+  _globals['_POOLSTATS']._serialized_end=629
+  _globals['_DATABASESERVICE']._serialized_start=631
+  _globals['_DATABASESERVICE']._serialized_end=737
 # @@protoc_insertion_point(module_scope)

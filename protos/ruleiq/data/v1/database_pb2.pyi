@@ -11,7 +11,7 @@ class GetDatabaseInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class DatabaseInfo(_message.Message):
-    __slots__ = ("server_version", "migration_revision", "round_trip_ms", "pool", "application_name", "database", "host", "replicas")
+    __slots__ = ("server_version", "migration_revision", "round_trip_ms", "pool", "application_name", "database", "host", "replicas", "read_only")
     SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
     MIGRATION_REVISION_FIELD_NUMBER: _ClassVar[int]
     ROUND_TRIP_MS_FIELD_NUMBER: _ClassVar[int]
@@ -20,6 +20,7 @@ class DatabaseInfo(_message.Message):
     DATABASE_FIELD_NUMBER: _ClassVar[int]
     HOST_FIELD_NUMBER: _ClassVar[int]
     REPLICAS_FIELD_NUMBER: _ClassVar[int]
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
     server_version: str
     migration_revision: str
     round_trip_ms: float
@@ -28,7 +29,8 @@ class DatabaseInfo(_message.Message):
     database: str
     host: str
     replicas: _containers.RepeatedCompositeFieldContainer[ReplicaInfo]
-    def __init__(self, server_version: _Optional[str] = ..., migration_revision: _Optional[str] = ..., round_trip_ms: _Optional[float] = ..., pool: _Optional[_Union[PoolStats, _Mapping]] = ..., application_name: _Optional[str] = ..., database: _Optional[str] = ..., host: _Optional[str] = ..., replicas: _Optional[_Iterable[_Union[ReplicaInfo, _Mapping]]] = ...) -> None: ...
+    read_only: bool
+    def __init__(self, server_version: _Optional[str] = ..., migration_revision: _Optional[str] = ..., round_trip_ms: _Optional[float] = ..., pool: _Optional[_Union[PoolStats, _Mapping]] = ..., application_name: _Optional[str] = ..., database: _Optional[str] = ..., host: _Optional[str] = ..., replicas: _Optional[_Iterable[_Union[ReplicaInfo, _Mapping]]] = ..., read_only: _Optional[bool] = ...) -> None: ...
 
 class ReplicaInfo(_message.Message):
     __slots__ = ("name", "host", "in_rotation", "lag_seconds", "problem", "pool")

@@ -48,7 +48,8 @@ class DatabaseServiceServicer:
 
     def GetDatabaseInfo(self, request, context):
         """Checks the database with one round trip and reports the server, schema and pool.
-        UNAVAILABLE if the database does not answer.
+        UNAVAILABLE if the database does not answer; DEADLINE_EXCEEDED when it takes
+        longer than the call's deadline or MAX_STATEMENT_TIMEOUT_SECONDS.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

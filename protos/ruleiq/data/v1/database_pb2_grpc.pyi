@@ -35,7 +35,8 @@ class DatabaseServiceStub:
     def __new__(cls, channel: _aio.Channel) -> DatabaseServiceAsyncStub: ...
     GetDatabaseInfo: _grpc.UnaryUnaryMultiCallable[_database_pb2.GetDatabaseInfoRequest, _database_pb2.DatabaseInfo]
     """Checks the database with one round trip and reports the server, schema and pool.
-    UNAVAILABLE if the database does not answer.
+    UNAVAILABLE if the database does not answer; DEADLINE_EXCEEDED when it takes
+    longer than the call's deadline or MAX_STATEMENT_TIMEOUT_SECONDS.
     """
 
 @_typing.type_check_only
@@ -45,7 +46,8 @@ class DatabaseServiceAsyncStub(DatabaseServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     GetDatabaseInfo: _aio.UnaryUnaryMultiCallable[_database_pb2.GetDatabaseInfoRequest, _database_pb2.DatabaseInfo]  # type: ignore[assignment]
     """Checks the database with one round trip and reports the server, schema and pool.
-    UNAVAILABLE if the database does not answer.
+    UNAVAILABLE if the database does not answer; DEADLINE_EXCEEDED when it takes
+    longer than the call's deadline or MAX_STATEMENT_TIMEOUT_SECONDS.
     """
 
 class DatabaseServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -58,7 +60,8 @@ class DatabaseServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_database_pb2.DatabaseInfo, _abc.Awaitable[_database_pb2.DatabaseInfo]]:
         """Checks the database with one round trip and reports the server, schema and pool.
-        UNAVAILABLE if the database does not answer.
+        UNAVAILABLE if the database does not answer; DEADLINE_EXCEEDED when it takes
+        longer than the call's deadline or MAX_STATEMENT_TIMEOUT_SECONDS.
         """
 
 def add_DatabaseServiceServicer_to_server(servicer: DatabaseServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
