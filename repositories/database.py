@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import QueuePool
 
 from .config import ConfigError, DatabaseSettings, replica_urls
-from .errors import UnavailableError, sqlstate_of, translated
+from .errors import UnavailableError, refusal_cause, sqlstate_of, translated
 from .replicas import Replica, ReplicaSet
 from .unit_of_work import Session, UnitOfWork
 from .urls import DatabaseUrls, parse_database_url
@@ -268,9 +268,11 @@ class Database:
         return (time.perf_counter() - started) * 1000
 
     def _unreachable(self, error: Exception) -> UnavailableError:
-        # The driver's text can carry the DSN; only its class name is shown.
+        # The driver's text can carry the DSN: only PostgreSQL's own reason for a
+        # refusal is shown (it names the role or database), else the class name.
+        cause = refusal_cause(error) or type(error).__name__
         return UnavailableError(
-            f"cannot reach PostgreSQL at {self.urls.safe_description} ({type(error).__name__})",
+            f"cannot reach PostgreSQL at {self.urls.safe_description} ({cause})",
             reason="DATABASE_UNAVAILABLE",
         )
 

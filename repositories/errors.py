@@ -158,6 +158,34 @@ _UNAVAILABLE_CODES = {"53300", "57P01", "57P02", "57P03", "55000"}
 _ABORTED_CODES = {"40001", "40P01", "55P03"}
 
 
+# Why PostgreSQL refused a connection: its own words name the role or database,
+# never a password. invalid_authorization_specification (a missing role, no
+# pg_hba.conf entry), invalid_password, invalid_catalog_name (a missing database).
+_REFUSAL_CODES = {"28000", "28P01", "3D000"}
+# The same from libpq (psycopg2), which gives no SQLSTATE for a failed connect.
+_LIBPQ_FATAL = re.compile(r"FATAL:\s+(.+)")
+
+
+def refusal_cause(error: BaseException) -> str | None:
+    """PostgreSQL's reason for refusing the connection behind `error`, e.g.
+    'role "x" does not exist'; None when it is not such a refusal. Only the
+    server's message is taken: a driver's text may quote the DSN."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if sqlstate_of(current) in _REFUSAL_CODES:
+            message = getattr(current, "message", None)  # asyncpg's PostgresError
+            if isinstance(message, str) and message:
+                return message
+        if type(current).__module__.startswith("psycopg2"):
+            match = _LIBPQ_FATAL.search(str(current))
+            if match:
+                return match.group(1).strip()
+        current = getattr(current, "orig", None) or current.__cause__
+    return None
+
+
 def sqlstate_of(error: BaseException) -> str | None:
     orig = getattr(error, "orig", error)
     code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
@@ -244,6 +272,13 @@ def translate(error: BaseException, *, deleting: bool = False) -> BaseException:
     if code == "57014":
         return DeadlineExceededError(
             "the call's deadline ran out in the database", reason="STATEMENT_TIMEOUT"
+        )
+    if code in _REFUSAL_CODES:
+        cause = refusal_cause(error) or f"SQLSTATE {code}"
+        return UnavailableError(
+            f"PostgreSQL refused the connection: {cause}",
+            reason="DATABASE_UNAVAILABLE",
+            metadata={"sqlstate": code},
         )
     if code.startswith("08") or code in _UNAVAILABLE_CODES:
         return UnavailableError("the database is not available", reason="DATABASE_UNAVAILABLE")

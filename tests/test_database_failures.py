@@ -12,8 +12,10 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2
 from ruleiq.data.v1 import database_pb2, database_pb2_grpc, user_pb2, user_pb2_grpc
+from sqlalchemy.engine import make_url
 
 from repositories.database import Database
+from repositories.errors import UnavailableError
 from repositories.migrations import upgrade
 from service.server import App
 
@@ -240,3 +242,56 @@ async def test_get_database_info_behind_a_locked_alembic_version_answers_deadlin
             assert app.database.pool_stats().checked_out == 0
     finally:
         lock.close()
+
+
+def _with(url: str, **parts: str) -> str:
+    return make_url(url).set(**parts).render_as_string(hide_password=False)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("part", "cause"),
+    [
+        ({"username": "ruleiq_no_such_role"}, 'role "ruleiq_no_such_role" does not exist'),
+        (
+            {"database": "ruleiq_no_such_database"},
+            'database "ruleiq_no_such_database" does not exist',
+        ),
+    ],
+    ids=["missing-role", "missing-database"],
+)
+async def test_a_refused_connection_names_its_cause_at_start_up_and_in_calls(
+    database_url: str, part: dict[str, str], cause: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = _with(database_url, **part)
+    database = Database(db_settings(), url)
+    try:
+        with pytest.raises(UnavailableError) as at_start:
+            await database.init_db()
+        assert cause in at_start.value.message, at_start.value.message
+        with pytest.raises(UnavailableError) as sync_ping:
+            database.ping_sync()
+        assert cause in sync_ping.value.message, sync_ping.value.message
+    finally:
+        await database.dispose()
+
+    async with (
+        running(url) as app,
+        grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel,
+    ):
+        users = user_pb2_grpc.UserServiceStub(channel)
+        failure = await expect_error(
+            users.GetUser(user_pb2.GetUserRequest(id=str(uuid.uuid4())), timeout=10),
+            grpc.StatusCode.UNAVAILABLE,
+            "DATABASE_UNAVAILABLE",
+        )
+        assert cause in failure.message, failure.message
+        info = database_pb2_grpc.DatabaseServiceStub(channel).GetDatabaseInfo(
+            database_pb2.GetDatabaseInfoRequest(), timeout=10
+        )
+        failure = await expect_error(info, grpc.StatusCode.UNAVAILABLE)
+        assert cause in failure.message, failure.message
+        assert (
+            await health_status(channel, "readiness") == health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+    # The readiness check's log line says why.
+    assert any(cause in record.getMessage() for record in caplog.records), caplog.text

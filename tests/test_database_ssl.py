@@ -601,6 +601,32 @@ async def test_failed_connections_never_show_the_password(
     assert password not in everything
 
 
+async def test_a_wrong_password_is_named_as_the_cause_and_never_shown(
+    plain_cluster: Cluster,
+) -> None:
+    """At start-up, in the readiness check and in a call: PostgreSQL's own reason
+    (the cluster asks for a scram password), not only the driver's class name."""
+    url = plain_cluster.url(user=APP_ROLE, password=WRONG_PASSWORD)
+    expected = f'password authentication failed for user "{APP_ROLE}"'
+    database = Database(settings(), url)
+    try:
+        for attempt in (database.init_db, functools.partial(database.probe, 5.0)):
+            with pytest.raises(UnavailableError) as info:
+                await attempt()
+            assert expected in info.value.message, info.value.message
+            assert WRONG_PASSWORD not in "".join(traceback.format_exception(info.value))
+        with pytest.raises(UnavailableError) as sync_info:
+            database.ping_sync()
+        assert expected in sync_info.value.message, sync_info.value.message
+        with pytest.raises(UnavailableError) as in_call:
+            async with database.unit_of_work(5.0):
+                pass
+        assert expected in in_call.value.message, in_call.value.message
+        assert WRONG_PASSWORD not in "".join(traceback.format_exception(in_call.value))
+    finally:
+        await database.dispose()
+
+
 def run_service(command: str, url: str) -> subprocess.CompletedProcess[str]:
     environment = {
         key: value
