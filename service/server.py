@@ -4,11 +4,10 @@ the graceful shutdown Kubernetes expects."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -286,18 +285,35 @@ class App:
         await self.health.enter_graceful_shutdown()
         if self._readiness_task is not None:
             self._readiness_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._readiness_task
+            await _bounded("the readiness check", asyncio.wait({self._readiness_task}))
         if not await self.admission.drain(grace):
             log.warning("grace period over with %d calls in flight", self.admission.in_flight)
         # What is left (health watchers, a call past the grace) gets a short moment.
         await self.server.stop(max(0.2, grace - (time.monotonic() - started)))
-        await self.database.dispose()
+        await _bounded("closing the database connections", self.database.dispose())
         if self.metrics is not None:
             await asyncio.to_thread(self.metrics.stop)
         if self.tracer_provider is not None:
             # Spans still batched are sent now (the exporter's own timeout bounds it).
             await asyncio.to_thread(self.tracer_provider.shutdown)
+
+
+# asyncpg closes a connection by waiting for the server to hang up, with no time
+# limit: behind a network partition that wait never ends, and neither would
+# SIGTERM's. A step still waiting after this is cancelled (asyncpg then aborts
+# the socket) and named in the log.
+STOP_STEP_SECONDS = 5.0
+
+
+async def _bounded(step: str, awaitable: Awaitable[Any]) -> None:
+    try:
+        await asyncio.wait_for(awaitable, STOP_STEP_SECONDS)
+    except TimeoutError:
+        log.warning("shutdown: %s took over %.0f s and was cut short", step, STOP_STEP_SECONDS)
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # the stop itself was cancelled
 
 
 async def serve(
