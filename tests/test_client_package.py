@@ -136,10 +136,10 @@ async def test_the_documented_install_leaves_nothing_that_buf_lint_trips_over(
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-async def run_script(venv: ClientVenv, code: str) -> str:
+async def run_script(venv: ClientVenv, code: str, *args: str | Path) -> str:
     script = venv.root.parent / f"script_{uuid.uuid4().hex[:8]}.py"
     script.write_text(code)
-    return await ok(venv.python, "-I", script, venv=venv)
+    return await ok(venv.python, "-I", script, *args, venv=venv)
 
 
 async def test_client_package_installs_only_grpc_and_protobuf(client_venv: ClientVenv) -> None:

@@ -1,0 +1,393 @@
+"""The hand-written client (ruleiq.data.client) as another service uses it: from a
+fresh virtual environment holding only `pip install ./protos`, against real servers,
+with real failures: typed errors, pages, retried creates, read-modify-write."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from repositories.database import Database
+from service.server import App
+
+from .api import Api
+from .apps import running
+from .certs import Authority
+from .proxy import losing_first_reply
+from .test_auth import POLICY, TOKENS
+from .test_client_package import ClientVenv, client_venv, run_script
+
+__all__ = ["client_venv"]  # the fixture, shared with the package's own tests
+
+MODES = ["sync", "async"]
+
+# Runs every call of a script's CALLS list either on the sync API or on grpc.aio,
+# so each behaviour is checked through both with the same code.
+PRELUDE = """
+import asyncio, json, sys, uuid
+import grpc
+from google.protobuf import field_mask_pb2
+from ruleiq.data import client
+from ruleiq.data.v1 import (
+    assessment_session_pb2 as sessions_pb2, assessment_session_pb2_grpc as sessions_grpc,
+    business_profile_pb2, business_profile_pb2_grpc, user_pb2, user_pb2_grpc,
+)
+
+MODE = sys.argv[1]
+
+
+def channel(target, **options):
+    return (client.channel if MODE == "sync" else client.aio_channel)(target, **options)
+
+
+async def call(method, *args, **kwargs):
+    result = method(*args, **kwargs)
+    return await result if MODE == "async" else result
+
+
+def described(error):
+    return {
+        "class": type(error).__name__,
+        "bases": [c.__name__ for c in type(error).__mro__],
+        "code": error.code().name,
+        "reason": error.reason,
+        "domain": error.domain,
+        "metadata": dict(error.metadata),
+        "request_id": error.request_id,
+        "violations": [[v.field, v.description] for v in getattr(error, "violations", ())],
+        "retry_delay": getattr(error, "retry_delay", None),
+    }
+
+
+async def failure(method, *args, **kwargs):
+    try:
+        await call(method, *args, **kwargs)
+    except client.DataError as error:
+        return described(error)
+    raise AssertionError(f"{method} did not fail")
+"""
+
+
+def script(body: str) -> str:
+    return PRELUDE + textwrap.dedent(body)
+
+
+async def outcome(venv: ClientVenv, body: str, *args: Any) -> Any:
+    """Run `body` in the client's venv; its last line of output is JSON."""
+    output = await run_script(venv, script(body), *map(str, args))
+    return json.loads(output.strip().splitlines()[-1])
+
+
+ERRORS = """
+target, stopped, email = sys.argv[2:5]
+
+
+async def main():
+    ch = channel(target)
+    users = user_pb2_grpc.UserServiceStub(ch)
+    profiles = business_profile_pb2_grpc.BusinessProfileServiceStub(ch)
+    new = user_pb2.CreateUserRequest(user=user_pb2.User(email=email, full_name="Typed"))
+    created = await call(users.CreateUser, new)
+    mask = field_mask_pb2.FieldMask(paths=["full_name"])
+    renamed = await call(users.UpdateUser, user_pb2.UpdateUserRequest(
+        user=user_pb2.User(id=created.id, full_name="Renamed"), update_mask=mask,
+        etag=created.etag))
+    seen = {
+        "NOT_FOUND": await failure(users.GetUser, user_pb2.GetUserRequest(id=str(uuid.uuid4()))),
+        "ALREADY_EXISTS": await failure(users.CreateUser, new),
+        "INVALID_ARGUMENT": await failure(users.GetUser, user_pb2.GetUserRequest(id="nope")),
+        "FAILED_PRECONDITION": await failure(
+            profiles.CreateBusinessProfile,
+            business_profile_pb2.CreateBusinessProfileRequest(
+                business_profile=business_profile_pb2.BusinessProfile(
+                    user_id=str(uuid.uuid4()), company_name="Ghost Ltd", industry="none",
+                    employee_count=5))),
+        "ETAG_MISMATCH": await failure(users.UpdateUser, user_pb2.UpdateUserRequest(
+            user=user_pb2.User(id=created.id, full_name="Lost"), update_mask=mask,
+            etag=created.etag)),
+        "DEADLINE_EXCEEDED": await failure(
+            users.ListUsers, user_pb2.ListUsersRequest(), timeout=0.000001),
+        "UNAVAILABLE": await failure(
+            user_pb2_grpc.UserServiceStub(channel(stopped)).GetUser,
+            user_pb2.GetUserRequest(id=created.id), timeout=5),
+    }
+    seen["times"] = {
+        "aware": client.timestamp_of(renamed, "updated_at").utcoffset() is not None,
+        "round_trip": client.from_datetime(client.to_datetime(renamed.created_at))
+            == renamed.created_at,
+        "unset": client.timestamp_of(user_pb2.User(), "created_at"),
+    }
+    print(json.dumps(seen))
+
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_each_failure_is_raised_as_its_typed_error(
+    client_venv: ClientVenv, grpc_app: App, database: Database, database_url: str, mode: str
+) -> None:
+    async with running(database_url) as gone:
+        stopped = f"127.0.0.1:{gone.port}"
+    email = f"typed-{uuid.uuid4().hex[:10]}@example.com"
+    seen = await outcome(client_venv, ERRORS, mode, f"127.0.0.1:{grpc_app.port}", stopped, email)
+
+    def check(case: str, cls: str, reason: str | None) -> dict[str, Any]:
+        """reason None: the client may give up before the server answers, or not."""
+        error: dict[str, Any] = seen[case]
+        assert error["class"] == cls, error
+        assert {"DataError", "RpcError"} <= set(error["bases"]), error
+        if reason is not None:
+            assert error["reason"] == reason, error
+        if reason:  # from the server: its ErrorInfo and its request id
+            assert error["domain"] == "data.ruleiq", error
+            assert error["request_id"], error
+        return error
+
+    assert check("NOT_FOUND", "NotFound", "NOT_FOUND")["metadata"]["resource"]
+    assert (
+        "email" in check("ALREADY_EXISTS", "AlreadyExists", "ALREADY_EXISTS")["metadata"]["fields"]
+    )
+    invalid = check("INVALID_ARGUMENT", "InvalidArgument", "INVALID_ARGUMENT")
+    assert [field for field, _ in invalid["violations"]] == ["id"], invalid
+    check("FAILED_PRECONDITION", "FailedPrecondition", "PARENT_NOT_FOUND")
+    stale = check("ETAG_MISMATCH", "EtagMismatch", "ETAG_MISMATCH")
+    assert "Aborted" in stale["bases"]
+    assert stale["code"] == "ABORTED"
+    assert check("DEADLINE_EXCEEDED", "DeadlineExceeded", None)["code"] == "DEADLINE_EXCEEDED"
+    unavailable = check("UNAVAILABLE", "Unavailable", "")
+    assert unavailable["request_id"] is None  # no server answered
+    assert unavailable["retry_delay"] is None
+    assert seen["times"] == {"aware": True, "round_trip": True, "unset": None}
+
+
+AUTH = """
+target, reader, writer = sys.argv[2:5]
+tls = client.Tls(*sys.argv[5:8]) if len(sys.argv) > 5 else None
+
+
+async def main():
+    def users(token):
+        return user_pb2_grpc.UserServiceStub(channel(target, tls=tls, token=token))
+
+    new = user_pb2.CreateUserRequest(
+        user=user_pb2.User(email=f"auth-{uuid.uuid4().hex[:10]}@example.com"))
+    made = await call(users(writer).CreateUser, new)
+    listed = await call(users(reader).ListUsers, user_pb2.ListUsersRequest(
+        filter=f'email = "{made.email}"'))
+    print(json.dumps({
+        "written_and_read": [u.id for u in listed.users] == [made.id],
+        "UNAUTHENTICATED": await failure(users(None).ListUsers, user_pb2.ListUsersRequest()),
+        "wrong token": await failure(users("not-a-token").ListUsers, user_pb2.ListUsersRequest()),
+        "PERMISSION_DENIED": await failure(users(reader).CreateUser, new),
+    }))
+
+
+asyncio.run(main())
+"""
+
+
+def check_refusals(seen: dict[str, Any]) -> None:
+    assert seen["written_and_read"], seen
+    for case, cls, reason in [
+        ("UNAUTHENTICATED", "Unauthenticated", "MISSING_CREDENTIALS"),
+        ("wrong token", "Unauthenticated", "INVALID_CREDENTIALS"),
+        ("PERMISSION_DENIED", "PermissionDenied", "NOT_ALLOWED"),
+    ]:
+        assert (seen[case]["class"], seen[case]["reason"]) == (cls, reason), seen[case]
+        assert seen[case]["domain"] == "data.ruleiq", seen[case]
+    assert seen["PERMISSION_DENIED"]["metadata"]["permission"] == "write"
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_token_on_a_plaintext_channel_is_sent_and_refusals_are_typed(
+    client_venv: ClientVenv, database: Database, database_url: str, mode: str
+) -> None:
+    async with running(database_url, auth_tokens=json.dumps(POLICY)) as app:
+        seen = await outcome(
+            client_venv, AUTH, mode, f"127.0.0.1:{app.port}", TOKENS["reader"], TOKENS["writer"]
+        )
+    check_refusals(seen)
+
+
+async def test_a_token_travels_as_call_credentials_under_mutual_tls(
+    client_venv: ClientVenv, database: Database, database_url: str, tmp_path: Any
+) -> None:
+    ca = Authority(tmp_path)
+    server, caller = ca.issue("ruleiq-data", server=True), ca.issue("billing", server=False)
+    async with running(
+        database_url,
+        auth_tokens=json.dumps(POLICY),
+        grpc_tls_cert_file=server.cert_file,
+        grpc_tls_key_file=server.key_file,
+        grpc_tls_client_ca_file=ca.cert_file,
+    ) as app:
+        seen = await outcome(
+            client_venv,
+            AUTH,
+            "sync",
+            f"127.0.0.1:{app.port}",
+            TOKENS["reader"],
+            TOKENS["writer"],
+            ca.cert_file,
+            caller.cert_file,
+            caller.key_file,
+        )
+    check_refusals(seen)
+
+
+PAGES = """
+target, tag = sys.argv[2:4]
+
+
+async def main():
+    users = user_pb2_grpc.UserServiceStub(channel(target))
+    request = user_pb2.ListUsersRequest(
+        filter=f'email > "{tag}" AND email < "{tag}z"', order_by="email", page_size=1000)
+    if MODE == "sync":
+        sizes = [len(page.users) for page in client.pages(users.ListUsers, request)]
+        emails = [u.email for u in client.items(users.ListUsers, request)]
+        default_size = sum(1 for _ in client.items(
+            users.ListUsers, user_pb2.ListUsersRequest(filter=request.filter), timeout=10))
+    else:
+        sizes = [len(page.users) async for page in client.apages(users.ListUsers, request)]
+        emails = [u.email async for u in client.aitems(users.ListUsers, request)]
+        default_size = len([u async for u in client.aitems(
+            users.ListUsers, user_pb2.ListUsersRequest(filter=request.filter), timeout=10)])
+    print(json.dumps({"sizes": sizes, "emails": emails, "default": default_size,
+                      "untouched": request.page_token == ""}))
+
+
+asyncio.run(main())
+"""
+
+ROWS = 2500
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_iterators_walk_every_page_of_a_list(
+    client_venv: ClientVenv, grpc_app: App, database: Database, mode: str
+) -> None:
+    tag = f"pages-{uuid.uuid4().hex[:8]}-"
+    async with database.async_engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO users (id, email, full_name) SELECT gen_random_uuid(),"
+                " :tag || lpad(i::text, 4, '0') || '@example.com', 'Paged'"
+                " FROM generate_series(1, :rows) AS i"
+            ),
+            {"tag": tag, "rows": ROWS},
+        )
+    seen = await outcome(client_venv, PAGES, mode, f"127.0.0.1:{grpc_app.port}", tag)
+    assert seen["sizes"] == [1000, 1000, 500]
+    assert seen["emails"] == [f"{tag}{i:04d}@example.com" for i in range(1, ROWS + 1)]
+    assert seen["default"] == ROWS  # 50 pages of the default size
+    assert seen["untouched"], "the caller's request was changed"
+
+
+CREATE = """
+target, user_id = sys.argv[2:4]
+
+
+async def main():
+    sessions = sessions_grpc.AssessmentSessionServiceStub(channel(target))
+    request = sessions_pb2.CreateAssessmentSessionRequest(
+        assessment_session=sessions_pb2.AssessmentSession(user_id=user_id))
+    create = client.create if MODE == "sync" else client.acreate
+    made = await call(create, sessions.CreateAssessmentSession, request, timeout=5, deadline=60)
+    print(json.dumps({"id": made.id, "request_untouched": request.request_id == ""}))
+
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_create_whose_reply_was_lost_is_retried_into_one_row(
+    client_venv: ClientVenv, grpc_app: App, api: Api, mode: str
+) -> None:
+    user = await api.make("User")
+    async with losing_first_reply(grpc_app.port) as proxy:
+        seen = await outcome(client_venv, CREATE, mode, f"127.0.0.1:{proxy.port}", user.id)
+    assert proxy.replies_lost == 1  # the first call did reach the server, its reply did not
+    assert proxy.connections >= 2
+    pb = api.pb("AssessmentSession")
+    listed = await api.AssessmentSession.ListAssessmentSessions(
+        pb.ListAssessmentSessionsRequest(filter=f'user_id = "{user.id}"'), timeout=10
+    )
+    assert [s.id for s in listed.assessment_sessions] == [seen["id"]]
+    assert seen["request_untouched"]
+
+
+WRITERS = """
+import threading
+
+target, session_id = sys.argv[2:4]
+WRITERS, EACH = 8, 5
+
+
+async def main():
+    sessions = sessions_grpc.AssessmentSessionServiceStub(channel(target))
+    conflicts = []
+    get = lambda: sessions.GetAssessmentSession(sessions_pb2.GetAssessmentSessionRequest(
+        id=session_id))
+
+    def change(current):
+        request = sessions_pb2.UpdateAssessmentSessionRequest(
+            assessment_session=sessions_pb2.AssessmentSession(
+                id=current.id, current_stage=current.current_stage + 1),
+            update_mask=field_mask_pb2.FieldMask(paths=["current_stage"]),
+            etag=current.etag)
+        return sessions.UpdateAssessmentSession(request)
+
+    if MODE == "sync":
+        def counted(current):
+            try:
+                return change(current)
+            except client.EtagMismatch:
+                conflicts.append(1)
+                raise
+
+        def writer():
+            for _ in range(EACH):
+                client.read_modify_write(get, counted, attempts=200)
+
+        threads = [threading.Thread(target=writer) for _ in range(WRITERS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    else:
+        async def counted(current):
+            try:
+                return await change(current)
+            except client.EtagMismatch:
+                conflicts.append(1)
+                raise
+
+        async def writer():
+            for _ in range(EACH):
+                await client.aread_modify_write(get, counted, attempts=200)
+
+        await asyncio.gather(*(writer() for _ in range(WRITERS)))
+    final = await call(get)
+    print(json.dumps({"stage": final.current_stage, "conflicts": len(conflicts)}))
+
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_read_modify_write_loses_no_update_among_concurrent_writers(
+    client_venv: ClientVenv, grpc_app: App, api: Api, mode: str
+) -> None:
+    made = await api.make("AssessmentSession", current_stage=1)
+    seen = await outcome(client_venv, WRITERS, mode, f"127.0.0.1:{grpc_app.port}", made.id)
+    assert seen["stage"] == 1 + 8 * 5, seen
