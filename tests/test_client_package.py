@@ -269,16 +269,18 @@ async def test_protos_readme_example_runs_as_written(
 ) -> None:
     """Changed for the test: the address (the test server's) and the e-mail (fresh,
     since the test database is shared by the run). Run twice: the second run shows
-    the README's error path, ALREADY_EXISTS with its ErrorInfo."""
+    the README's error path, the typed AlreadyExists with its ErrorInfo and the
+    server's request id."""
     code = readme_example()
     assert "localhost:50051" in code
-    assert "timeout=" in code
+    assert "from ruleiq.data import client" in code
     email = f"readme-{uuid.uuid4().hex[:10]}@example.com"
     code = code.replace("localhost:50051", f"127.0.0.1:{grpc_app.port}").replace(
         "ada@example.com", email
     )
     first = await run_script(client_venv, code)
     user_id, shown_email, date, time, etag = first.split()  # created_at prints with a space
+    assert time.endswith("+00:00"), first  # an aware datetime
     assert uuid.UUID(user_id)
     assert shown_email == email
     assert re.fullmatch(r"\d{4}-\d\d-\d\d", date), first
@@ -286,6 +288,8 @@ async def test_protos_readme_example_runs_as_written(
     assert etag
     second = (await run_script(client_venv, code)).strip().splitlines()
     assert second[0].startswith("ALREADY_EXISTS "), second
-    reason, domain, metadata = second[1].split(maxsplit=2)
-    assert (reason, domain) == ("ALREADY_EXISTS", "data.ruleiq")
+    kind, reason, rest = second[1].split(maxsplit=2)
+    metadata, request_id = rest.rsplit(maxsplit=1)
+    assert (kind, reason) == ("AlreadyExists", "ALREADY_EXISTS")
     assert "email" in metadata
+    assert request_id != "None"
