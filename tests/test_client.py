@@ -391,3 +391,51 @@ async def test_read_modify_write_loses_no_update_among_concurrent_writers(
     made = await api.make("AssessmentSession", current_stage=1)
     seen = await outcome(client_venv, WRITERS, mode, f"127.0.0.1:{grpc_app.port}", made.id)
     assert seen["stage"] == 1 + 8 * 5, seen
+
+
+CHANNEL_RETRIES = """
+read_target, write_target, user_id, email = sys.argv[2:6]
+
+
+async def main():
+    reader = user_pb2_grpc.UserServiceStub(channel(read_target))
+    writer = user_pb2_grpc.UserServiceStub(channel(write_target))
+    read = await call(reader.GetUser, user_pb2.GetUserRequest(id=user_id))
+    write = await failure(writer.CreateUser, user_pb2.CreateUserRequest(
+        user=user_pb2.User(email=email)))
+    print(json.dumps({"read": read.id, "write": write}))
+
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_the_channel_retries_a_read_whose_reply_was_lost_but_never_a_write(
+    client_venv: ClientVenv, grpc_app: App, api: Api, mode: str
+) -> None:
+    """The service config's retry policy covers reads only: a write whose reply was
+    lost reaches the caller as Unavailable, though it happened (so only `create`,
+    with its request_id, repeats one)."""
+    user = await api.make("User")
+    email = f"once-{uuid.uuid4().hex[:10]}@example.com"
+    async with (
+        losing_first_reply(grpc_app.port) as reads,
+        losing_first_reply(grpc_app.port) as writes,
+    ):
+        seen = await outcome(
+            client_venv,
+            CHANNEL_RETRIES,
+            mode,
+            f"127.0.0.1:{reads.port}",
+            f"127.0.0.1:{writes.port}",
+            user.id,
+            email,
+        )
+    assert reads.replies_lost == writes.replies_lost == 1
+    assert seen["read"] == user.id
+    assert seen["write"]["class"] == "Unavailable"
+    listed = await api.User.ListUsers(
+        api.pb("User").ListUsersRequest(filter=f'email = "{email}"'), timeout=10
+    )
+    assert len(listed.users) == 1  # the refused write was done
