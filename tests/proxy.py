@@ -89,3 +89,27 @@ async def losing_first_reply(upstream_port: int) -> AsyncIterator[LosesFirstRepl
         yield proxy
     finally:
         await proxy.stop()
+
+
+@contextlib.asynccontextmanager
+async def silent_peer() -> AsyncIterator[int]:
+    """A port that accepts connections and never says a word, as a hung server does:
+    a call to it ends only by its deadline. Yields the port."""
+
+    held: set[asyncio.StreamWriter] = set()
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.add(writer)
+        with contextlib.suppress(ConnectionError):
+            while await reader.read(65536):
+                pass
+        writer.close()
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    try:
+        yield int(server.sockets[0].getsockname()[1])
+    finally:
+        server.close()
+        for writer in held:
+            writer.close()
+        await server.wait_closed()

@@ -18,9 +18,10 @@ from service.server import App
 from .api import Api
 from .apps import running
 from .certs import Authority
-from .proxy import losing_first_reply
+from .proxy import losing_first_reply, silent_peer
 from .test_auth import POLICY, TOKENS
 from .test_client_package import ClientVenv, client_venv, run_script
+from .test_tls import tls
 
 __all__ = ["client_venv"]  # the fixture, shared with the package's own tests
 
@@ -84,7 +85,7 @@ async def outcome(venv: ClientVenv, body: str, *args: Any) -> Any:
 
 
 ERRORS = """
-target, stopped, email = sys.argv[2:5]
+target, stopped, silent, email = sys.argv[2:6]
 
 
 async def main():
@@ -116,6 +117,13 @@ async def main():
             user_pb2_grpc.UserServiceStub(channel(stopped)).GetUser,
             user_pb2.GetUserRequest(id=created.id), timeout=5),
     }
+    # No timeout= on these calls to a peer that never answers: only the channel's
+    # default deadline for each kind of method ends them.
+    hung = user_pb2_grpc.UserServiceStub(
+        channel(silent, defaults=client.Defaults(read_timeout=0.5, write_timeout=0.5)))
+    seen["default read deadline"] = await failure(
+        hung.GetUser, user_pb2.GetUserRequest(id=created.id))
+    seen["default write deadline"] = await failure(hung.CreateUser, new)
     seen["times"] = {
         "aware": client.timestamp_of(renamed, "updated_at").utcoffset() is not None,
         "round_trip": client.from_datetime(client.to_datetime(renamed.created_at))
@@ -136,7 +144,16 @@ async def test_each_failure_is_raised_as_its_typed_error(
     async with running(database_url) as gone:
         stopped = f"127.0.0.1:{gone.port}"
     email = f"typed-{uuid.uuid4().hex[:10]}@example.com"
-    seen = await outcome(client_venv, ERRORS, mode, f"127.0.0.1:{grpc_app.port}", stopped, email)
+    async with silent_peer() as silent:
+        seen = await outcome(
+            client_venv,
+            ERRORS,
+            mode,
+            f"127.0.0.1:{grpc_app.port}",
+            stopped,
+            f"127.0.0.1:{silent}",
+            email,
+        )
 
     def check(case: str, cls: str, reason: str | None) -> dict[str, Any]:
         """reason None: the client may give up before the server answers, or not."""
@@ -165,6 +182,8 @@ async def test_each_failure_is_raised_as_its_typed_error(
     assert unavailable["request_id"] is None  # no server answered
     assert unavailable["retry_delay"] is None
     assert seen["times"] == {"aware": True, "round_trip": True, "unset": None}
+    assert seen["default read deadline"]["class"] == "DeadlineExceeded"
+    assert seen["default write deadline"]["class"] == "DeadlineExceeded"
 
 
 AUTH = """
@@ -221,13 +240,7 @@ async def test_a_token_travels_as_call_credentials_under_mutual_tls(
 ) -> None:
     ca = Authority(tmp_path)
     server, caller = ca.issue("ruleiq-data", server=True), ca.issue("billing", server=False)
-    async with running(
-        database_url,
-        auth_tokens=json.dumps(POLICY),
-        grpc_tls_cert_file=server.cert_file,
-        grpc_tls_key_file=server.key_file,
-        grpc_tls_client_ca_file=ca.cert_file,
-    ) as app:
+    async with running(database_url, auth_tokens=json.dumps(POLICY), **tls(server, ca)) as app:
         seen = await outcome(
             client_venv,
             AUTH,

@@ -80,6 +80,9 @@ def _read(path: Path | str | None) -> bytes | None:
 
 
 def _seconds(value: float) -> str:
+    # gRPC keeps service config timeouts in whole milliseconds: less would be 0, no deadline.
+    if value < 0.001:
+        raise ValueError(f"a default deadline must be at least 1 ms, not {value}s")
     return f"{value:.3f}s"
 
 
