@@ -158,7 +158,8 @@ class _SyncDetails(grpc.ClientCallDetails):
 
 
 class _Interceptor(_SyncBase):
-    """Adds metadata (a bearer token on a plaintext channel) and raises typed errors."""
+    """Adds metadata (a bearer token on a plaintext channel) and raises typed errors.
+    Unary calls only, as every method is today; a streaming Watch will need its twin."""
 
     def __init__(self, metadata: Metadata) -> None:
         self.metadata = tuple(metadata)
@@ -196,9 +197,10 @@ class _AioInterceptor(_AioBase):
             )
         call = await continuation(details, request)
         try:
-            return await call
+            await call
         except grpc.RpcError as error:
             raise from_rpc_error(error) from None
+        return call  # not just its response: its metadata stays readable
 
 
 def _credentials(
