@@ -313,7 +313,8 @@ async def main():
     request = sessions_pb2.CreateAssessmentSessionRequest(
         assessment_session=sessions_pb2.AssessmentSession(user_id=user_id))
     create = client.create if MODE == "sync" else client.acreate
-    made = await call(create, sessions.CreateAssessmentSession, request, timeout=5, deadline=60)
+    made = await call(create, sessions.CreateAssessmentSession, request, timeout=5,
+                     retry=client.Retry(deadline=60))
     print(json.dumps({"id": made.id, "request_untouched": request.request_id == ""}))
 
 

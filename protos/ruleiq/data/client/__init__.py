@@ -30,6 +30,7 @@ from .errors import (
 from .pages import aitems, apages, items, pages
 from .retry import (
     Backoff,
+    Retry,
     acreate,
     aread_modify_write,
     create,
@@ -52,6 +53,7 @@ __all__ = [
     "Keepalive",
     "NotFound",
     "PermissionDenied",
+    "Retry",
     "Tls",
     "Unauthenticated",
     "Unavailable",

@@ -52,15 +52,25 @@ def with_request_id(request: Request) -> Request:
     return copy
 
 
+@dataclass(frozen=True)
+class Retry:
+    """How `create` retries UNAVAILABLE: at most `attempts` calls, all within
+    `deadline` seconds, waiting by `backoff` (or the server's RetryInfo) between them."""
+
+    attempts: int = 5
+    deadline: float = 30.0
+    backoff: Backoff = Backoff()
+
+
 class _Attempts:
     """The bookkeeping of one retried create: attempts, overall deadline, waits."""
 
-    def __init__(self, attempts: int, deadline: float, backoff: Backoff) -> None:
-        if attempts < 1:
+    def __init__(self, retry: Retry) -> None:
+        if retry.attempts < 1:
             raise ValueError("attempts must be at least 1")
-        self.left = attempts
-        self.end = time.monotonic() + deadline
-        self.backoff = backoff
+        self.left = retry.attempts
+        self.end = time.monotonic() + retry.deadline
+        self.backoff = retry.backoff
         self.retries = 0
 
     def timeout(self, per_call: float | None) -> float:
@@ -86,16 +96,14 @@ def create(
     request: Message,
     *,
     timeout: float | None = None,
-    deadline: float = 30.0,
-    attempts: int = 5,
-    backoff: Backoff = Backoff(),
+    retry: Retry = Retry(),
     metadata: Metadata | None = None,
 ) -> Response:
     """Call a Create method (e.g. `stub.CreateUser`), retrying UNAVAILABLE with the
-    same request_id: at most `attempts` calls, each within `timeout`, all within
-    `deadline` seconds. Other failures are raised at once, typed."""
+    same request_id as `retry` says, each call within `timeout`. Other failures are
+    raised at once, typed."""
     request = with_request_id(request)
-    state = _Attempts(attempts, deadline, backoff)
+    state = _Attempts(retry)
     while True:
         try:
             return method(request, timeout=state.timeout(timeout), metadata=metadata)
@@ -108,14 +116,12 @@ async def acreate(
     request: Message,
     *,
     timeout: float | None = None,
-    deadline: float = 30.0,
-    attempts: int = 5,
-    backoff: Backoff = Backoff(),
+    retry: Retry = Retry(),
     metadata: Metadata | None = None,
 ) -> Response:
     """The asyncio twin of `create`."""
     request = with_request_id(request)
-    state = _Attempts(attempts, deadline, backoff)
+    state = _Attempts(retry)
     while True:
         try:
             return await method(request, timeout=state.timeout(timeout), metadata=metadata)
