@@ -117,6 +117,11 @@ async def main():
             user_pb2_grpc.UserServiceStub(channel(stopped)).GetUser,
             user_pb2.GetUserRequest(id=created.id), timeout=5),
     }
+    unknown = ch.unary_unary(
+        "/ruleiq.data.v1.UserService/NoSuchMethod",
+        request_serializer=user_pb2.GetUserRequest.SerializeToString,
+        response_deserializer=user_pb2.User.FromString)
+    seen["other codes"] = await failure(unknown, user_pb2.GetUserRequest(id=created.id))
     # No timeout= on these calls to a peer that never answers: only the channel's
     # default deadline for each kind of method ends them.
     hung = user_pb2_grpc.UserServiceStub(
@@ -182,6 +187,8 @@ async def test_each_failure_is_raised_as_its_typed_error(
     assert unavailable["request_id"] is None  # no server answered
     assert unavailable["retry_delay"] is None
     assert seen["times"] == {"aware": True, "round_trip": True, "unset": None}
+    other = seen["other codes"]
+    assert (other["class"], other["code"]) == ("DataError", "UNIMPLEMENTED"), other
     assert seen["default read deadline"]["class"] == "DeadlineExceeded"
     assert seen["default write deadline"]["class"] == "DeadlineExceeded"
 
