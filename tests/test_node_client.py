@@ -78,13 +78,14 @@ async def test_the_node_example_runs_against_the_server(node_example: Path, grpc
     assert (info["reason"], info["domain"]) == ("ETAG_MISMATCH", "data.ruleiq")
 
 
-async def test_protobufjs_drops_a_short_enum_name_and_snake_case_struct_keys(
+async def test_protobufjs_drops_short_enum_names_and_snake_case_value_keys(
     node_example: Path, grpc_app: App
 ) -> None:
-    """What docs/clients.md warns about, as it really happens: nothing fails."""
-    enums = {
-        str(s["sent"]): s for s in (await steps(node_example, grpc_app)) if s["step"] == "enum"
-    }
+    """What docs/clients.md warns about, as it really happens: a short enum name
+    fails nowhere; a snake_case Value key reaches the server as a Value with no kind,
+    which it refuses naming the path."""
+    seen = await steps(node_example, grpc_app)
+    enums = {str(s["sent"]): s for s in seen if s["step"] == "enum"}
     full, number, short = (
         enums["ASSESSMENT_SESSION_STATUS_COMPLETED"],
         enums["2"],
@@ -95,9 +96,10 @@ async def test_protobufjs_drops_a_short_enum_name_and_snake_case_struct_keys(
     assert short["encoded"] is None  # left out before it is sent
     assert short["stored"] == "ASSESSMENT_SESSION_STATUS_IN_PROGRESS"  # the column default
     for made in enums.values():
-        # Struct values take protobufjs's camelCase names even with keepCase: a
-        # `string_value` key is dropped, and the empty Value is stored as null.
         assert made["responses"]["fields"]["q1"]["stringValue"] == "yes"
-        assert made["responses"]["fields"]["q2"] == {"nullValue": "NULL_VALUE", "kind": "nullValue"}
         assert made["recommendations"]["values"][1]["numberValue"] == 3
         assert made["completed_at"]["seconds"] == "1780000000"
+    (snake,) = [s for s in seen if s["step"] == "snake_case value"]
+    assert snake["refused"]
+    assert snake["code"] == "INVALID_ARGUMENT"
+    assert "assessment_session.responses.q2" in snake["status"]["message"]

@@ -119,7 +119,7 @@ async function main() {
   const session = (status) => ({
     user_id: user.id,
     status,
-    responses: { fields: { q1: { stringValue: "yes" }, q2: { string_value: "dropped" } } },
+    responses: { fields: { q1: { stringValue: "yes" } } },
     recommendations: { values: [{ stringValue: "enable MFA" }, { numberValue: 3 }] },
     completed_at: { seconds: "1780000000", nanos: 0 },
   });
@@ -135,6 +135,17 @@ async function main() {
       recommendations: made.recommendations,
       completed_at: made.completed_at,
     });
+  }
+
+  // A Value key in snake_case is dropped by protobufjs: the server gets a Value with no
+  // kind and refuses it, naming where it is, instead of storing null.
+  const snake = session("ASSESSMENT_SESSION_STATUS_COMPLETED");
+  snake.responses.fields.q2 = { string_value: "dropped" };
+  try {
+    await call(sessions, "CreateAssessmentSession", { assessment_session: snake });
+    show("snake_case value", { refused: false });
+  } catch (error) {
+    show("snake_case value", { refused: true, code: grpc.status[error.code], status: richStatus(error) });
   }
 }
 
