@@ -68,12 +68,14 @@ class ListAssessmentQuestionsResponse(_message.Message):
     def __init__(self, assessment_questions: _Optional[_Iterable[_Union[AssessmentQuestion, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
 
 class CreateAssessmentQuestionRequest(_message.Message):
-    __slots__ = ("assessment_question", "request_id")
+    __slots__ = ("assessment_question", "request_id", "assessment_question_id")
     ASSESSMENT_QUESTION_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ASSESSMENT_QUESTION_ID_FIELD_NUMBER: _ClassVar[int]
     assessment_question: AssessmentQuestion
     request_id: str
-    def __init__(self, assessment_question: _Optional[_Union[AssessmentQuestion, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    assessment_question_id: str
+    def __init__(self, assessment_question: _Optional[_Union[AssessmentQuestion, _Mapping]] = ..., request_id: _Optional[str] = ..., assessment_question_id: _Optional[str] = ...) -> None: ...
 
 class UpdateAssessmentQuestionRequest(_message.Message):
     __slots__ = ("assessment_question", "update_mask", "etag")

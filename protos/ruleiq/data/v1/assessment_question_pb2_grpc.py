@@ -87,7 +87,8 @@ class AssessmentQuestionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateAssessmentQuestion(self, request, context):
-        """Creates an assessment question; the service assigns its id, timestamps and etag.
+        """Creates an assessment question; the service assigns its id (unless assessment_question_id is
+        set), timestamps and etag.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

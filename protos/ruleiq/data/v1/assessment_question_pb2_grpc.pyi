@@ -39,7 +39,9 @@ class AssessmentQuestionServiceStub:
     ListAssessmentQuestions: _grpc.UnaryUnaryMultiCallable[_assessment_question_pb2.ListAssessmentQuestionsRequest, _assessment_question_pb2.ListAssessmentQuestionsResponse]
     """Lists assessment questions matching a filter, one page at a time."""
     CreateAssessmentQuestion: _grpc.UnaryUnaryMultiCallable[_assessment_question_pb2.CreateAssessmentQuestionRequest, _assessment_question_pb2.AssessmentQuestion]
-    """Creates an assessment question; the service assigns its id, timestamps and etag."""
+    """Creates an assessment question; the service assigns its id (unless assessment_question_id is
+    set), timestamps and etag.
+    """
     UpdateAssessmentQuestion: _grpc.UnaryUnaryMultiCallable[_assessment_question_pb2.UpdateAssessmentQuestionRequest, _assessment_question_pb2.AssessmentQuestion]
     """Changes the fields of an assessment question that update_mask names. A stale etag is
     refused with ABORTED.
@@ -61,7 +63,9 @@ class AssessmentQuestionServiceAsyncStub(AssessmentQuestionServiceStub):
     ListAssessmentQuestions: _aio.UnaryUnaryMultiCallable[_assessment_question_pb2.ListAssessmentQuestionsRequest, _assessment_question_pb2.ListAssessmentQuestionsResponse]  # type: ignore[assignment]
     """Lists assessment questions matching a filter, one page at a time."""
     CreateAssessmentQuestion: _aio.UnaryUnaryMultiCallable[_assessment_question_pb2.CreateAssessmentQuestionRequest, _assessment_question_pb2.AssessmentQuestion]  # type: ignore[assignment]
-    """Creates an assessment question; the service assigns its id, timestamps and etag."""
+    """Creates an assessment question; the service assigns its id (unless assessment_question_id is
+    set), timestamps and etag.
+    """
     UpdateAssessmentQuestion: _aio.UnaryUnaryMultiCallable[_assessment_question_pb2.UpdateAssessmentQuestionRequest, _assessment_question_pb2.AssessmentQuestion]  # type: ignore[assignment]
     """Changes the fields of an assessment question that update_mask names. A stale etag is
     refused with ABORTED.
@@ -98,7 +102,9 @@ class AssessmentQuestionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _assessment_question_pb2.CreateAssessmentQuestionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_assessment_question_pb2.AssessmentQuestion, _abc.Awaitable[_assessment_question_pb2.AssessmentQuestion]]:
-        """Creates an assessment question; the service assigns its id, timestamps and etag."""
+        """Creates an assessment question; the service assigns its id (unless assessment_question_id is
+        set), timestamps and etag.
+        """
 
     @_abc_1.abstractmethod
     def UpdateAssessmentQuestion(

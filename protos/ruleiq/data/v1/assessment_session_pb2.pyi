@@ -102,12 +102,14 @@ class ListAssessmentSessionsResponse(_message.Message):
     def __init__(self, assessment_sessions: _Optional[_Iterable[_Union[AssessmentSession, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
 
 class CreateAssessmentSessionRequest(_message.Message):
-    __slots__ = ("assessment_session", "request_id")
+    __slots__ = ("assessment_session", "request_id", "assessment_session_id")
     ASSESSMENT_SESSION_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ASSESSMENT_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     assessment_session: AssessmentSession
     request_id: str
-    def __init__(self, assessment_session: _Optional[_Union[AssessmentSession, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    assessment_session_id: str
+    def __init__(self, assessment_session: _Optional[_Union[AssessmentSession, _Mapping]] = ..., request_id: _Optional[str] = ..., assessment_session_id: _Optional[str] = ...) -> None: ...
 
 class UpdateAssessmentSessionRequest(_message.Message):
     __slots__ = ("assessment_session", "update_mask", "etag")

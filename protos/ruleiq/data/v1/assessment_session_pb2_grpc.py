@@ -87,7 +87,8 @@ class AssessmentSessionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateAssessmentSession(self, request, context):
-        """Creates an assessment session; the service assigns its id, timestamps and etag.
+        """Creates an assessment session; the service assigns its id (unless assessment_session_id is
+        set), timestamps and etag.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

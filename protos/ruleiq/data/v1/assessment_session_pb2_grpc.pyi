@@ -39,7 +39,9 @@ class AssessmentSessionServiceStub:
     ListAssessmentSessions: _grpc.UnaryUnaryMultiCallable[_assessment_session_pb2.ListAssessmentSessionsRequest, _assessment_session_pb2.ListAssessmentSessionsResponse]
     """Lists assessment sessions matching a filter, one page at a time."""
     CreateAssessmentSession: _grpc.UnaryUnaryMultiCallable[_assessment_session_pb2.CreateAssessmentSessionRequest, _assessment_session_pb2.AssessmentSession]
-    """Creates an assessment session; the service assigns its id, timestamps and etag."""
+    """Creates an assessment session; the service assigns its id (unless assessment_session_id is
+    set), timestamps and etag.
+    """
     UpdateAssessmentSession: _grpc.UnaryUnaryMultiCallable[_assessment_session_pb2.UpdateAssessmentSessionRequest, _assessment_session_pb2.AssessmentSession]
     """Changes the fields of an assessment session that update_mask names. A stale etag is refused
     with ABORTED.
@@ -61,7 +63,9 @@ class AssessmentSessionServiceAsyncStub(AssessmentSessionServiceStub):
     ListAssessmentSessions: _aio.UnaryUnaryMultiCallable[_assessment_session_pb2.ListAssessmentSessionsRequest, _assessment_session_pb2.ListAssessmentSessionsResponse]  # type: ignore[assignment]
     """Lists assessment sessions matching a filter, one page at a time."""
     CreateAssessmentSession: _aio.UnaryUnaryMultiCallable[_assessment_session_pb2.CreateAssessmentSessionRequest, _assessment_session_pb2.AssessmentSession]  # type: ignore[assignment]
-    """Creates an assessment session; the service assigns its id, timestamps and etag."""
+    """Creates an assessment session; the service assigns its id (unless assessment_session_id is
+    set), timestamps and etag.
+    """
     UpdateAssessmentSession: _aio.UnaryUnaryMultiCallable[_assessment_session_pb2.UpdateAssessmentSessionRequest, _assessment_session_pb2.AssessmentSession]  # type: ignore[assignment]
     """Changes the fields of an assessment session that update_mask names. A stale etag is refused
     with ABORTED.
@@ -98,7 +102,9 @@ class AssessmentSessionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _assessment_session_pb2.CreateAssessmentSessionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_assessment_session_pb2.AssessmentSession, _abc.Awaitable[_assessment_session_pb2.AssessmentSession]]:
-        """Creates an assessment session; the service assigns its id, timestamps and etag."""
+        """Creates an assessment session; the service assigns its id (unless assessment_session_id is
+        set), timestamps and etag.
+        """
 
     @_abc_1.abstractmethod
     def UpdateAssessmentSession(

@@ -114,12 +114,14 @@ class ListBusinessProfilesResponse(_message.Message):
     def __init__(self, business_profiles: _Optional[_Iterable[_Union[BusinessProfile, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
 
 class CreateBusinessProfileRequest(_message.Message):
-    __slots__ = ("business_profile", "request_id")
+    __slots__ = ("business_profile", "request_id", "business_profile_id")
     BUSINESS_PROFILE_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    BUSINESS_PROFILE_ID_FIELD_NUMBER: _ClassVar[int]
     business_profile: BusinessProfile
     request_id: str
-    def __init__(self, business_profile: _Optional[_Union[BusinessProfile, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    business_profile_id: str
+    def __init__(self, business_profile: _Optional[_Union[BusinessProfile, _Mapping]] = ..., request_id: _Optional[str] = ..., business_profile_id: _Optional[str] = ...) -> None: ...
 
 class UpdateBusinessProfileRequest(_message.Message):
     __slots__ = ("business_profile", "update_mask", "etag")

@@ -87,7 +87,8 @@ class BusinessProfileServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateBusinessProfile(self, request, context):
-        """Creates a business profile; the service assigns its id, timestamps and etag.
+        """Creates a business profile; the service assigns its id (unless business_profile_id is set),
+        timestamps and etag.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -39,7 +39,9 @@ class BusinessProfileServiceStub:
     ListBusinessProfiles: _grpc.UnaryUnaryMultiCallable[_business_profile_pb2.ListBusinessProfilesRequest, _business_profile_pb2.ListBusinessProfilesResponse]
     """Lists business profiles matching a filter, one page at a time."""
     CreateBusinessProfile: _grpc.UnaryUnaryMultiCallable[_business_profile_pb2.CreateBusinessProfileRequest, _business_profile_pb2.BusinessProfile]
-    """Creates a business profile; the service assigns its id, timestamps and etag."""
+    """Creates a business profile; the service assigns its id (unless business_profile_id is set),
+    timestamps and etag.
+    """
     UpdateBusinessProfile: _grpc.UnaryUnaryMultiCallable[_business_profile_pb2.UpdateBusinessProfileRequest, _business_profile_pb2.BusinessProfile]
     """Changes the fields of a business profile that update_mask names. A stale etag is refused
     with ABORTED.
@@ -63,7 +65,9 @@ class BusinessProfileServiceAsyncStub(BusinessProfileServiceStub):
     ListBusinessProfiles: _aio.UnaryUnaryMultiCallable[_business_profile_pb2.ListBusinessProfilesRequest, _business_profile_pb2.ListBusinessProfilesResponse]  # type: ignore[assignment]
     """Lists business profiles matching a filter, one page at a time."""
     CreateBusinessProfile: _aio.UnaryUnaryMultiCallable[_business_profile_pb2.CreateBusinessProfileRequest, _business_profile_pb2.BusinessProfile]  # type: ignore[assignment]
-    """Creates a business profile; the service assigns its id, timestamps and etag."""
+    """Creates a business profile; the service assigns its id (unless business_profile_id is set),
+    timestamps and etag.
+    """
     UpdateBusinessProfile: _aio.UnaryUnaryMultiCallable[_business_profile_pb2.UpdateBusinessProfileRequest, _business_profile_pb2.BusinessProfile]  # type: ignore[assignment]
     """Changes the fields of a business profile that update_mask names. A stale etag is refused
     with ABORTED.
@@ -102,7 +106,9 @@ class BusinessProfileServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _business_profile_pb2.CreateBusinessProfileRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_business_profile_pb2.BusinessProfile, _abc.Awaitable[_business_profile_pb2.BusinessProfile]]:
-        """Creates a business profile; the service assigns its id, timestamps and etag."""
+        """Creates a business profile; the service assigns its id (unless business_profile_id is set),
+        timestamps and etag.
+        """
 
     @_abc_1.abstractmethod
     def UpdateBusinessProfile(

@@ -75,12 +75,14 @@ class ListChatConversationsResponse(_message.Message):
     def __init__(self, chat_conversations: _Optional[_Iterable[_Union[ChatConversation, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
 
 class CreateChatConversationRequest(_message.Message):
-    __slots__ = ("chat_conversation", "request_id")
+    __slots__ = ("chat_conversation", "request_id", "chat_conversation_id")
     CHAT_CONVERSATION_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CHAT_CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
     chat_conversation: ChatConversation
     request_id: str
-    def __init__(self, chat_conversation: _Optional[_Union[ChatConversation, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    chat_conversation_id: str
+    def __init__(self, chat_conversation: _Optional[_Union[ChatConversation, _Mapping]] = ..., request_id: _Optional[str] = ..., chat_conversation_id: _Optional[str] = ...) -> None: ...
 
 class UpdateChatConversationRequest(_message.Message):
     __slots__ = ("chat_conversation", "update_mask", "etag")

@@ -87,7 +87,8 @@ class ChatConversationServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateChatConversation(self, request, context):
-        """Creates a chat conversation; the service assigns its id, timestamps and etag.
+        """Creates a chat conversation; the service assigns its id (unless chat_conversation_id is set),
+        timestamps and etag.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -39,7 +39,9 @@ class ChatConversationServiceStub:
     ListChatConversations: _grpc.UnaryUnaryMultiCallable[_chat_conversation_pb2.ListChatConversationsRequest, _chat_conversation_pb2.ListChatConversationsResponse]
     """Lists chat conversations matching a filter, one page at a time."""
     CreateChatConversation: _grpc.UnaryUnaryMultiCallable[_chat_conversation_pb2.CreateChatConversationRequest, _chat_conversation_pb2.ChatConversation]
-    """Creates a chat conversation; the service assigns its id, timestamps and etag."""
+    """Creates a chat conversation; the service assigns its id (unless chat_conversation_id is set),
+    timestamps and etag.
+    """
     UpdateChatConversation: _grpc.UnaryUnaryMultiCallable[_chat_conversation_pb2.UpdateChatConversationRequest, _chat_conversation_pb2.ChatConversation]
     """Changes the fields of a chat conversation that update_mask names. A stale etag is refused
     with ABORTED.
@@ -61,7 +63,9 @@ class ChatConversationServiceAsyncStub(ChatConversationServiceStub):
     ListChatConversations: _aio.UnaryUnaryMultiCallable[_chat_conversation_pb2.ListChatConversationsRequest, _chat_conversation_pb2.ListChatConversationsResponse]  # type: ignore[assignment]
     """Lists chat conversations matching a filter, one page at a time."""
     CreateChatConversation: _aio.UnaryUnaryMultiCallable[_chat_conversation_pb2.CreateChatConversationRequest, _chat_conversation_pb2.ChatConversation]  # type: ignore[assignment]
-    """Creates a chat conversation; the service assigns its id, timestamps and etag."""
+    """Creates a chat conversation; the service assigns its id (unless chat_conversation_id is set),
+    timestamps and etag.
+    """
     UpdateChatConversation: _aio.UnaryUnaryMultiCallable[_chat_conversation_pb2.UpdateChatConversationRequest, _chat_conversation_pb2.ChatConversation]  # type: ignore[assignment]
     """Changes the fields of a chat conversation that update_mask names. A stale etag is refused
     with ABORTED.
@@ -98,7 +102,9 @@ class ChatConversationServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _chat_conversation_pb2.CreateChatConversationRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_chat_conversation_pb2.ChatConversation, _abc.Awaitable[_chat_conversation_pb2.ChatConversation]]:
-        """Creates a chat conversation; the service assigns its id, timestamps and etag."""
+        """Creates a chat conversation; the service assigns its id (unless chat_conversation_id is set),
+        timestamps and etag.
+        """
 
     @_abc_1.abstractmethod
     def UpdateChatConversation(

@@ -28,7 +28,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!ruleiq/data/v1/chat_message.proto\x12\x0eruleiq.data.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbe\x02\n\x0b\x43hatMessage\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12-\n\x04role\x18\x03 \x01(\x0e\x32\x1f.ruleiq.data.v1.ChatMessageRole\x12\x14\n\x07\x63ontent\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x31\n\x10message_metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\"\n\x0fsequence_number\x18\x06 \x01(\x05\x42\x04\xe2\x41\x01\x03H\x01\x88\x01\x01\x12\x34\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\x08 \x01(\tB\x04\xe2\x41\x01\x03\x42\n\n\x08_contentB\x12\n\x10_sequence_number\")\n\x15GetChatMessageRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"{\n\x17ListChatMessagesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x17\n\x0fshow_total_size\x18\x05 \x01(\x08\"{\n\x18ListChatMessagesResponse\x12\x32\n\rchat_messages\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.ChatMessage\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"g\n\x18\x43reateChatMessageRequest\x12\x37\n\x0c\x63hat_message\x18\x01 \x01(\x0b\x32\x1b.ruleiq.data.v1.ChatMessageB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"I\n\x18\x44\x65leteChatMessageRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"0\n\x1b\x42\x61tchGetChatMessagesRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"R\n\x1c\x42\x61tchGetChatMessagesResponse\x12\x32\n\rchat_messages\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.ChatMessage*\x8f\x01\n\x0f\x43hatMessageRole\x12!\n\x1d\x43HAT_MESSAGE_ROLE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43HAT_MESSAGE_ROLE_USER\x10\x01\x12\x1f\n\x1b\x43HAT_MESSAGE_ROLE_ASSISTANT\x10\x02\x12\x1c\n\x18\x43HAT_MESSAGE_ROLE_SYSTEM\x10\x03\x32\xf7\x03\n\x12\x43hatMessageService\x12T\n\x0eGetChatMessage\x12%.ruleiq.data.v1.GetChatMessageRequest\x1a\x1b.ruleiq.data.v1.ChatMessage\x12\x65\n\x10ListChatMessages\x12\'.ruleiq.data.v1.ListChatMessagesRequest\x1a(.ruleiq.data.v1.ListChatMessagesResponse\x12Z\n\x11\x43reateChatMessage\x12(.ruleiq.data.v1.CreateChatMessageRequest\x1a\x1b.ruleiq.data.v1.ChatMessage\x12U\n\x11\x44\x65leteChatMessage\x12(.ruleiq.data.v1.DeleteChatMessageRequest\x1a\x16.google.protobuf.Empty\x12q\n\x14\x42\x61tchGetChatMessages\x12+.ruleiq.data.v1.BatchGetChatMessagesRequest\x1a,.ruleiq.data.v1.BatchGetChatMessagesResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!ruleiq/data/v1/chat_message.proto\x12\x0eruleiq.data.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbe\x02\n\x0b\x43hatMessage\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12-\n\x04role\x18\x03 \x01(\x0e\x32\x1f.ruleiq.data.v1.ChatMessageRole\x12\x14\n\x07\x63ontent\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x31\n\x10message_metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\"\n\x0fsequence_number\x18\x06 \x01(\x05\x42\x04\xe2\x41\x01\x03H\x01\x88\x01\x01\x12\x34\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\x08 \x01(\tB\x04\xe2\x41\x01\x03\x42\n\n\x08_contentB\x12\n\x10_sequence_number\")\n\x15GetChatMessageRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"{\n\x17ListChatMessagesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x17\n\x0fshow_total_size\x18\x05 \x01(\x08\"{\n\x18ListChatMessagesResponse\x12\x32\n\rchat_messages\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.ChatMessage\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"\x86\x01\n\x18\x43reateChatMessageRequest\x12\x37\n\x0c\x63hat_message\x18\x01 \x01(\x0b\x32\x1b.ruleiq.data.v1.ChatMessageB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x1d\n\x0f\x63hat_message_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"I\n\x18\x44\x65leteChatMessageRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"0\n\x1b\x42\x61tchGetChatMessagesRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"R\n\x1c\x42\x61tchGetChatMessagesResponse\x12\x32\n\rchat_messages\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.ChatMessage*\x8f\x01\n\x0f\x43hatMessageRole\x12!\n\x1d\x43HAT_MESSAGE_ROLE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43HAT_MESSAGE_ROLE_USER\x10\x01\x12\x1f\n\x1b\x43HAT_MESSAGE_ROLE_ASSISTANT\x10\x02\x12\x1c\n\x18\x43HAT_MESSAGE_ROLE_SYSTEM\x10\x03\x32\xf7\x03\n\x12\x43hatMessageService\x12T\n\x0eGetChatMessage\x12%.ruleiq.data.v1.GetChatMessageRequest\x1a\x1b.ruleiq.data.v1.ChatMessage\x12\x65\n\x10ListChatMessages\x12\'.ruleiq.data.v1.ListChatMessagesRequest\x1a(.ruleiq.data.v1.ListChatMessagesResponse\x12Z\n\x11\x43reateChatMessage\x12(.ruleiq.data.v1.CreateChatMessageRequest\x1a\x1b.ruleiq.data.v1.ChatMessage\x12U\n\x11\x44\x65leteChatMessage\x12(.ruleiq.data.v1.DeleteChatMessageRequest\x1a\x16.google.protobuf.Empty\x12q\n\x14\x42\x61tchGetChatMessages\x12+.ruleiq.data.v1.BatchGetChatMessagesRequest\x1a,.ruleiq.data.v1.BatchGetChatMessagesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -47,12 +47,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETCHATMESSAGEREQUEST'].fields_by_name['id']._serialized_options = b'\342A\001\002'
   _globals['_CREATECHATMESSAGEREQUEST'].fields_by_name['chat_message']._loaded_options = None
   _globals['_CREATECHATMESSAGEREQUEST'].fields_by_name['chat_message']._serialized_options = b'\342A\001\002'
+  _globals['_CREATECHATMESSAGEREQUEST'].fields_by_name['chat_message_id']._loaded_options = None
+  _globals['_CREATECHATMESSAGEREQUEST'].fields_by_name['chat_message_id']._serialized_options = b'\342A\001\001'
   _globals['_DELETECHATMESSAGEREQUEST'].fields_by_name['id']._loaded_options = None
   _globals['_DELETECHATMESSAGEREQUEST'].fields_by_name['id']._serialized_options = b'\342A\001\002'
   _globals['_BATCHGETCHATMESSAGESREQUEST'].fields_by_name['ids']._loaded_options = None
   _globals['_BATCHGETCHATMESSAGESREQUEST'].fields_by_name['ids']._serialized_options = b'\342A\001\002'
-  _globals['_CHATMESSAGEROLE']._serialized_start=1107
-  _globals['_CHATMESSAGEROLE']._serialized_end=1250
+  _globals['_CHATMESSAGEROLE']._serialized_start=1139
+  _globals['_CHATMESSAGEROLE']._serialized_end=1282
   _globals['_CHATMESSAGE']._serialized_start=179
   _globals['_CHATMESSAGE']._serialized_end=497
   _globals['_GETCHATMESSAGEREQUEST']._serialized_start=499
@@ -61,14 +63,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTCHATMESSAGESREQUEST']._serialized_end=665
   _globals['_LISTCHATMESSAGESRESPONSE']._serialized_start=667
   _globals['_LISTCHATMESSAGESRESPONSE']._serialized_end=790
-  _globals['_CREATECHATMESSAGEREQUEST']._serialized_start=792
-  _globals['_CREATECHATMESSAGEREQUEST']._serialized_end=895
-  _globals['_DELETECHATMESSAGEREQUEST']._serialized_start=897
-  _globals['_DELETECHATMESSAGEREQUEST']._serialized_end=970
-  _globals['_BATCHGETCHATMESSAGESREQUEST']._serialized_start=972
-  _globals['_BATCHGETCHATMESSAGESREQUEST']._serialized_end=1020
-  _globals['_BATCHGETCHATMESSAGESRESPONSE']._serialized_start=1022
-  _globals['_BATCHGETCHATMESSAGESRESPONSE']._serialized_end=1104
-  _globals['_CHATMESSAGESERVICE']._serialized_start=1253
-  _globals['_CHATMESSAGESERVICE']._serialized_end=1756
+  _globals['_CREATECHATMESSAGEREQUEST']._serialized_start=793
+  _globals['_CREATECHATMESSAGEREQUEST']._serialized_end=927
+  _globals['_DELETECHATMESSAGEREQUEST']._serialized_start=929
+  _globals['_DELETECHATMESSAGEREQUEST']._serialized_end=1002
+  _globals['_BATCHGETCHATMESSAGESREQUEST']._serialized_start=1004
+  _globals['_BATCHGETCHATMESSAGESREQUEST']._serialized_end=1052
+  _globals['_BATCHGETCHATMESSAGESRESPONSE']._serialized_start=1054
+  _globals['_BATCHGETCHATMESSAGESRESPONSE']._serialized_end=1136
+  _globals['_CHATMESSAGESERVICE']._serialized_start=1285
+  _globals['_CHATMESSAGESERVICE']._serialized_end=1788
 # @@protoc_insertion_point(module_scope)

@@ -75,12 +75,14 @@ class ListChatMessagesResponse(_message.Message):
     def __init__(self, chat_messages: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
 
 class CreateChatMessageRequest(_message.Message):
-    __slots__ = ("chat_message", "request_id")
+    __slots__ = ("chat_message", "request_id", "chat_message_id")
     CHAT_MESSAGE_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CHAT_MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
     chat_message: ChatMessage
     request_id: str
-    def __init__(self, chat_message: _Optional[_Union[ChatMessage, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    chat_message_id: str
+    def __init__(self, chat_message: _Optional[_Union[ChatMessage, _Mapping]] = ..., request_id: _Optional[str] = ..., chat_message_id: _Optional[str] = ...) -> None: ...
 
 class DeleteChatMessageRequest(_message.Message):
     __slots__ = ("id", "etag", "force")

@@ -82,7 +82,8 @@ class ChatMessageServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateChatMessage(self, request, context):
-        """Creates a chat message; the service assigns its id, sequence_number, created_at and etag.
+        """Creates a chat message; the service assigns its id (unless chat_message_id is set),
+        sequence_number, created_at and etag.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

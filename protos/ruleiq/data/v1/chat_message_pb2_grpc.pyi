@@ -39,7 +39,9 @@ class ChatMessageServiceStub:
     ListChatMessages: _grpc.UnaryUnaryMultiCallable[_chat_message_pb2.ListChatMessagesRequest, _chat_message_pb2.ListChatMessagesResponse]
     """Lists chat messages matching a filter, one page at a time."""
     CreateChatMessage: _grpc.UnaryUnaryMultiCallable[_chat_message_pb2.CreateChatMessageRequest, _chat_message_pb2.ChatMessage]
-    """Creates a chat message; the service assigns its id, sequence_number, created_at and etag."""
+    """Creates a chat message; the service assigns its id (unless chat_message_id is set),
+    sequence_number, created_at and etag.
+    """
     DeleteChatMessage: _grpc.UnaryUnaryMultiCallable[_chat_message_pb2.DeleteChatMessageRequest, _empty_pb2.Empty]
     """Deletes a chat message."""
     BatchGetChatMessages: _grpc.UnaryUnaryMultiCallable[_chat_message_pb2.BatchGetChatMessagesRequest, _chat_message_pb2.BatchGetChatMessagesResponse]
@@ -57,7 +59,9 @@ class ChatMessageServiceAsyncStub(ChatMessageServiceStub):
     ListChatMessages: _aio.UnaryUnaryMultiCallable[_chat_message_pb2.ListChatMessagesRequest, _chat_message_pb2.ListChatMessagesResponse]  # type: ignore[assignment]
     """Lists chat messages matching a filter, one page at a time."""
     CreateChatMessage: _aio.UnaryUnaryMultiCallable[_chat_message_pb2.CreateChatMessageRequest, _chat_message_pb2.ChatMessage]  # type: ignore[assignment]
-    """Creates a chat message; the service assigns its id, sequence_number, created_at and etag."""
+    """Creates a chat message; the service assigns its id (unless chat_message_id is set),
+    sequence_number, created_at and etag.
+    """
     DeleteChatMessage: _aio.UnaryUnaryMultiCallable[_chat_message_pb2.DeleteChatMessageRequest, _empty_pb2.Empty]  # type: ignore[assignment]
     """Deletes a chat message."""
     BatchGetChatMessages: _aio.UnaryUnaryMultiCallable[_chat_message_pb2.BatchGetChatMessagesRequest, _chat_message_pb2.BatchGetChatMessagesResponse]  # type: ignore[assignment]
@@ -90,7 +94,9 @@ class ChatMessageServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _chat_message_pb2.CreateChatMessageRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_chat_message_pb2.ChatMessage, _abc.Awaitable[_chat_message_pb2.ChatMessage]]:
-        """Creates a chat message; the service assigns its id, sequence_number, created_at and etag."""
+        """Creates a chat message; the service assigns its id (unless chat_message_id is set),
+        sequence_number, created_at and etag.
+        """
 
     @_abc_1.abstractmethod
     def DeleteChatMessage(

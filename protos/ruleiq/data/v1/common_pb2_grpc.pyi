@@ -5,7 +5,9 @@ Conventions shared by every service in package ruleiq.data.v1. Nothing here is a
 a type: each resource file is self-contained, so this file only writes the rules down.
 
 Resources
-- `id` is a UUID string the service assigns; foreign keys (`user_id`, ...) are UUID strings.
+- `id` is a UUID string the service assigns (a UUIDv7), or the caller chooses on create
+  (AIP-133: `user_id` in CreateUserRequest, ...); foreign keys (`user_id`, ...) in a
+  resource are UUID strings.
 - Every resource carries an output-only `etag`. Send it back in an Update or Delete request:
   if the row has changed since, the call fails with ABORTED instead of overwriting.
 - Field behaviours (google.api.field_behavior): OUTPUT_ONLY fields are set by the service and
@@ -22,6 +24,8 @@ Methods (Google AIPs 131-135, 158, 160, 193, 231)
 - Update takes a google.protobuf.FieldMask of field names; only those fields change.
 - List pages are opaque keyset tokens; page_size defaults to 50, at most 1000.
 - Create with the same request_id twice returns the first result instead of a second row.
+- Create takes an optional `<resource>_id`: a UUID, not the nil UUID; a taken one is
+  ALREADY_EXISTS. A request_id seen before wins: its first result comes back.
 - Delete refuses with FAILED_PRECONDITION while other rows refer to the row, unless `force`.
 - Append-only resources (IntegrationHealthLog, ChatMessage) have no Update.
 

@@ -96,12 +96,14 @@ class ListComplianceFrameworksResponse(_message.Message):
     def __init__(self, compliance_frameworks: _Optional[_Iterable[_Union[ComplianceFramework, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
 
 class CreateComplianceFrameworkRequest(_message.Message):
-    __slots__ = ("compliance_framework", "request_id")
+    __slots__ = ("compliance_framework", "request_id", "compliance_framework_id")
     COMPLIANCE_FRAMEWORK_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    COMPLIANCE_FRAMEWORK_ID_FIELD_NUMBER: _ClassVar[int]
     compliance_framework: ComplianceFramework
     request_id: str
-    def __init__(self, compliance_framework: _Optional[_Union[ComplianceFramework, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    compliance_framework_id: str
+    def __init__(self, compliance_framework: _Optional[_Union[ComplianceFramework, _Mapping]] = ..., request_id: _Optional[str] = ..., compliance_framework_id: _Optional[str] = ...) -> None: ...
 
 class UpdateComplianceFrameworkRequest(_message.Message):
     __slots__ = ("compliance_framework", "update_mask", "etag")

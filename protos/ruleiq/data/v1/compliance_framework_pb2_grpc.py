@@ -87,7 +87,8 @@ class ComplianceFrameworkServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateComplianceFramework(self, request, context):
-        """Creates a compliance framework; the service assigns its id, timestamps and etag.
+        """Creates a compliance framework; the service assigns its id (unless compliance_framework_id is
+        set), timestamps and etag.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -39,7 +39,9 @@ class ComplianceFrameworkServiceStub:
     ListComplianceFrameworks: _grpc.UnaryUnaryMultiCallable[_compliance_framework_pb2.ListComplianceFrameworksRequest, _compliance_framework_pb2.ListComplianceFrameworksResponse]
     """Lists compliance frameworks matching a filter, one page at a time."""
     CreateComplianceFramework: _grpc.UnaryUnaryMultiCallable[_compliance_framework_pb2.CreateComplianceFrameworkRequest, _compliance_framework_pb2.ComplianceFramework]
-    """Creates a compliance framework; the service assigns its id, timestamps and etag."""
+    """Creates a compliance framework; the service assigns its id (unless compliance_framework_id is
+    set), timestamps and etag.
+    """
     UpdateComplianceFramework: _grpc.UnaryUnaryMultiCallable[_compliance_framework_pb2.UpdateComplianceFrameworkRequest, _compliance_framework_pb2.ComplianceFramework]
     """Changes the fields of a compliance framework that update_mask names. A stale etag is
     refused with ABORTED.
@@ -63,7 +65,9 @@ class ComplianceFrameworkServiceAsyncStub(ComplianceFrameworkServiceStub):
     ListComplianceFrameworks: _aio.UnaryUnaryMultiCallable[_compliance_framework_pb2.ListComplianceFrameworksRequest, _compliance_framework_pb2.ListComplianceFrameworksResponse]  # type: ignore[assignment]
     """Lists compliance frameworks matching a filter, one page at a time."""
     CreateComplianceFramework: _aio.UnaryUnaryMultiCallable[_compliance_framework_pb2.CreateComplianceFrameworkRequest, _compliance_framework_pb2.ComplianceFramework]  # type: ignore[assignment]
-    """Creates a compliance framework; the service assigns its id, timestamps and etag."""
+    """Creates a compliance framework; the service assigns its id (unless compliance_framework_id is
+    set), timestamps and etag.
+    """
     UpdateComplianceFramework: _aio.UnaryUnaryMultiCallable[_compliance_framework_pb2.UpdateComplianceFrameworkRequest, _compliance_framework_pb2.ComplianceFramework]  # type: ignore[assignment]
     """Changes the fields of a compliance framework that update_mask names. A stale etag is
     refused with ABORTED.
@@ -102,7 +106,9 @@ class ComplianceFrameworkServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _compliance_framework_pb2.CreateComplianceFrameworkRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_compliance_framework_pb2.ComplianceFramework, _abc.Awaitable[_compliance_framework_pb2.ComplianceFramework]]:
-        """Creates a compliance framework; the service assigns its id, timestamps and etag."""
+        """Creates a compliance framework; the service assigns its id (unless compliance_framework_id is
+        set), timestamps and etag.
+        """
 
     @_abc_1.abstractmethod
     def UpdateComplianceFramework(

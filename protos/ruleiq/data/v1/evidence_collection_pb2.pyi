@@ -113,12 +113,14 @@ class ListEvidenceCollectionsResponse(_message.Message):
     def __init__(self, evidence_collections: _Optional[_Iterable[_Union[EvidenceCollection, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
 
 class CreateEvidenceCollectionRequest(_message.Message):
-    __slots__ = ("evidence_collection", "request_id")
+    __slots__ = ("evidence_collection", "request_id", "evidence_collection_id")
     EVIDENCE_COLLECTION_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_COLLECTION_ID_FIELD_NUMBER: _ClassVar[int]
     evidence_collection: EvidenceCollection
     request_id: str
-    def __init__(self, evidence_collection: _Optional[_Union[EvidenceCollection, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    evidence_collection_id: str
+    def __init__(self, evidence_collection: _Optional[_Union[EvidenceCollection, _Mapping]] = ..., request_id: _Optional[str] = ..., evidence_collection_id: _Optional[str] = ...) -> None: ...
 
 class UpdateEvidenceCollectionRequest(_message.Message):
     __slots__ = ("evidence_collection", "update_mask", "etag")

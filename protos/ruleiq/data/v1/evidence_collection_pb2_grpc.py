@@ -87,7 +87,8 @@ class EvidenceCollectionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateEvidenceCollection(self, request, context):
-        """Creates an evidence collection; the service assigns its id, timestamps and etag.
+        """Creates an evidence collection; the service assigns its id (unless evidence_collection_id is
+        set), timestamps and etag.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

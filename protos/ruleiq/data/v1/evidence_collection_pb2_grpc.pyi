@@ -39,7 +39,9 @@ class EvidenceCollectionServiceStub:
     ListEvidenceCollections: _grpc.UnaryUnaryMultiCallable[_evidence_collection_pb2.ListEvidenceCollectionsRequest, _evidence_collection_pb2.ListEvidenceCollectionsResponse]
     """Lists evidence collections matching a filter, one page at a time."""
     CreateEvidenceCollection: _grpc.UnaryUnaryMultiCallable[_evidence_collection_pb2.CreateEvidenceCollectionRequest, _evidence_collection_pb2.EvidenceCollection]
-    """Creates an evidence collection; the service assigns its id, timestamps and etag."""
+    """Creates an evidence collection; the service assigns its id (unless evidence_collection_id is
+    set), timestamps and etag.
+    """
     UpdateEvidenceCollection: _grpc.UnaryUnaryMultiCallable[_evidence_collection_pb2.UpdateEvidenceCollectionRequest, _evidence_collection_pb2.EvidenceCollection]
     """Changes the fields of an evidence collection that update_mask names. A stale etag is
     refused with ABORTED.
@@ -61,7 +63,9 @@ class EvidenceCollectionServiceAsyncStub(EvidenceCollectionServiceStub):
     ListEvidenceCollections: _aio.UnaryUnaryMultiCallable[_evidence_collection_pb2.ListEvidenceCollectionsRequest, _evidence_collection_pb2.ListEvidenceCollectionsResponse]  # type: ignore[assignment]
     """Lists evidence collections matching a filter, one page at a time."""
     CreateEvidenceCollection: _aio.UnaryUnaryMultiCallable[_evidence_collection_pb2.CreateEvidenceCollectionRequest, _evidence_collection_pb2.EvidenceCollection]  # type: ignore[assignment]
-    """Creates an evidence collection; the service assigns its id, timestamps and etag."""
+    """Creates an evidence collection; the service assigns its id (unless evidence_collection_id is
+    set), timestamps and etag.
+    """
     UpdateEvidenceCollection: _aio.UnaryUnaryMultiCallable[_evidence_collection_pb2.UpdateEvidenceCollectionRequest, _evidence_collection_pb2.EvidenceCollection]  # type: ignore[assignment]
     """Changes the fields of an evidence collection that update_mask names. A stale etag is
     refused with ABORTED.
@@ -98,7 +102,9 @@ class EvidenceCollectionServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _evidence_collection_pb2.CreateEvidenceCollectionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_evidence_collection_pb2.EvidenceCollection, _abc.Awaitable[_evidence_collection_pb2.EvidenceCollection]]:
-        """Creates an evidence collection; the service assigns its id, timestamps and etag."""
+        """Creates an evidence collection; the service assigns its id (unless evidence_collection_id is
+        set), timestamps and etag.
+        """
 
     @_abc_1.abstractmethod
     def UpdateEvidenceCollection(

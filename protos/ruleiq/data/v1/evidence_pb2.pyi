@@ -147,12 +147,14 @@ class ListEvidenceResponse(_message.Message):
     def __init__(self, evidence: _Optional[_Iterable[_Union[Evidence, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
 
 class CreateEvidenceRequest(_message.Message):
-    __slots__ = ("evidence", "request_id")
+    __slots__ = ("evidence", "request_id", "evidence_id")
     EVIDENCE_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_ID_FIELD_NUMBER: _ClassVar[int]
     evidence: Evidence
     request_id: str
-    def __init__(self, evidence: _Optional[_Union[Evidence, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    evidence_id: str
+    def __init__(self, evidence: _Optional[_Union[Evidence, _Mapping]] = ..., request_id: _Optional[str] = ..., evidence_id: _Optional[str] = ...) -> None: ...
 
 class UpdateEvidenceRequest(_message.Message):
     __slots__ = ("evidence", "update_mask", "etag")

@@ -87,7 +87,8 @@ class EvidenceServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateEvidence(self, request, context):
-        """Creates an evidence item; the service assigns its id, timestamps and etag.
+        """Creates an evidence item; the service assigns its id (unless evidence_id is set), timestamps
+        and etag.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -39,7 +39,9 @@ class EvidenceServiceStub:
     ListEvidence: _grpc.UnaryUnaryMultiCallable[_evidence_pb2.ListEvidenceRequest, _evidence_pb2.ListEvidenceResponse]
     """Lists evidence items matching a filter, one page at a time."""
     CreateEvidence: _grpc.UnaryUnaryMultiCallable[_evidence_pb2.CreateEvidenceRequest, _evidence_pb2.Evidence]
-    """Creates an evidence item; the service assigns its id, timestamps and etag."""
+    """Creates an evidence item; the service assigns its id (unless evidence_id is set), timestamps
+    and etag.
+    """
     UpdateEvidence: _grpc.UnaryUnaryMultiCallable[_evidence_pb2.UpdateEvidenceRequest, _evidence_pb2.Evidence]
     """Changes the fields of an evidence item that update_mask names. A stale etag is refused with
     ABORTED.
@@ -61,7 +63,9 @@ class EvidenceServiceAsyncStub(EvidenceServiceStub):
     ListEvidence: _aio.UnaryUnaryMultiCallable[_evidence_pb2.ListEvidenceRequest, _evidence_pb2.ListEvidenceResponse]  # type: ignore[assignment]
     """Lists evidence items matching a filter, one page at a time."""
     CreateEvidence: _aio.UnaryUnaryMultiCallable[_evidence_pb2.CreateEvidenceRequest, _evidence_pb2.Evidence]  # type: ignore[assignment]
-    """Creates an evidence item; the service assigns its id, timestamps and etag."""
+    """Creates an evidence item; the service assigns its id (unless evidence_id is set), timestamps
+    and etag.
+    """
     UpdateEvidence: _aio.UnaryUnaryMultiCallable[_evidence_pb2.UpdateEvidenceRequest, _evidence_pb2.Evidence]  # type: ignore[assignment]
     """Changes the fields of an evidence item that update_mask names. A stale etag is refused with
     ABORTED.
@@ -98,7 +102,9 @@ class EvidenceServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _evidence_pb2.CreateEvidenceRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_evidence_pb2.Evidence, _abc.Awaitable[_evidence_pb2.Evidence]]:
-        """Creates an evidence item; the service assigns its id, timestamps and etag."""
+        """Creates an evidence item; the service assigns its id (unless evidence_id is set), timestamps
+        and etag.
+        """
 
     @_abc_1.abstractmethod
     def UpdateEvidence(

@@ -77,12 +77,14 @@ class ListIntegrationHealthLogsResponse(_message.Message):
     def __init__(self, integration_health_logs: _Optional[_Iterable[_Union[IntegrationHealthLog, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
 
 class CreateIntegrationHealthLogRequest(_message.Message):
-    __slots__ = ("integration_health_log", "request_id")
+    __slots__ = ("integration_health_log", "request_id", "integration_health_log_id")
     INTEGRATION_HEALTH_LOG_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    INTEGRATION_HEALTH_LOG_ID_FIELD_NUMBER: _ClassVar[int]
     integration_health_log: IntegrationHealthLog
     request_id: str
-    def __init__(self, integration_health_log: _Optional[_Union[IntegrationHealthLog, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    integration_health_log_id: str
+    def __init__(self, integration_health_log: _Optional[_Union[IntegrationHealthLog, _Mapping]] = ..., request_id: _Optional[str] = ..., integration_health_log_id: _Optional[str] = ...) -> None: ...
 
 class DeleteIntegrationHealthLogRequest(_message.Message):
     __slots__ = ("id", "etag", "force")

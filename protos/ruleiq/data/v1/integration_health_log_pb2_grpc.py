@@ -84,8 +84,8 @@ class IntegrationHealthLogServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateIntegrationHealthLog(self, request, context):
-        """Creates an integration health log; the service assigns its id and etag, and checked_at if
-        unset.
+        """Creates an integration health log; the service assigns its id (unless integration_health_log_id
+        is set) and etag, and checked_at if unset.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

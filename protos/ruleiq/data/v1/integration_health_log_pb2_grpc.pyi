@@ -41,8 +41,8 @@ class IntegrationHealthLogServiceStub:
     ListIntegrationHealthLogs: _grpc.UnaryUnaryMultiCallable[_integration_health_log_pb2.ListIntegrationHealthLogsRequest, _integration_health_log_pb2.ListIntegrationHealthLogsResponse]
     """Lists integration health logs matching a filter, one page at a time."""
     CreateIntegrationHealthLog: _grpc.UnaryUnaryMultiCallable[_integration_health_log_pb2.CreateIntegrationHealthLogRequest, _integration_health_log_pb2.IntegrationHealthLog]
-    """Creates an integration health log; the service assigns its id and etag, and checked_at if
-    unset.
+    """Creates an integration health log; the service assigns its id (unless integration_health_log_id
+    is set) and etag, and checked_at if unset.
     """
     DeleteIntegrationHealthLog: _grpc.UnaryUnaryMultiCallable[_integration_health_log_pb2.DeleteIntegrationHealthLogRequest, _empty_pb2.Empty]
     """Deletes an integration health log."""
@@ -63,8 +63,8 @@ class IntegrationHealthLogServiceAsyncStub(IntegrationHealthLogServiceStub):
     ListIntegrationHealthLogs: _aio.UnaryUnaryMultiCallable[_integration_health_log_pb2.ListIntegrationHealthLogsRequest, _integration_health_log_pb2.ListIntegrationHealthLogsResponse]  # type: ignore[assignment]
     """Lists integration health logs matching a filter, one page at a time."""
     CreateIntegrationHealthLog: _aio.UnaryUnaryMultiCallable[_integration_health_log_pb2.CreateIntegrationHealthLogRequest, _integration_health_log_pb2.IntegrationHealthLog]  # type: ignore[assignment]
-    """Creates an integration health log; the service assigns its id and etag, and checked_at if
-    unset.
+    """Creates an integration health log; the service assigns its id (unless integration_health_log_id
+    is set) and etag, and checked_at if unset.
     """
     DeleteIntegrationHealthLog: _aio.UnaryUnaryMultiCallable[_integration_health_log_pb2.DeleteIntegrationHealthLogRequest, _empty_pb2.Empty]  # type: ignore[assignment]
     """Deletes an integration health log."""
@@ -100,8 +100,8 @@ class IntegrationHealthLogServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _integration_health_log_pb2.CreateIntegrationHealthLogRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_integration_health_log_pb2.IntegrationHealthLog, _abc.Awaitable[_integration_health_log_pb2.IntegrationHealthLog]]:
-        """Creates an integration health log; the service assigns its id and etag, and checked_at if
-        unset.
+        """Creates an integration health log; the service assigns its id (unless integration_health_log_id
+        is set) and etag, and checked_at if unset.
         """
 
     @_abc_1.abstractmethod

@@ -29,7 +29,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n ruleiq/data/v1/integration.proto\x12\x0eruleiq.data.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf1\x03\n\x0bIntegration\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x35\n\x08provider\x18\x03 \x01(\x0e\x32#.ruleiq.data.v1.IntegrationProvider\x12(\n\x15\x65ncrypted_credentials\x18\x04 \x01(\tB\x04\xe2\x41\x01\x04H\x00\x88\x01\x01\x12.\n\rhealth_status\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x16\n\tis_active\x18\x06 \x01(\x08H\x01\x88\x01\x01\x12\x35\n\x11last_health_check\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x16\x63onfiguration_metadata\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x34\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\x0b \x01(\tB\x04\xe2\x41\x01\x03\x42\x18\n\x16_encrypted_credentialsB\x0c\n\n_is_active\")\n\x15GetIntegrationRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"{\n\x17ListIntegrationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x17\n\x0fshow_total_size\x18\x05 \x01(\x08\"z\n\x18ListIntegrationsResponse\x12\x31\n\x0cintegrations\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.Integration\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"f\n\x18\x43reateIntegrationRequest\x12\x36\n\x0bintegration\x18\x01 \x01(\x0b\x32\x1b.ruleiq.data.v1.IntegrationB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x91\x01\n\x18UpdateIntegrationRequest\x12\x36\n\x0bintegration\x18\x01 \x01(\x0b\x32\x1b.ruleiq.data.v1.IntegrationB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"I\n\x18\x44\x65leteIntegrationRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"0\n\x1b\x42\x61tchGetIntegrationsRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"Q\n\x1c\x42\x61tchGetIntegrationsResponse\x12\x31\n\x0cintegrations\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.Integration*\xad\x02\n\x13IntegrationProvider\x12$\n INTEGRATION_PROVIDER_UNSPECIFIED\x10\x00\x12\x1c\n\x18INTEGRATION_PROVIDER_AWS\x10\x01\x12\x1d\n\x19INTEGRATION_PROVIDER_OKTA\x10\x02\x12)\n%INTEGRATION_PROVIDER_GOOGLE_WORKSPACE\x10\x03\x12&\n\"INTEGRATION_PROVIDER_MICROSOFT_365\x10\x04\x12\x1e\n\x1aINTEGRATION_PROVIDER_AZURE\x10\x05\x12\x1f\n\x1bINTEGRATION_PROVIDER_GITHUB\x10\x06\x12\x1f\n\x1bINTEGRATION_PROVIDER_GITLAB\x10\x07\x32\xd3\x04\n\x12IntegrationService\x12T\n\x0eGetIntegration\x12%.ruleiq.data.v1.GetIntegrationRequest\x1a\x1b.ruleiq.data.v1.Integration\x12\x65\n\x10ListIntegrations\x12\'.ruleiq.data.v1.ListIntegrationsRequest\x1a(.ruleiq.data.v1.ListIntegrationsResponse\x12Z\n\x11\x43reateIntegration\x12(.ruleiq.data.v1.CreateIntegrationRequest\x1a\x1b.ruleiq.data.v1.Integration\x12Z\n\x11UpdateIntegration\x12(.ruleiq.data.v1.UpdateIntegrationRequest\x1a\x1b.ruleiq.data.v1.Integration\x12U\n\x11\x44\x65leteIntegration\x12(.ruleiq.data.v1.DeleteIntegrationRequest\x1a\x16.google.protobuf.Empty\x12q\n\x14\x42\x61tchGetIntegrations\x12+.ruleiq.data.v1.BatchGetIntegrationsRequest\x1a,.ruleiq.data.v1.BatchGetIntegrationsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n ruleiq/data/v1/integration.proto\x12\x0eruleiq.data.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf1\x03\n\x0bIntegration\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x35\n\x08provider\x18\x03 \x01(\x0e\x32#.ruleiq.data.v1.IntegrationProvider\x12(\n\x15\x65ncrypted_credentials\x18\x04 \x01(\tB\x04\xe2\x41\x01\x04H\x00\x88\x01\x01\x12.\n\rhealth_status\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x16\n\tis_active\x18\x06 \x01(\x08H\x01\x88\x01\x01\x12\x35\n\x11last_health_check\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x16\x63onfiguration_metadata\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x34\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\x0b \x01(\tB\x04\xe2\x41\x01\x03\x42\x18\n\x16_encrypted_credentialsB\x0c\n\n_is_active\")\n\x15GetIntegrationRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"{\n\x17ListIntegrationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x17\n\x0fshow_total_size\x18\x05 \x01(\x08\"z\n\x18ListIntegrationsResponse\x12\x31\n\x0cintegrations\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.Integration\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"\x84\x01\n\x18\x43reateIntegrationRequest\x12\x36\n\x0bintegration\x18\x01 \x01(\x0b\x32\x1b.ruleiq.data.v1.IntegrationB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x1c\n\x0eintegration_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"\x91\x01\n\x18UpdateIntegrationRequest\x12\x36\n\x0bintegration\x18\x01 \x01(\x0b\x32\x1b.ruleiq.data.v1.IntegrationB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"I\n\x18\x44\x65leteIntegrationRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"0\n\x1b\x42\x61tchGetIntegrationsRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"Q\n\x1c\x42\x61tchGetIntegrationsResponse\x12\x31\n\x0cintegrations\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.Integration*\xad\x02\n\x13IntegrationProvider\x12$\n INTEGRATION_PROVIDER_UNSPECIFIED\x10\x00\x12\x1c\n\x18INTEGRATION_PROVIDER_AWS\x10\x01\x12\x1d\n\x19INTEGRATION_PROVIDER_OKTA\x10\x02\x12)\n%INTEGRATION_PROVIDER_GOOGLE_WORKSPACE\x10\x03\x12&\n\"INTEGRATION_PROVIDER_MICROSOFT_365\x10\x04\x12\x1e\n\x1aINTEGRATION_PROVIDER_AZURE\x10\x05\x12\x1f\n\x1bINTEGRATION_PROVIDER_GITHUB\x10\x06\x12\x1f\n\x1bINTEGRATION_PROVIDER_GITLAB\x10\x07\x32\xd3\x04\n\x12IntegrationService\x12T\n\x0eGetIntegration\x12%.ruleiq.data.v1.GetIntegrationRequest\x1a\x1b.ruleiq.data.v1.Integration\x12\x65\n\x10ListIntegrations\x12\'.ruleiq.data.v1.ListIntegrationsRequest\x1a(.ruleiq.data.v1.ListIntegrationsResponse\x12Z\n\x11\x43reateIntegration\x12(.ruleiq.data.v1.CreateIntegrationRequest\x1a\x1b.ruleiq.data.v1.Integration\x12Z\n\x11UpdateIntegration\x12(.ruleiq.data.v1.UpdateIntegrationRequest\x1a\x1b.ruleiq.data.v1.Integration\x12U\n\x11\x44\x65leteIntegration\x12(.ruleiq.data.v1.DeleteIntegrationRequest\x1a\x16.google.protobuf.Empty\x12q\n\x14\x42\x61tchGetIntegrations\x12+.ruleiq.data.v1.BatchGetIntegrationsRequest\x1a,.ruleiq.data.v1.BatchGetIntegrationsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -50,14 +50,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETINTEGRATIONREQUEST'].fields_by_name['id']._serialized_options = b'\342A\001\002'
   _globals['_CREATEINTEGRATIONREQUEST'].fields_by_name['integration']._loaded_options = None
   _globals['_CREATEINTEGRATIONREQUEST'].fields_by_name['integration']._serialized_options = b'\342A\001\002'
+  _globals['_CREATEINTEGRATIONREQUEST'].fields_by_name['integration_id']._loaded_options = None
+  _globals['_CREATEINTEGRATIONREQUEST'].fields_by_name['integration_id']._serialized_options = b'\342A\001\001'
   _globals['_UPDATEINTEGRATIONREQUEST'].fields_by_name['integration']._loaded_options = None
   _globals['_UPDATEINTEGRATIONREQUEST'].fields_by_name['integration']._serialized_options = b'\342A\001\002'
   _globals['_DELETEINTEGRATIONREQUEST'].fields_by_name['id']._loaded_options = None
   _globals['_DELETEINTEGRATIONREQUEST'].fields_by_name['id']._serialized_options = b'\342A\001\002'
   _globals['_BATCHGETINTEGRATIONSREQUEST'].fields_by_name['ids']._loaded_options = None
   _globals['_BATCHGETINTEGRATIONSREQUEST'].fields_by_name['ids']._serialized_options = b'\342A\001\002'
-  _globals['_INTEGRATIONPROVIDER']._serialized_start=1464
-  _globals['_INTEGRATIONPROVIDER']._serialized_end=1765
+  _globals['_INTEGRATIONPROVIDER']._serialized_start=1495
+  _globals['_INTEGRATIONPROVIDER']._serialized_end=1796
   _globals['_INTEGRATION']._serialized_start=212
   _globals['_INTEGRATION']._serialized_end=709
   _globals['_GETINTEGRATIONREQUEST']._serialized_start=711
@@ -66,16 +68,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTINTEGRATIONSREQUEST']._serialized_end=877
   _globals['_LISTINTEGRATIONSRESPONSE']._serialized_start=879
   _globals['_LISTINTEGRATIONSRESPONSE']._serialized_end=1001
-  _globals['_CREATEINTEGRATIONREQUEST']._serialized_start=1003
-  _globals['_CREATEINTEGRATIONREQUEST']._serialized_end=1105
-  _globals['_UPDATEINTEGRATIONREQUEST']._serialized_start=1108
-  _globals['_UPDATEINTEGRATIONREQUEST']._serialized_end=1253
-  _globals['_DELETEINTEGRATIONREQUEST']._serialized_start=1255
-  _globals['_DELETEINTEGRATIONREQUEST']._serialized_end=1328
-  _globals['_BATCHGETINTEGRATIONSREQUEST']._serialized_start=1330
-  _globals['_BATCHGETINTEGRATIONSREQUEST']._serialized_end=1378
-  _globals['_BATCHGETINTEGRATIONSRESPONSE']._serialized_start=1380
-  _globals['_BATCHGETINTEGRATIONSRESPONSE']._serialized_end=1461
-  _globals['_INTEGRATIONSERVICE']._serialized_start=1768
-  _globals['_INTEGRATIONSERVICE']._serialized_end=2363
+  _globals['_CREATEINTEGRATIONREQUEST']._serialized_start=1004
+  _globals['_CREATEINTEGRATIONREQUEST']._serialized_end=1136
+  _globals['_UPDATEINTEGRATIONREQUEST']._serialized_start=1139
+  _globals['_UPDATEINTEGRATIONREQUEST']._serialized_end=1284
+  _globals['_DELETEINTEGRATIONREQUEST']._serialized_start=1286
+  _globals['_DELETEINTEGRATIONREQUEST']._serialized_end=1359
+  _globals['_BATCHGETINTEGRATIONSREQUEST']._serialized_start=1361
+  _globals['_BATCHGETINTEGRATIONSREQUEST']._serialized_end=1409
+  _globals['_BATCHGETINTEGRATIONSRESPONSE']._serialized_start=1411
+  _globals['_BATCHGETINTEGRATIONSRESPONSE']._serialized_end=1492
+  _globals['_INTEGRATIONSERVICE']._serialized_start=1799
+  _globals['_INTEGRATIONSERVICE']._serialized_end=2394
 # @@protoc_insertion_point(module_scope)

@@ -90,12 +90,14 @@ class ListIntegrationsResponse(_message.Message):
     def __init__(self, integrations: _Optional[_Iterable[_Union[Integration, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
 
 class CreateIntegrationRequest(_message.Message):
-    __slots__ = ("integration", "request_id")
+    __slots__ = ("integration", "request_id", "integration_id")
     INTEGRATION_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    INTEGRATION_ID_FIELD_NUMBER: _ClassVar[int]
     integration: Integration
     request_id: str
-    def __init__(self, integration: _Optional[_Union[Integration, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    integration_id: str
+    def __init__(self, integration: _Optional[_Union[Integration, _Mapping]] = ..., request_id: _Optional[str] = ..., integration_id: _Optional[str] = ...) -> None: ...
 
 class UpdateIntegrationRequest(_message.Message):
     __slots__ = ("integration", "update_mask", "etag")

@@ -87,7 +87,8 @@ class IntegrationServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateIntegration(self, request, context):
-        """Creates an integration; the service assigns its id, timestamps and etag.
+        """Creates an integration; the service assigns its id (unless integration_id is set), timestamps
+        and etag.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

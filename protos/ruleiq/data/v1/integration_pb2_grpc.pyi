@@ -39,7 +39,9 @@ class IntegrationServiceStub:
     ListIntegrations: _grpc.UnaryUnaryMultiCallable[_integration_pb2.ListIntegrationsRequest, _integration_pb2.ListIntegrationsResponse]
     """Lists integrations matching a filter, one page at a time."""
     CreateIntegration: _grpc.UnaryUnaryMultiCallable[_integration_pb2.CreateIntegrationRequest, _integration_pb2.Integration]
-    """Creates an integration; the service assigns its id, timestamps and etag."""
+    """Creates an integration; the service assigns its id (unless integration_id is set), timestamps
+    and etag.
+    """
     UpdateIntegration: _grpc.UnaryUnaryMultiCallable[_integration_pb2.UpdateIntegrationRequest, _integration_pb2.Integration]
     """Changes the fields of an integration that update_mask names. A stale etag is refused with
     ABORTED.
@@ -61,7 +63,9 @@ class IntegrationServiceAsyncStub(IntegrationServiceStub):
     ListIntegrations: _aio.UnaryUnaryMultiCallable[_integration_pb2.ListIntegrationsRequest, _integration_pb2.ListIntegrationsResponse]  # type: ignore[assignment]
     """Lists integrations matching a filter, one page at a time."""
     CreateIntegration: _aio.UnaryUnaryMultiCallable[_integration_pb2.CreateIntegrationRequest, _integration_pb2.Integration]  # type: ignore[assignment]
-    """Creates an integration; the service assigns its id, timestamps and etag."""
+    """Creates an integration; the service assigns its id (unless integration_id is set), timestamps
+    and etag.
+    """
     UpdateIntegration: _aio.UnaryUnaryMultiCallable[_integration_pb2.UpdateIntegrationRequest, _integration_pb2.Integration]  # type: ignore[assignment]
     """Changes the fields of an integration that update_mask names. A stale etag is refused with
     ABORTED.
@@ -98,7 +102,9 @@ class IntegrationServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _integration_pb2.CreateIntegrationRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_integration_pb2.Integration, _abc.Awaitable[_integration_pb2.Integration]]:
-        """Creates an integration; the service assigns its id, timestamps and etag."""
+        """Creates an integration; the service assigns its id (unless integration_id is set), timestamps
+        and etag.
+        """
 
     @_abc_1.abstractmethod
     def UpdateIntegration(

@@ -120,12 +120,14 @@ class ListPoliciesResponse(_message.Message):
     def __init__(self, policies: _Optional[_Iterable[_Union[Policy, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
 
 class CreatePolicyRequest(_message.Message):
-    __slots__ = ("policy", "request_id")
+    __slots__ = ("policy", "request_id", "policy_id")
     POLICY_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    POLICY_ID_FIELD_NUMBER: _ClassVar[int]
     policy: Policy
     request_id: str
-    def __init__(self, policy: _Optional[_Union[Policy, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    policy_id: str
+    def __init__(self, policy: _Optional[_Union[Policy, _Mapping]] = ..., request_id: _Optional[str] = ..., policy_id: _Optional[str] = ...) -> None: ...
 
 class UpdatePolicyRequest(_message.Message):
     __slots__ = ("policy", "update_mask", "etag")

@@ -87,7 +87,7 @@ class PolicyServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreatePolicy(self, request, context):
-        """Creates a policy; the service assigns its id, timestamps and etag.
+        """Creates a policy; the service assigns its id (unless policy_id is set), timestamps and etag.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -39,7 +39,7 @@ class PolicyServiceStub:
     ListPolicies: _grpc.UnaryUnaryMultiCallable[_policy_pb2.ListPoliciesRequest, _policy_pb2.ListPoliciesResponse]
     """Lists policies matching a filter, one page at a time."""
     CreatePolicy: _grpc.UnaryUnaryMultiCallable[_policy_pb2.CreatePolicyRequest, _policy_pb2.Policy]
-    """Creates a policy; the service assigns its id, timestamps and etag."""
+    """Creates a policy; the service assigns its id (unless policy_id is set), timestamps and etag."""
     UpdatePolicy: _grpc.UnaryUnaryMultiCallable[_policy_pb2.UpdatePolicyRequest, _policy_pb2.Policy]
     """Changes the fields of a policy that update_mask names. A stale etag is refused with
     ABORTED.
@@ -61,7 +61,7 @@ class PolicyServiceAsyncStub(PolicyServiceStub):
     ListPolicies: _aio.UnaryUnaryMultiCallable[_policy_pb2.ListPoliciesRequest, _policy_pb2.ListPoliciesResponse]  # type: ignore[assignment]
     """Lists policies matching a filter, one page at a time."""
     CreatePolicy: _aio.UnaryUnaryMultiCallable[_policy_pb2.CreatePolicyRequest, _policy_pb2.Policy]  # type: ignore[assignment]
-    """Creates a policy; the service assigns its id, timestamps and etag."""
+    """Creates a policy; the service assigns its id (unless policy_id is set), timestamps and etag."""
     UpdatePolicy: _aio.UnaryUnaryMultiCallable[_policy_pb2.UpdatePolicyRequest, _policy_pb2.Policy]  # type: ignore[assignment]
     """Changes the fields of a policy that update_mask names. A stale etag is refused with
     ABORTED.
@@ -98,7 +98,7 @@ class PolicyServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _policy_pb2.CreatePolicyRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_policy_pb2.Policy, _abc.Awaitable[_policy_pb2.Policy]]:
-        """Creates a policy; the service assigns its id, timestamps and etag."""
+        """Creates a policy; the service assigns its id (unless policy_id is set), timestamps and etag."""
 
     @_abc_1.abstractmethod
     def UpdatePolicy(

@@ -89,12 +89,14 @@ class ListReadinessAssessmentsResponse(_message.Message):
     def __init__(self, readiness_assessments: _Optional[_Iterable[_Union[ReadinessAssessment, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
 
 class CreateReadinessAssessmentRequest(_message.Message):
-    __slots__ = ("readiness_assessment", "request_id")
+    __slots__ = ("readiness_assessment", "request_id", "readiness_assessment_id")
     READINESS_ASSESSMENT_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    READINESS_ASSESSMENT_ID_FIELD_NUMBER: _ClassVar[int]
     readiness_assessment: ReadinessAssessment
     request_id: str
-    def __init__(self, readiness_assessment: _Optional[_Union[ReadinessAssessment, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    readiness_assessment_id: str
+    def __init__(self, readiness_assessment: _Optional[_Union[ReadinessAssessment, _Mapping]] = ..., request_id: _Optional[str] = ..., readiness_assessment_id: _Optional[str] = ...) -> None: ...
 
 class UpdateReadinessAssessmentRequest(_message.Message):
     __slots__ = ("readiness_assessment", "update_mask", "etag")

@@ -87,7 +87,8 @@ class ReadinessAssessmentServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateReadinessAssessment(self, request, context):
-        """Creates a readiness assessment; the service assigns its id, timestamps and etag.
+        """Creates a readiness assessment; the service assigns its id (unless readiness_assessment_id is
+        set), timestamps and etag.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

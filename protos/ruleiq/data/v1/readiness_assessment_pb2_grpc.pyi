@@ -39,7 +39,9 @@ class ReadinessAssessmentServiceStub:
     ListReadinessAssessments: _grpc.UnaryUnaryMultiCallable[_readiness_assessment_pb2.ListReadinessAssessmentsRequest, _readiness_assessment_pb2.ListReadinessAssessmentsResponse]
     """Lists readiness assessments matching a filter, one page at a time."""
     CreateReadinessAssessment: _grpc.UnaryUnaryMultiCallable[_readiness_assessment_pb2.CreateReadinessAssessmentRequest, _readiness_assessment_pb2.ReadinessAssessment]
-    """Creates a readiness assessment; the service assigns its id, timestamps and etag."""
+    """Creates a readiness assessment; the service assigns its id (unless readiness_assessment_id is
+    set), timestamps and etag.
+    """
     UpdateReadinessAssessment: _grpc.UnaryUnaryMultiCallable[_readiness_assessment_pb2.UpdateReadinessAssessmentRequest, _readiness_assessment_pb2.ReadinessAssessment]
     """Changes the fields of a readiness assessment that update_mask names. A stale etag is
     refused with ABORTED.
@@ -61,7 +63,9 @@ class ReadinessAssessmentServiceAsyncStub(ReadinessAssessmentServiceStub):
     ListReadinessAssessments: _aio.UnaryUnaryMultiCallable[_readiness_assessment_pb2.ListReadinessAssessmentsRequest, _readiness_assessment_pb2.ListReadinessAssessmentsResponse]  # type: ignore[assignment]
     """Lists readiness assessments matching a filter, one page at a time."""
     CreateReadinessAssessment: _aio.UnaryUnaryMultiCallable[_readiness_assessment_pb2.CreateReadinessAssessmentRequest, _readiness_assessment_pb2.ReadinessAssessment]  # type: ignore[assignment]
-    """Creates a readiness assessment; the service assigns its id, timestamps and etag."""
+    """Creates a readiness assessment; the service assigns its id (unless readiness_assessment_id is
+    set), timestamps and etag.
+    """
     UpdateReadinessAssessment: _aio.UnaryUnaryMultiCallable[_readiness_assessment_pb2.UpdateReadinessAssessmentRequest, _readiness_assessment_pb2.ReadinessAssessment]  # type: ignore[assignment]
     """Changes the fields of a readiness assessment that update_mask names. A stale etag is
     refused with ABORTED.
@@ -98,7 +102,9 @@ class ReadinessAssessmentServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _readiness_assessment_pb2.CreateReadinessAssessmentRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_readiness_assessment_pb2.ReadinessAssessment, _abc.Awaitable[_readiness_assessment_pb2.ReadinessAssessment]]:
-        """Creates a readiness assessment; the service assigns its id, timestamps and etag."""
+        """Creates a readiness assessment; the service assigns its id (unless readiness_assessment_id is
+        set), timestamps and etag.
+        """
 
     @_abc_1.abstractmethod
     def UpdateReadinessAssessment(

@@ -65,12 +65,14 @@ class ListUsersResponse(_message.Message):
     def __init__(self, users: _Optional[_Iterable[_Union[User, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
 
 class CreateUserRequest(_message.Message):
-    __slots__ = ("user", "request_id")
+    __slots__ = ("user", "request_id", "user_id")
     USER_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
     user: User
     request_id: str
-    def __init__(self, user: _Optional[_Union[User, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    user_id: str
+    def __init__(self, user: _Optional[_Union[User, _Mapping]] = ..., request_id: _Optional[str] = ..., user_id: _Optional[str] = ...) -> None: ...
 
 class UpdateUserRequest(_message.Message):
     __slots__ = ("user", "update_mask", "etag")

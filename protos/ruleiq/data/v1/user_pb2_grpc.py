@@ -87,7 +87,7 @@ class UserServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateUser(self, request, context):
-        """Creates a user; the service assigns its id, timestamps and etag.
+        """Creates a user; the service assigns its id (unless user_id is set), timestamps and etag.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

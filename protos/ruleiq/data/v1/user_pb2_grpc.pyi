@@ -39,7 +39,7 @@ class UserServiceStub:
     ListUsers: _grpc.UnaryUnaryMultiCallable[_user_pb2.ListUsersRequest, _user_pb2.ListUsersResponse]
     """Lists users matching a filter, one page at a time."""
     CreateUser: _grpc.UnaryUnaryMultiCallable[_user_pb2.CreateUserRequest, _user_pb2.User]
-    """Creates a user; the service assigns its id, timestamps and etag."""
+    """Creates a user; the service assigns its id (unless user_id is set), timestamps and etag."""
     UpdateUser: _grpc.UnaryUnaryMultiCallable[_user_pb2.UpdateUserRequest, _user_pb2.User]
     """Changes the fields of a user that update_mask names. A stale etag is refused with ABORTED."""
     DeleteUser: _grpc.UnaryUnaryMultiCallable[_user_pb2.DeleteUserRequest, _empty_pb2.Empty]
@@ -61,7 +61,7 @@ class UserServiceAsyncStub(UserServiceStub):
     ListUsers: _aio.UnaryUnaryMultiCallable[_user_pb2.ListUsersRequest, _user_pb2.ListUsersResponse]  # type: ignore[assignment]
     """Lists users matching a filter, one page at a time."""
     CreateUser: _aio.UnaryUnaryMultiCallable[_user_pb2.CreateUserRequest, _user_pb2.User]  # type: ignore[assignment]
-    """Creates a user; the service assigns its id, timestamps and etag."""
+    """Creates a user; the service assigns its id (unless user_id is set), timestamps and etag."""
     UpdateUser: _aio.UnaryUnaryMultiCallable[_user_pb2.UpdateUserRequest, _user_pb2.User]  # type: ignore[assignment]
     """Changes the fields of a user that update_mask names. A stale etag is refused with ABORTED."""
     DeleteUser: _aio.UnaryUnaryMultiCallable[_user_pb2.DeleteUserRequest, _empty_pb2.Empty]  # type: ignore[assignment]
@@ -98,7 +98,7 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _user_pb2.CreateUserRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_user_pb2.User, _abc.Awaitable[_user_pb2.User]]:
-        """Creates a user; the service assigns its id, timestamps and etag."""
+        """Creates a user; the service assigns its id (unless user_id is set), timestamps and etag."""
 
     @_abc_1.abstractmethod
     def UpdateUser(
