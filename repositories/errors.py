@@ -132,6 +132,10 @@ def _index_constraints() -> _ConstraintIndex:
             index.foreign_keys[str(fk.name)] = _ForeignKey(
                 table.name, fk.column_keys[0], fk.referred_table.name
             )
+        # A caller-chosen id that is taken breaks the primary key: name its column.
+        index.unique_columns[str(table.primary_key.name)] = tuple(
+            c.name for c in table.primary_key.columns
+        )
         for constraint in table.constraints:
             if isinstance(constraint, UniqueConstraint):
                 index.unique_columns[str(constraint.name)] = tuple(

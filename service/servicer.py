@@ -4,6 +4,7 @@ resource declared in service/resources.py."""
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -16,6 +17,7 @@ from repositories import idempotency
 from repositories.database import Database
 from repositories.errors import (
     AbortedError,
+    AlreadyExistsError,
     DataError,
     DeadlineExceededError,
     FailedPreconditionError,
@@ -100,6 +102,8 @@ class ResourceServicer:
             hidden=hidden,
         )
         self.field = snake(resource.message)
+        # AIP-133: the request field a caller names the new row's id with.
+        self.id_field = f"{self.field}_id"
         self.list_field = snake(resource.plural)
         self.updatable = self.converter.writable - set(resource.parents)
         self._requests: dict[str, type[Message]] = {}
@@ -115,6 +119,8 @@ class ResourceServicer:
         self._list_request = self._requests[f"List{p}"]
         self._list_response = self._responses[f"List{p}"]
         self._create_request = self._requests[f"Create{m}"]
+        if self.id_field not in self._create_request.DESCRIPTOR.fields_by_name:
+            raise TypeError(f"{self._create_request.DESCRIPTOR.full_name} has no {self.id_field}")
         self._update_request = self._requests.get(f"Update{m}")
         self._delete_request = self._requests[f"Delete{m}"]
         self._list_encoder = PageEncoder(self._list_response, self.list_field)
@@ -319,13 +325,16 @@ class ResourceServicer:
             raise InvalidArgumentError.single(self.field, "is required")
         values = self.converter.values_for_create(getattr(request, self.field), self.field)
         request_id = parse_uuid(request.request_id, "request_id") if request.request_id else None
+        chosen = self._chosen_id(getattr(request, self.id_field))
         # A plain create is one INSERT; an idempotent one or one with rules is more,
         # and so is one that may make a row too large to reply with (refused then).
         hooks = (self.resource.before_create, self.resource.after_create)
         single = request_id is None and hooks == (None, None) and self._surely_fits(data)
         async with self._unit(context, single_statement=single) as uow:
-            new_id = uuid7()
+            new_id = chosen or uuid7()
             if request_id is not None:
+                # AIP-155: the request_id wins; a repeat gets the first row back,
+                # whatever id it asks for.
                 first = await idempotency.claim(
                     uow.session, self.repository.name, request_id, new_id
                 )
@@ -334,13 +343,40 @@ class ResourceServicer:
             values["id"] = new_id
             if self.resource.before_create is not None:
                 await self.resource.before_create(uow.session, values)
-            with self._request_paths():
-                row = await self.repository.create(uow.session, values)
+            try:
+                with self._request_paths():
+                    row = await self.repository.create(uow.session, values)
+            except AlreadyExistsError as error:
+                if chosen is not None and error.metadata.get("fields") == "id":
+                    raise self._id_taken(chosen, error) from error
+                raise
             if self.resource.after_create is not None:
                 await self.resource.after_create(uow.session, row)
             reply = self._reply(row, written=not single)
             await uow.commit()
         return reply
+
+    def _chosen_id(self, value: str) -> uuid.UUID | None:
+        """The id the caller chose for the new row (AIP-133), None to assign one."""
+        if not value:
+            return None
+        chosen = parse_uuid(value, self.id_field)
+        if chosen.int == 0:
+            raise InvalidArgumentError.single(self.id_field, "cannot be the nil UUID")
+        return chosen
+
+    def _id_taken(self, chosen: uuid.UUID, error: AlreadyExistsError) -> AlreadyExistsError:
+        name = self.repository.name
+        return AlreadyExistsError(
+            f"{self.id_field}: a {name} row with id {chosen} already exists",
+            reason="ALREADY_EXISTS",
+            metadata={
+                **error.metadata,
+                "resource": name,
+                "id": str(chosen),
+                "field": self.id_field,
+            },
+        )
 
     def _surely_fits(self, request: bytes) -> bool:
         """Whether the row a write of `request` makes is sure to fit in a reply. Only
