@@ -33,7 +33,8 @@ from ruleiq.data.v1 import chat_message_pb2, database_pb2, user_pb2
 from sqlalchemy import Column, Table, text
 
 from repositories.database import Database
-from repositories.querying import PageTokens, parse_order, python_type
+from repositories.models import uuid7
+from repositories.querying import UUID_TEXT, PageTokens, parse_order, python_type
 from repositories.repository import Repository
 from service.conversion import INPUT_ONLY, OUTPUT_ONLY, behaviours
 from service.resources import RESOURCES, Resource
@@ -43,6 +44,7 @@ from service.servicer import snake
 from .api import DOMAIN, TIMEOUT, Api, Failure, call, expect_error, failure_of, items, valid_fields
 from .apps import running
 from .checks import CANDIDATES, WRITABLE_RULES, Rule, breaks, column_type
+from .test_chosen_ids import create as create_with_id
 from .test_response_size import all_pages, conversation_with
 
 # ---------------------------------------------------------------------------
@@ -137,7 +139,8 @@ class World:
     """Rows by role. `targets` are childless rows whose ids Get/Update/Delete may
     use; `parents` are the only ids foreign keys may name (so no Delete can cascade
     and no Create can hang a child on a target); `untouched` rows are only ever
-    named by corrupted ids, so they must come out byte-identical."""
+    named by corrupted ids, or asked for as a new row's id (always taken), so
+    they must come out byte-identical."""
 
     targets: dict[str, list[str]] = field(default_factory=dict)  # message -> ids
     parents: dict[str, list[str]] = field(default_factory=dict)  # table -> ids
@@ -419,6 +422,23 @@ class Strategies:
         )
 
     @_memo
+    def chosen_ids(self, r: Resource) -> st.SearchStrategy[str]:
+        """Ids a Create may ask for: none, garbage, taken (an untouched row's, so
+        always refused), or fresh. Fresh ones come from uuid7, not from hypothesis,
+        which may repeat a value later drawn as an id to delete: the ledger would
+        then see a created row deleted, though it was made after the delete."""
+        taken = sorted(self.world.untouched[table_of(r).name])
+        return st.one_of(
+            st.just(""),
+            st.just(""),
+            malformed_ids.filter(lambda value: UUID_TEXT.fullmatch(value) is None),
+            st.sampled_from(["00000000-0000-0000-0000-000000000000", "0" * 32]),
+            st.sampled_from(taken),
+            self.corrupted,
+            st.builds(lambda: str(uuid7())),
+        )
+
+    @_memo
     def foreign_ids(self, table: str) -> st.SearchStrategy[str]:
         return st.one_of(
             st.sampled_from(self.world.parents[table]),
@@ -652,9 +672,16 @@ class Strategies:
                 st.just(""), st.uuids().map(str), malformed_ids, self.ids_for(r)
             )
             return st.builds(
-                lambda resource, rid: cls(**{snake(r.message): resource, "request_id": rid}),
+                lambda resource, rid, chosen: cls(
+                    **{
+                        snake(r.message): resource,
+                        "request_id": rid,
+                        f"{snake(r.message)}_id": chosen,
+                    }
+                ),
                 self.resource_message(r),
                 request_ids,
+                self.chosen_ids(r),
             )
         assert method.kind == "Update"
         return self._update(method, r)
@@ -1405,6 +1432,68 @@ async def test_id_spelled_other_than_as_ascii_hex_is_invalid_argument(api: Api) 
         field_name="filter",
     )
     assert "not a valid value for user_id" in failure.message
+
+
+CHOSEN_ID_EXAMPLES = 150
+
+
+async def test_chosen_ids_from_arbitrary_strings_are_made_taken_or_refused_never_internal(
+    api: Api,
+) -> None:
+    """Each answer is exactly one of: the row, made under the id asked for (or a
+    new one when none is); taken (ALREADY_EXISTS); or INVALID_ARGUMENT naming
+    `<resource>_id` when the string is not a UUID or is the nil one."""
+    taken = {r.message: (await api.make(r.message)).id for r in RESOURCES}
+    made: set[tuple[str, uuid.UUID]] = {(m, uuid.UUID(i)) for m, i in taken.items()}
+    chosen_ids = st.one_of(
+        any_text,
+        malformed_ids,
+        st.uuids().flatmap(uuid_forms),
+        st.sampled_from(sorted(taken.values())).flatmap(lambda i: uuid_forms(uuid.UUID(i))),
+        corrupt(sorted(taken.values())),
+        st.just("00000000-0000-0000-0000-000000000000"),
+    )
+    loop = asyncio.get_running_loop()
+
+    async def attempt(r: Resource, chosen: str) -> None:
+        fields = await valid_fields(api, r.message)
+        try:
+            created = await create_with_id(api, r, fields, chosen)
+        except grpc.aio.AioRpcError as error:
+            failure = failure_of(error)
+            assert failure.code not in BAD_CODES, (chosen, failure.message)
+            assert failure.info is not None
+            assert failure.info.domain == DOMAIN
+            code = failure.code
+        else:
+            code = grpc.StatusCode.OK
+        wanted = UUID_TEXT.fullmatch(chosen) is not None and uuid.UUID(chosen).int != 0
+        if not chosen:
+            assert code == grpc.StatusCode.OK, (chosen, code)  # the server assigns one
+        elif not wanted:
+            assert code == INVALID, (chosen, code)
+            assert f"{snake(r.message)}_id" in failure.fields, (chosen, failure.fields)
+        elif (r.message, uuid.UUID(chosen)) in made:
+            assert code == grpc.StatusCode.ALREADY_EXISTS, (chosen, code)
+        else:
+            assert code == grpc.StatusCode.OK, (chosen, code)
+            assert created.id == str(uuid.UUID(chosen))
+            made.add((r.message, uuid.UUID(chosen)))
+
+    # As in the big fuzz: hypothesis drives a plain function in a thread, the
+    # calls run on this loop.
+    @settings(
+        max_examples=CHOSEN_ID_EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    )
+    @given(r=st.sampled_from(RESOURCES), chosen=chosen_ids)
+    def example(r: Resource, chosen: str) -> None:
+        asyncio.run_coroutine_threadsafe(attempt(r, chosen), loop).result(120)
+
+    await asyncio.to_thread(example)
 
 
 # ---------------------------------------------------------------------------
