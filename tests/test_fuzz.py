@@ -915,6 +915,21 @@ class Ledger:
     unusual: set[str] = field(default_factory=set)
 
 
+def against_a_live_database(max_examples: int) -> Any:
+    """Hypothesis settings for examples that change a database which stays: the
+    same draws every run, and no shrinking."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        # A bad answer is collected, not raised (see Fuzzer.check); should the
+        # harness itself raise, shrinking would replay examples against rows that
+        # earlier ones already changed. The failing example is reported as drawn.
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    )
+
+
 class Fuzzer:
     def __init__(
         self, channel: grpc.aio.Channel, world: World, loop: asyncio.AbstractEventLoop
@@ -1000,16 +1015,7 @@ class Fuzzer:
 
         # No health check needs suppressing: nothing here is function-scoped, and
         # huge values come from a short draw repeated, not from long draws.
-        @settings(
-            max_examples=EXAMPLES_PER_METHOD,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            # A bad answer is collected, not raised (see check); should the harness
-            # itself raise, shrinking would replay batches against rows that earlier
-            # examples already changed. The failing batch is reported as drawn.
-            phases=[Phase.explicit, Phase.reuse, Phase.generate],
-        )
+        @against_a_live_database(EXAMPLES_PER_METHOD)
         @given(batch=batches)
         def examples(batch: list[tuple[str, bytes]]) -> None:
             future = asyncio.run_coroutine_threadsafe(self.send_all(method, batch), self.loop)
@@ -1482,13 +1488,7 @@ async def test_chosen_ids_from_arbitrary_strings_are_made_taken_or_refused_never
 
     # As in the big fuzz: hypothesis drives a plain function in a thread, the
     # calls run on this loop.
-    @settings(
-        max_examples=CHOSEN_ID_EXAMPLES,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    )
+    @against_a_live_database(CHOSEN_ID_EXAMPLES)
     @given(r=st.sampled_from(RESOURCES), chosen=chosen_ids)
     def example(r: Resource, chosen: str) -> None:
         asyncio.run_coroutine_threadsafe(attempt(r, chosen), loop).result(120)
