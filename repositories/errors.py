@@ -83,7 +83,31 @@ class DeadlineExceededError(DataError):
 
 
 class UnavailableError(DataError):
+    """The database cannot serve the call now; retry with backoff.
+    `discard_connection`: the call's connection must not be lent again.
+    `server_lost`: the server itself went away (a restart, the network), so the
+    pool's idle connections are likely dead too."""
+
     reason = "UNAVAILABLE"
+    discard_connection = True
+    server_lost = True
+
+
+class PoolExhaustedError(UnavailableError):
+    """Load, not a fault: no connection became free in time."""
+
+    reason = "POOL_EXHAUSTED"
+    discard_connection = False
+    server_lost = False
+
+
+class DatabaseReadOnlyError(UnavailableError):
+    """A live server that answers, but takes no writes (a standby, or set
+    read-only). Its connection is dropped: after a failover it still points at
+    the demoted server, where a new one may find the new primary."""
+
+    reason = "DATABASE_READ_ONLY"
+    server_lost = False
 
 
 @dataclass(frozen=True)
@@ -212,9 +236,7 @@ def translate(error: BaseException, *, deleting: bool = False) -> BaseException:
     if isinstance(error, DataError):
         return error
     if isinstance(error, sa_exc.TimeoutError):
-        return UnavailableError(
-            "no database connection became free in time", reason="POOL_EXHAUSTED"
-        )
+        return PoolExhaustedError("no database connection became free in time")
     if isinstance(error, TimeoutError):
         # asyncpg's per-statement timeout (read-only units): it has already asked
         # PostgreSQL to cancel the query.
@@ -268,10 +290,9 @@ def translate(error: BaseException, *, deleting: bool = False) -> BaseException:
             "the transaction conflicted with another one; retry", reason="CONCURRENT_CONFLICT"
         )
     if code == "25006":  # read_only_sql_transaction: a standby, or set read-only
-        return UnavailableError(
+        return DatabaseReadOnlyError(
             "the database is read-only (a standby, or a primary set read-only): "
-            "writes fail until a writable primary is back; reads are served",
-            reason="DATABASE_READ_ONLY",
+            "writes fail until a writable primary is back; reads are served"
         )
     if code == "57014":
         return DeadlineExceededError(

@@ -263,7 +263,7 @@ class UnitOfWork:
             await greenlet_spawn(pooled.invalidate, error if isinstance(error, Exception) else None)
         if (
             isinstance(error, UnavailableError)
-            and error.reason != "DATABASE_READ_ONLY"  # a live server, answering
+            and error.server_lost
             and isinstance(self._source, AsyncEngine)
         ):
             key = id(self._source.sync_engine)
@@ -275,14 +275,12 @@ class UnitOfWork:
 
 def _connection_unusable(error: BaseException) -> bool:
     """Whether the connection may be mid-operation or gone, so that no ROLLBACK
-    should be sent on it. One that refused a write as read-only is closed too:
-    after a failover it still points at the demoted server, where a new one may
-    find the new primary."""
+    should be sent on it."""
     if isinstance(error, asyncio.CancelledError):
         return True
     if isinstance(error, DeadlineExceededError) and isinstance(error.__cause__, TimeoutError):
         return True  # asyncpg's own timeout: its cancel request may still be in flight
-    return isinstance(error, UnavailableError) and error.reason != "POOL_EXHAUSTED"
+    return isinstance(error, UnavailableError) and error.discard_connection
 
 
 async def _close_statements(driver: Any) -> None:

@@ -180,7 +180,7 @@ class ResourceServicer:
                 ) as uow:
                     return await read(uow.session)
             except UnavailableError as error:
-                if error.reason == "POOL_EXHAUSTED":
+                if not error.server_lost:
                     raise  # load, not a fault; the deadline is likely spent anyway
                 self.database.replicas.drop(replica, error.message)
             except AbortedError:

@@ -19,9 +19,9 @@ from sqlalchemy.engine import make_url
 from repositories.database import Database
 from service import server
 from service.server import App
-from service.settings import ServiceSettings
 
 from .api import TIMEOUT
+from .apps import settings
 from .conftest import db_settings
 
 
@@ -83,8 +83,7 @@ async def test_a_stop_during_a_partition_ends_and_says_which_step_was_cut_short(
     proxy: PartitionProxy, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(server, "STOP_STEP_SECONDS", 1.0)
-    settings = ServiceSettings(grpc_host="127.0.0.1", grpc_port=0, readiness_interval_seconds=60)
-    app = App(settings, Database(db_settings(), proxy.url()))
+    app = App(settings(readiness_interval_seconds=60), Database(db_settings(), proxy.url()))
     await app.start()
     stopped = False
     try:
