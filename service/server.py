@@ -16,17 +16,17 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from ruleiq.data.v1 import database_pb2, database_pb2_grpc
 
-from repositories.config import ConfigError, DatabaseSettings
+from repositories.config import ConfigError
 from repositories.database import Database, PoolStats
 from repositories.replicas import BACKSTOP_SECONDS
 
-from .auth import AuthInterceptor, load_policy
+from .auth import AuthInterceptor
+from .config import Access, Config, load_access
 from .errors import ErrorInterceptor
 from .limits import Admission
 from .metrics import Metrics
 from .observe import CallObserver
 from .resources import RESOURCES
-from .security import mutual_tls, server_credentials
 from .servicer import ResourceServicer, statement_timeout
 from .settings import ServiceSettings
 from .tracing import CallTracer, provider_from_settings
@@ -111,14 +111,17 @@ class App:
         settings: ServiceSettings,
         database: Database,
         *,
+        access: Access | None = None,
         tracer_provider: TracerProvider | None = None,
     ) -> None:
-        """Reads the TLS and auth files now: a bad one is a ConfigError naming its
-        variable. `tracer_provider` replaces the one the OTEL_* settings describe."""
+        """`access`: the TLS credentials and policy read at start-up (see
+        service/config.py); without it they are read from the files `settings`
+        names, now. `tracer_provider` replaces the one the OTEL_* settings describe."""
         self.settings = settings
         self.database = database
-        self.credentials = server_credentials(settings)
-        self.policy = load_policy(settings)
+        self.access = access or load_access(settings)
+        self.credentials = self.access.credentials
+        self.policy = self.access.policy
         self.admission = Admission(settings.grpc_max_concurrent_calls)
         self.metrics = (
             Metrics(database, lambda: self.admission.in_flight)
@@ -218,10 +221,7 @@ class App:
         await self._check_readiness()
         await self.server.start()
         self._readiness_task = asyncio.create_task(self._watch_readiness())
-        transport = "plaintext"
-        if self.credentials is not None:
-            transport = "mutual TLS" if mutual_tls(self.settings) else "TLS"
-        log.info("serving on port %d (%s)", self.port, transport)
+        log.info("serving on port %d (%s)", self.port, self.access.transport)
         return self.port
 
     async def _check_readiness(self) -> None:
@@ -317,8 +317,7 @@ async def _bounded(step: str, awaitable: Awaitable[Any]) -> None:
 
 
 async def serve(
-    service_settings: ServiceSettings,
-    database_settings: DatabaseSettings,
+    config: Config,
     url: str,
     *,
     worker: int | None = None,
@@ -341,15 +340,15 @@ async def serve(
         if early_stops:
             stopping.set()
         watcher = asyncio.create_task(watch_parent(stopping))
-    database = Database(database_settings, url)
-    await database.init_db(migrate=service_settings.migrate_on_start)
-    app = App(service_settings, database)
+    database = Database(config.database, url)
+    await database.init_db(migrate=config.service.migrate_on_start)
+    app = App(config.service, database, access=config.access)
     await app.start()
     if worker is None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stopping.set)
     await stopping.wait()
-    log.info("shutting down (grace %.1fs)", service_settings.shutdown_grace_seconds)
+    log.info("shutting down (grace %.1fs)", config.service.shutdown_grace_seconds)
     await app.stop()
     if watcher is not None:
         watcher.cancel()

@@ -1,16 +1,15 @@
-"""The service's settings: environment variables only, validated once at start-up."""
+"""The service's settings: environment variables only (service/config.py reads
+them, with the files they name, once at start-up)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from repositories.config import ConfigError, DatabaseSettings, describe_validation_error
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from repositories.config import PROJECT_ROOT
 
 
 class ServiceSettings(BaseSettings):
@@ -72,31 +71,3 @@ class ServiceSettings(BaseSettings):
         if self.otel_traces_exporter is not None:
             return self.otel_traces_exporter
         return "otlp" if self.otel_exporter_otlp_endpoint else None
-
-
-def load_settings() -> tuple[ServiceSettings, DatabaseSettings]:
-    errors = []
-    service = database = None
-    for cls in (ServiceSettings, DatabaseSettings):
-        try:
-            loaded = cls()
-        except ValidationError as error:
-            errors.append(describe_validation_error(error).split("\n", 1)[1])
-            continue
-        if isinstance(loaded, ServiceSettings):
-            service = loaded
-        else:
-            database = loaded
-    if service is not None:
-        # What the files say is checked now, not when the first caller arrives.
-        from .auth import load_policy
-        from .security import server_credentials
-
-        for check in (server_credentials, load_policy):
-            try:
-                check(service)
-            except ConfigError as error:
-                errors.append(f"  {error}")
-    if errors or service is None or database is None:
-        raise ConfigError("invalid configuration:\n" + "\n".join(errors))
-    return service, database

@@ -21,15 +21,18 @@ import os
 import signal
 import sys
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
-from repositories.config import ConfigError, DatabaseSettings
+from repositories.config import PROJECT_ROOT, ConfigError
 from repositories.database import Database
 from repositories.migrations import run_migrations
 
 from .settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from .config import Config
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,6 @@ CONNECTIONS_BESIDES_POOL = 2
 # Beyond SHUTDOWN_GRACE_SECONDS, how long a worker may take to close its pool and
 # exit before it is killed.
 STOP_MARGIN_SECONDS = 5.0
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def worker_number() -> int | None:
@@ -90,12 +92,11 @@ class ConnectionBudget:
         )
 
 
-async def prepare(
-    service: ServiceSettings, database_settings: DatabaseSettings, url: str
-) -> tuple[str, ConnectionBudget]:
+async def prepare(config: Config, url: str) -> tuple[str, ConnectionBudget]:
     """Once, before any worker starts: the database answers, the pools fit in its
     connection budget, migrations are applied (MIGRATE_ON_START). Returns the
     application_name the workers' names are made from."""
+    service, database_settings = config.service, config.database
     database = Database(database_settings, url)
     try:
         await database.ping()
@@ -214,9 +215,9 @@ class Supervisor:
         }
 
 
-async def supervise(service: ServiceSettings, database_settings: DatabaseSettings, url: str) -> int:
+async def supervise(config: Config, url: str) -> int:
     """The supervisor's whole life: prepare once, run the workers, their verdict."""
-    application_name, budget = await prepare(service, database_settings, url)
+    application_name, budget = await prepare(config, url)
     log.info(
         "%d workers x (pool %d + overflow %d + %d) = %d of %d connections",
         budget.workers,
@@ -226,7 +227,7 @@ async def supervise(service: ServiceSettings, database_settings: DatabaseSetting
         budget.needed,
         budget.available,
     )
-    return await Supervisor(service, url, application_name).run()
+    return await Supervisor(config.service, url, application_name).run()
 
 
 async def watch_parent(stopping: asyncio.Event, interval: float = 1.0) -> None:

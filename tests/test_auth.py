@@ -30,9 +30,9 @@ from ruleiq.data.v1 import (
 from repositories.config import ConfigError
 from repositories.database import Database
 from service.auth import load_policy, required_permission
+from service.config import load_config
 from service.logs import JsonFormatter
 from service.server import App
-from service.settings import load_settings
 
 from .api import failure_of
 from .apps import running, settings
@@ -317,8 +317,7 @@ def test_a_toml_file_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         f'[ops]\ntoken_sha256 = "{sha256("u")}"\nallow = {{ DatabaseService = ["admin"] }}\n'
     )
     monkeypatch.setenv("AUTH_TOKENS_FILE", str(path))
-    service, _ = load_settings()
-    policy = load_policy(service)
+    policy = load_config().access.policy
     assert policy is not None
     assert [c.name for c in policy.callers] == ["reader", "ops"]
 
@@ -351,7 +350,7 @@ def test_a_bad_policy_is_a_config_error_naming_the_variable(
 ) -> None:
     monkeypatch.setenv("AUTH_TOKENS", policy if isinstance(policy, str) else json.dumps(policy))
     with pytest.raises(ConfigError) as error:
-        load_settings()
+        load_config()
     assert "AUTH_TOKENS:" in str(error.value)
     assert message in str(error.value)
     assert "SECRET-TOKEN" not in str(error.value)

@@ -20,7 +20,8 @@ from repositories.config import ConfigError, DatabaseSettings, load_database_set
 from repositories.database import Database
 from repositories.migrations import migration_url
 from repositories.urls import parse_database_url
-from service.settings import ServiceSettings, load_settings
+from service.config import load_config
+from service.settings import ServiceSettings
 
 PASSWORD = "s3cr3t-Pa55word"
 URL = f"postgresql://ruleiq:{PASSWORD}@db.example.com:6543/ruleiq"
@@ -204,7 +205,7 @@ def test_every_bad_variable_is_named_at_once(env: pytest.MonkeyPatch) -> None:
 def test_bad_grpc_port_is_refused_naming_the_variable(env: pytest.MonkeyPatch, value: str) -> None:
     env.setenv("GRPC_PORT", value)
     with pytest.raises(ConfigError) as info:
-        load_settings()
+        load_config()
     assert "GRPC_PORT" in str(info.value)
     assert PASSWORD not in str(info.value)
 
@@ -213,16 +214,16 @@ def test_bad_service_and_database_values_are_reported_together(env: pytest.Monke
     env.setenv("GRPC_PORT", "abc")
     env.setenv("DB_MAX_OVERFLOW", "-1")
     with pytest.raises(ConfigError) as info:
-        load_settings()
+        load_config()
     assert "GRPC_PORT" in str(info.value)
     assert "DB_MAX_OVERFLOW" in str(info.value)
 
 
 def test_good_grpc_port_is_honoured(env: pytest.MonkeyPatch) -> None:
     env.setenv("GRPC_PORT", "6000")
-    service, database = load_settings()
-    assert service.grpc_port == 6000
-    assert database.db_pool_size == 10
+    config = load_config()
+    assert config.service.grpc_port == 6000
+    assert config.database.db_pool_size == 10
 
 
 def test_database_without_a_url_is_refused_naming_database_url(env: pytest.MonkeyPatch) -> None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from repositories.config import PROJECT_ROOT
 from repositories.migration_lint import upgrade_sql
-from repositories.migrations import PROJECT_ROOT
 
 from .test_migration_runner import ADD_NICKNAME, UNIQUE_FULL_NAME_INDEX, script_directory
 

@@ -19,12 +19,8 @@ from typing import TYPE_CHECKING
 import grpc
 import pytest
 
-from repositories.migrations import (
-    MIGRATION_LOCK_KEY,
-    PROJECT_ROOT,
-    MigrationError,
-    run_migrations,
-)
+from repositories.config import PROJECT_ROOT
+from repositories.migrations import MIGRATION_LOCK_KEY, MigrationError, run_migrations
 from repositories.models import Base
 
 from .api import Api, call

@@ -18,10 +18,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 
-from repositories.config import DatabaseSettings
+from repositories.config import PROJECT_ROOT, DatabaseSettings
 from repositories.database import Database
 from repositories.migrations import (
-    PROJECT_ROOT,
     alembic_config,
     comparison_options,
     current_revision,

@@ -13,8 +13,8 @@ from ruleiq.data.v1 import user_pb2, user_pb2_grpc
 
 from repositories.config import ConfigError
 from repositories.database import Database
+from service.config import load_config
 from service.security import server_credentials
-from service.settings import load_settings
 
 from .apps import running, settings
 from .certs import Authority, Issued
@@ -181,4 +181,4 @@ def test_an_unreadable_key_stops_start_up_with_the_variable_named(
     monkeypatch.setenv("GRPC_TLS_CERT_FILE", str(server_cert.cert_file))
     monkeypatch.setenv("GRPC_TLS_KEY_FILE", str(tmp_path))  # a directory: not readable as a file
     with pytest.raises(ConfigError, match="GRPC_TLS_KEY_FILE: cannot read"):
-        load_settings()
+        load_config()
