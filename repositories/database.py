@@ -276,14 +276,11 @@ class Database:
             reason="DATABASE_UNAVAILABLE",
         )
 
-    async def init_db(self, *, migrate: bool = False) -> None:
-        """Prove both engines reach the server, then apply migrations if asked."""
+    async def init_db(self) -> None:
+        """Prove both engines reach the server (migrations are the caller's: the
+        runner, repositories/migrations.py, is built on this class)."""
         await self.ping()
         self.ping_sync()
-        if migrate:
-            from .migrations import run_migrations
-
-            await run_migrations(self.settings, self.url)
         log.info("database ready at %s", self.urls.safe_description)
 
     def unit_of_work(

@@ -341,7 +341,11 @@ async def serve(
             stopping.set()
         watcher = asyncio.create_task(watch_parent(stopping))
     database = Database(config.database, url)
-    await database.init_db(migrate=config.service.migrate_on_start)
+    await database.init_db()
+    if config.service.migrate_on_start:
+        from repositories.migrations import run_migrations
+
+        await run_migrations(config.database, url)
     app = App(config.service, database, access=config.access)
     await app.start()
     if worker is None:

@@ -26,7 +26,7 @@ from repositories.errors import (
     UnavailableError,
     translated,
 )
-from repositories.migrations import alembic_config
+from repositories.migrations import alembic_config, run_migrations
 from repositories.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:  # imported by name, pytest would try to collect the class
@@ -190,14 +190,15 @@ async def test_init_db_round_trips_on_both_engines(database: Database, database_
         await db.dispose()
 
 
-async def test_init_db_with_migrate_applies_migrations_to_an_empty_database(
+async def test_init_db_then_migrations_bring_an_empty_database_to_head(
     postgres: TestServer,
 ) -> None:
     with postgres.database() as url:
         db = Database(settings(db_application_name=unique_name()), url)
         try:
             assert (await db.engine_info())["migration_revision"] == ""
-            await db.init_db(migrate=True)
+            await db.init_db()
+            await run_migrations(db.settings, url)
             assert (await db.engine_info())["migration_revision"] == HEAD
             async with db.async_engine.connect() as connection:
                 tables = await connection.execute(

@@ -49,6 +49,7 @@ from sqlalchemy import text
 from repositories.config import DatabaseSettings
 from repositories.database import Database
 from repositories.errors import UnavailableError
+from repositories.migrations import run_migrations
 from repositories.urls import parse_database_url
 
 from .ports import free_port
@@ -452,7 +453,8 @@ async def test_migrations_run_over_verify_full(
         sslrootcert=certificates.ca,
     )
     async with opened(url) as database:
-        await database.init_db(migrate=True)
+        await database.init_db()
+        await run_migrations(database.settings, url)
         info = await database.engine_info()
         assert info["migration_revision"]
 
