@@ -227,8 +227,8 @@ def now_default() -> Any:
     return mapped_column(server_default=func.now())
 
 
-class Resource(Base):
-    """Id and timestamps every table shares."""
+class Timestamped(Base):
+    """A time-ordered id and the created/updated times most tables share."""
 
     __abstract__ = True
 
@@ -239,7 +239,7 @@ class Resource(Base):
     )
 
 
-class User(Resource):
+class User(Timestamped):
     __tablename__ = "users"
     __table_args__ = (
         # Named by hand: the convention cannot name an expression index.
@@ -254,7 +254,7 @@ class User(Resource):
     is_active: Mapped[bool] = mapped_column(server_default=text("true"), index=True)
 
 
-class BusinessProfile(Resource):
+class BusinessProfile(Timestamped):
     __tablename__ = "business_profiles"
     __table_args__ = (
         CheckConstraint("employee_count BETWEEN 1 AND 1000000", name="employee_count_range"),
@@ -287,7 +287,7 @@ class BusinessProfile(Resource):
     assessment_data: Mapped[dict[str, Any] | None] = json_object()
 
 
-class ComplianceFramework(Resource):
+class ComplianceFramework(Timestamped):
     __tablename__ = "compliance_frameworks"
     __table_args__ = (
         CheckConstraint("complexity_score BETWEEN 1 AND 10", name="complexity_score_range"),
@@ -319,7 +319,7 @@ class ComplianceFramework(Resource):
     version: Mapped[str] = default_text("1.0")
 
 
-class Evidence(Resource):
+class Evidence(Timestamped):
     __tablename__ = "evidence_items"
     __table_args__ = (
         Index(None, "user_id", "status"),
@@ -372,7 +372,7 @@ class Evidence(Resource):
     ai_metadata: Mapped[dict[str, Any] | None] = json_object()
 
 
-class Policy(Resource):
+class Policy(Timestamped):
     __tablename__ = "generated_policies"
     __table_args__ = (
         CheckConstraint("generation_time_seconds >= 0", name="generation_time_not_negative"),
@@ -407,7 +407,7 @@ class Policy(Resource):
     approved_at: Mapped[dt.datetime | None]
 
 
-class AssessmentSession(Resource):
+class AssessmentSession(Timestamped):
     __tablename__ = "assessment_sessions"
     __table_args__ = (
         Index(None, "user_id", "status"),
@@ -438,7 +438,7 @@ class AssessmentSession(Resource):
     completed_at: Mapped[dt.datetime | None]
 
 
-class AssessmentQuestion(Resource):
+class AssessmentQuestion(Timestamped):
     __tablename__ = "assessment_questions"
     __table_args__ = (CheckConstraint("position >= 0", name="position_not_negative"),)
 
@@ -450,7 +450,7 @@ class AssessmentQuestion(Resource):
     position: Mapped[int]
 
 
-class Integration(Resource):
+class Integration(Timestamped):
     __tablename__ = "integrations"
     __table_args__ = (
         UniqueConstraint("user_id", "provider"),
@@ -469,7 +469,7 @@ class Integration(Resource):
     configuration_metadata: Mapped[dict[str, Any] | None] = json_object()
 
 
-class EvidenceCollection(Resource):
+class EvidenceCollection(Timestamped):
     __tablename__ = "evidence_collections"
     __table_args__ = (
         Index(None, "status"),
@@ -522,7 +522,7 @@ class IntegrationHealthLog(Base):
     checked_at: Mapped[dt.datetime] = now_default()
 
 
-class ReadinessAssessment(Resource):
+class ReadinessAssessment(Timestamped):
     __tablename__ = "readiness_assessments"
     __table_args__ = (
         CheckConstraint("overall_score BETWEEN 0 AND 100", name="overall_score_range"),
@@ -539,7 +539,7 @@ class ReadinessAssessment(Resource):
     estimated_readiness_date: Mapped[dt.date | None]
 
 
-class ChatConversation(Resource):
+class ChatConversation(Timestamped):
     __tablename__ = "chat_conversations"
     __table_args__ = (CheckConstraint("char_length(title) BETWEEN 1 AND 255", name="title_length"),)
 
