@@ -11,7 +11,7 @@ from typing import Any
 import grpc
 
 from .errors import rich_status
-from .interceptors import Handler, PerMethodInterceptor, unary
+from .handlers import Handler, PerMethodInterceptor, unary
 
 DATA_PREFIX = "/ruleiq.data.v1."
 

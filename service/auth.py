@@ -37,7 +37,7 @@ from ruleiq.data.v1 import database_pb2
 from repositories.config import ConfigError
 
 from .errors import rich_status
-from .interceptors import Handler, PerMethodInterceptor, unary
+from .handlers import Handler, PerMethodInterceptor, unary
 from .logs import CALLER
 from .resources import RESOURCES
 from .security import mutual_tls

@@ -24,7 +24,7 @@ from repositories.errors import (
     UnavailableError,
 )
 
-from .interceptors import Handler, PerMethodInterceptor, unary
+from .handlers import Handler, PerMethodInterceptor, unary
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
-"""The one shape every interceptor of ours has: wrap a method's handler once and
-reuse it. grpc asks the interceptors on every call, so the wrapped handler is
-cached per method; unknown methods (no handler, or the `Unserved` one that answers
-them) are not cached, so garbage method names cannot grow the cache."""
+"""Method handlers, and the one way our interceptors change them: a method's
+handler is wrapped once and reused. grpc asks the interceptors on every call, so
+the wrapped handler is cached per method; unknown methods (no handler, or the
+`Unserved` one that answers them) are not cached, so garbage method names cannot
+grow the cache."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from typing import Any
 import grpc
 
 from .errors import reason_of
-from .interceptors import Handler, PerMethodInterceptor, unary
+from .handlers import Handler, PerMethodInterceptor, unary
 from .logs import CALLER, REQUEST_ID
 from .metrics import Metrics
 from .tracing import CallTracer

@@ -20,10 +20,10 @@ from repositories.config import ConfigError
 from repositories.database import Database, PoolStats
 from repositories.replicas import BACKSTOP_SECONDS
 
+from .admission import Admission
 from .auth import AuthInterceptor
 from .config import Access, Config, load_access
 from .errors import ErrorInterceptor
-from .limits import Admission
 from .metrics import Metrics
 from .observe import CallObserver
 from .resources import RESOURCES

@@ -10,7 +10,7 @@ from typing import Any
 import grpc
 
 from .errors import MAX_DESCRIPTION_BYTES, clip, rich_status
-from .interceptors import Unserved
+from .handlers import Unserved
 
 UNIMPLEMENTED = grpc.StatusCode.UNIMPLEMENTED
 
