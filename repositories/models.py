@@ -35,6 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from .names import snake
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -157,16 +159,12 @@ class ChatMessageRole(_StrEnum):
     SYSTEM = "system"
 
 
-def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
-
-
 def closed_set(enum_class: type[_StrEnum], default: _StrEnum | None = None) -> Any:
     """A native PostgreSQL enum column storing the members' values (the original
     stored names and checked values, so its CHECK could never pass)."""
     column_type = Enum(
         enum_class,
-        name=_snake(enum_class.__name__),
+        name=snake(enum_class.__name__),
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )

@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from .errors import InvalidArgumentError
+from .names import enum_prefix
 
 # One token of a filter, by kind. A bare word is letters, digits and the few marks
 # that ids, numbers, times and e-mail addresses need; anything else is `other`,
@@ -103,11 +104,6 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-def enum_prefix(enum_class: type[enum.Enum]) -> str:
-    """EvidenceStatus -> EVIDENCE_STATUS_, the prefix of its proto enum values."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", enum_class.__name__).upper() + "_"
-
-
 def parse_value(column: Column[Any], raw: str, *, field: str = "filter") -> Any:
     """A caller's text as a value of `column`'s type, or INVALID_ARGUMENT."""
     kind = python_type(column)
@@ -115,7 +111,7 @@ def parse_value(column: Column[Any], raw: str, *, field: str = "filter") -> Any:
     try:
         if issubclass(kind, enum.Enum):
             for member in kind:
-                if raw in (member.value, member.name, enum_prefix(kind) + member.name):
+                if raw in (member.value, member.name, enum_prefix(kind.__name__) + member.name):
                     return member
             allowed = ", ".join(m.name for m in kind)
             raise _bad(field, f"{name} takes one of {allowed}")

@@ -23,7 +23,8 @@ from google.type import date_pb2
 from sqlalchemy import Column, Table
 
 from repositories.errors import FieldViolation, InvalidArgumentError
-from repositories.querying import UUID_TEXT
+from repositories.names import enum_prefix
+from repositories.querying import UUID_TEXT, python_type
 from repositories.repository import COLUMN_DEFAULT
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -151,8 +152,7 @@ def _collect(
 def _plan(field: FieldDescriptor, column: Column[Any]) -> FieldPlan:
     marks = behaviours(field)
     output_only = OUTPUT_ONLY in marks
-    python_type = _python_type(column)
-    to_proto, from_proto, is_enum = _codec(field, column, python_type)
+    to_proto, from_proto, is_enum = _codec(field, column, python_type(column))
     required = (
         not column.nullable
         and column.server_default is None
@@ -172,15 +172,8 @@ def _plan(field: FieldDescriptor, column: Column[Any]) -> FieldPlan:
     )
 
 
-def _python_type(column: Column[Any]) -> type:
-    try:
-        return column.type.python_type
-    except NotImplementedError:
-        return object
-
-
 def _codec(
-    field: FieldDescriptor, column: Column[Any], python_type: type
+    field: FieldDescriptor, column: Column[Any], kind: type
 ) -> tuple[ToProto, FromProto, bool]:
     name = field.name
     if field.message_type is not None:
@@ -197,16 +190,16 @@ def _codec(
         to_proto, from_proto = codecs[full_name]
         return to_proto, from_proto, False
     if field.enum_type is not None:
-        if not issubclass(python_type, enum.Enum):
+        if not issubclass(kind, enum.Enum):
             raise TypeError(f"{name} is an enum on the wire but not in {column.table}")
-        return (*_enum_codec(field, python_type), True)
-    if python_type is uuid.UUID:
+        return (*_enum_codec(field, kind), True)
+    if kind is uuid.UUID:
         return str, _getter(name, parse_uuid), False
-    if python_type is float:
+    if kind is float:
         return float, _getter(name, _finite), False
-    if python_type is str:
+    if kind is str:
         return str, _getter(name, _text), False
-    return python_type, _getter(name, lambda value, _path: value), False
+    return kind, _getter(name, lambda value, _path: value), False
 
 
 def _getter(name: str, convert: Callable[[Any, str], Any]) -> FromProto:
@@ -215,8 +208,7 @@ def _getter(name: str, convert: Callable[[Any, str], Any]) -> FromProto:
 
 def _enum_codec(field: FieldDescriptor, enum_class: type[enum.Enum]) -> tuple[ToProto, FromProto]:
     enum_type: Any = field.enum_type
-    prefix = enum_type.name
-    prefix = "".join("_" + c if c.isupper() else c.upper() for c in prefix).lstrip("_") + "_"
+    prefix = enum_prefix(enum_type.name)
     by_name = enum_type.values_by_name
     to_number: dict[Any, int] = {}
     for member in enum_class:

@@ -3,7 +3,6 @@ resource declared in service/resources.py."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ from repositories.errors import (
     UnavailableError,
 )
 from repositories.models import uuid7
+from repositories.names import snake
 from repositories.replicas import Replica
 from repositories.repository import MAX_BATCH, Page, Repository, Row
 from repositories.unit_of_work import Session, UnitOfWork
@@ -46,10 +46,6 @@ _TRUE = frozenset({"true", "1", "yes"})
 # timestamps, defaults.
 SERVER_FIELDS_BYTES = 64 * 1024
 _FALSE = frozenset({"false", "0", "no"})
-
-
-def snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def statement_timeout(context: grpc.aio.ServicerContext[Any, Any], cap: float) -> float:

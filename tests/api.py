@@ -27,8 +27,8 @@ from ruleiq.data.v1 import (
     readiness_assessment_pb2,
 )
 
+from repositories.names import snake
 from service.resources import RESOURCES, Resource
-from service.servicer import snake
 
 TIMEOUT = 10.0
 

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from repositories.errors import CHECK_RULES
 from repositories.models import Base
+from repositories.names import snake
 from service.conversion import OUTPUT_ONLY, behaviours
 from service.resources import RESOURCES, Resource
-from service.servicer import snake
 
 # Values tried, in order, to find one a rule refuses: edges of the usual ranges,
 # lengths and shapes.

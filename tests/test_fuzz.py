@@ -34,12 +34,12 @@ from sqlalchemy import Column, Table, text
 
 from repositories.database import Database
 from repositories.models import uuid7
+from repositories.names import snake
 from repositories.querying import UUID_TEXT, PageTokens, parse_order, python_type
 from repositories.repository import Repository
 from service.conversion import INPUT_ONLY, OUTPUT_ONLY, behaviours
 from service.resources import RESOURCES, Resource
 from service.server import App
-from service.servicer import snake
 
 from .api import DOMAIN, TIMEOUT, Api, Failure, call, expect_error, failure_of, items, valid_fields
 from .apps import running

@@ -21,6 +21,7 @@ from grpc_reflection.v1alpha import reflection
 from ruleiq.data.v1 import database_pb2, user_pb2
 
 from repositories.config import DatabaseSettings
+from repositories.names import snake
 from service.resources import RESOURCES
 from service.server import App
 from service.settings import ServiceSettings
@@ -205,7 +206,7 @@ def readme_lines(tool: str) -> list[ReadmeLine]:
 
 def status_code(camel: str) -> grpc.StatusCode:
     """`FailedPrecondition` (grpcurl's spelling) -> grpc.StatusCode.FAILED_PRECONDITION."""
-    return grpc.StatusCode[re.sub(r"(?<!^)(?=[A-Z])", "_", camel).upper()]
+    return grpc.StatusCode[snake(camel).upper()]
 
 
 async def run_readme_lines(tool: str, app: App) -> list[tuple[ReadmeLine, Result]]:
