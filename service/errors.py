@@ -24,7 +24,7 @@ from repositories.errors import (
     UnavailableError,
 )
 
-from .handlers import Handler, PerMethodInterceptor, unary
+from .handlers import Handler, PerMethodInterceptor, parse_request, unary
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ def guarded(
     async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         try:
             if deserializer is not None:
-                request = _deserialize(deserializer, request)
+                request = parse_request(deserializer, request)
             return await behaviour(request, context)
         except grpc.aio.AbortError:
             raise
@@ -157,13 +157,6 @@ def guarded(
             await _abort(context, internal_status(reference))
 
     return call
-
-
-def _deserialize(deserializer: Callable[[bytes], Any], data: bytes) -> Any:
-    try:
-        return deserializer(data)
-    except Exception:  # whatever the parser raises, the bytes were not a request
-        raise InvalidArgumentError.single("request", "is not a valid request message") from None
 
 
 async def _abort(context: grpc.aio.ServicerContext[Any, Any], status: grpc.Status) -> None:

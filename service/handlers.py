@@ -7,15 +7,18 @@ grow the cache."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
+
+from repositories.errors import InvalidArgumentError
 
 if TYPE_CHECKING:
     Handler = grpc.RpcMethodHandler[Any, Any]
 else:  # generic only in the type stubs
     Handler = grpc.RpcMethodHandler
 Behaviour = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
+T = TypeVar("T")
 
 
 class Unserved(grpc.RpcMethodHandler):  # type: ignore[type-arg]
@@ -61,3 +64,13 @@ def unary(handler: Handler, behaviour: Behaviour, *, parses_request: bool = Fals
         request_deserializer=None if parses_request else handler.request_deserializer,
         response_serializer=handler.response_serializer,
     )
+
+
+def parse_request(parse: Callable[[bytes], T], data: bytes, what: str = "request message") -> T:
+    """`data` parsed by `parse`. Requests are parsed by us rather than by grpc, so a
+    malformed one is an INVALID_ARGUMENT naming the request (`what`), not grpc's
+    UNKNOWN with the parser's text."""
+    try:
+        return parse(data)
+    except Exception:  # whatever the parser raises, the bytes were not a request
+        raise InvalidArgumentError.single("request", f"is not a valid {what}") from None

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import empty_pb2, message_factory
-from google.protobuf.message import DecodeError, Message
+from google.protobuf.message import Message
 
 from repositories import idempotency
 from repositories.database import Database
@@ -32,6 +32,7 @@ from repositories.unit_of_work import Session, UnitOfWork
 
 from .conversion import Converter, parse_uuid
 from .encoding import PageEncoder
+from .handlers import parse_request
 from .resources import Resource
 
 # A reply is a message, or its bytes when the servicer encoded it itself (encoding.py).
@@ -59,15 +60,10 @@ def statement_timeout(context: grpc.aio.ServicerContext[Any, Any], cap: float) -
     return min(cap, remaining)
 
 
-def parse(message_class: type[Message], data: bytes) -> Any:
-    """Requests are parsed here rather than by grpc, so a malformed one is an
-    INVALID_ARGUMENT instead of an opaque INTERNAL."""
-    try:
-        return message_class.FromString(data)
-    except (DecodeError, RuntimeError, ValueError):
-        raise InvalidArgumentError.single(
-            "request", f"is not a valid {message_class.DESCRIPTOR.name}"
-        ) from None
+def _request(message_class: type[Message], data: bytes) -> Any:
+    """The servicer takes bytes (their size bounds the reply, see _surely_fits):
+    parsed here as every request is, by parse_request."""
+    return parse_request(message_class.FromString, data, message_class.DESCRIPTOR.name)
 
 
 class ResourceServicer:
@@ -196,7 +192,7 @@ class ResourceServicer:
         return self.database.replicas.choose()
 
     async def get(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
-        request = parse(self._get_request, data)
+        request = _request(self._get_request, data)
         row_id = parse_uuid(request.id, "id")
         row = await self._read(
             context, lambda session: self.repository.get(session, row_id), single_statement=True
@@ -238,7 +234,7 @@ class ResourceServicer:
         )
 
     async def batch_get(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
-        request = parse(self._batch_request, data)
+        request = _request(self._batch_request, data)
         if len(request.ids) > MAX_BATCH:
             raise InvalidArgumentError.single("ids", f"at most {MAX_BATCH} ids per call")
         ids = [parse_uuid(value, f"ids[{i}]") for i, value in enumerate(request.ids)]
@@ -271,7 +267,7 @@ class ResourceServicer:
         return b"".join(parts)
 
     async def list_page(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
-        request = parse(self._list_request, data)
+        request = _request(self._list_request, data)
         page = await self._read(
             context,
             lambda session: self.repository.list(
@@ -316,7 +312,7 @@ class ResourceServicer:
             del parts[-2:]
 
     async def create(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
-        request = parse(self._create_request, data)
+        request = _request(self._create_request, data)
         if not request.HasField(self.field):
             raise InvalidArgumentError.single(self.field, "is required")
         values = self.converter.values_for_create(getattr(request, self.field), self.field)
@@ -381,7 +377,7 @@ class ResourceServicer:
 
     async def update(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
         assert self._update_request is not None  # only served when the contract has it
-        request = parse(self._update_request, data)
+        request = _request(self._update_request, data)
         if not request.HasField(self.field):
             raise InvalidArgumentError.single(self.field, "is required")
         resource = getattr(request, self.field)
@@ -434,7 +430,7 @@ class ResourceServicer:
         return list(dict.fromkeys(paths))
 
     async def delete(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
-        request = parse(self._delete_request, data)
+        request = _request(self._delete_request, data)
         row_id = parse_uuid(request.id, "id")
         # With force, dependents go first: more than one statement.
         async with self._unit(context, single_statement=not request.force) as uow:
