@@ -40,7 +40,6 @@ from .unit_of_work import Session
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50
-MAX_BATCH = 1000
 
 # xmin changes with every new version of a row, whoever wrote it, so it serves as
 # the etag without a column of its own.
@@ -182,9 +181,8 @@ class Repository:
         return self._row(record)
 
     async def get_many(self, session: Session, ids: Sequence[uuid.UUID]) -> list[Row]:
-        """All of `ids` in the order given, or NOT_FOUND naming the first missing one."""
-        if len(ids) > MAX_BATCH:
-            raise InvalidArgumentError.single("ids", f"at most {MAX_BATCH} ids per call")
+        """All of `ids` in the order given, or NOT_FOUND naming the first missing one.
+        How many a call may ask for is the service's rule (service/servicer.py)."""
         with translated():
             records = await session.driver.fetch(
                 self._sql_get_many, list(ids), timeout=session.statement_timeout

@@ -27,7 +27,7 @@ from repositories.errors import (
 from repositories.models import uuid7
 from repositories.names import snake
 from repositories.replicas import Replica
-from repositories.repository import MAX_BATCH, Page, Repository, Row
+from repositories.repository import Page, Repository, Row
 from repositories.unit_of_work import Session, UnitOfWork
 
 from .conversion import Converter, parse_uuid
@@ -47,6 +47,15 @@ _TRUE = frozenset({"true", "1", "yes"})
 # timestamps, defaults.
 SERVER_FIELDS_BYTES = 64 * 1024
 _FALSE = frozenset({"false", "0", "no"})
+# Items in one batch call (AIP-231).
+MAX_BATCH = 1000
+
+
+def check_batch(count: int, field: str) -> None:
+    """Refuse a batch of more than MAX_BATCH items, naming its field, before any
+    item is parsed."""
+    if count > MAX_BATCH:
+        raise InvalidArgumentError.single(field, f"at most {MAX_BATCH} {field} per call")
 
 
 def statement_timeout(context: grpc.aio.ServicerContext[Any, Any], cap: float) -> float:
@@ -235,8 +244,7 @@ class ResourceServicer:
 
     async def batch_get(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
         request = _request(self._batch_request, data)
-        if len(request.ids) > MAX_BATCH:
-            raise InvalidArgumentError.single("ids", f"at most {MAX_BATCH} ids per call")
+        check_batch(len(request.ids), "ids")
         ids = [parse_uuid(value, f"ids[{i}]") for i, value in enumerate(request.ids)]
         rows = await self._read(
             context, lambda session: self.repository.get_many(session, ids), single_statement=True

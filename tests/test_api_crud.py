@@ -709,7 +709,16 @@ async def test_batch_get_with_a_missing_id_is_not_found_naming_it(api: Api, r: R
 @pytest.mark.parametrize("r", ALL)
 async def test_batch_get_of_too_many_or_malformed_ids_is_invalid(api: Api, r: Resource) -> None:
     too_many = [str(uuid.uuid4()) for _ in range(1001)]
-    await expect_error(call(api, r.message, "BatchGet", ids=too_many), INVALID, field_name="ids")
+    refused = await expect_error(
+        call(api, r.message, "BatchGet", ids=too_many), INVALID, field_name="ids"
+    )
+    assert "at most 1000 ids per call" in refused.message
+    # The count is refused before any id is read: a malformed one is not named.
+    await expect_error(
+        call(api, r.message, "BatchGet", ids=[*too_many[:1000], "not-a-uuid"]),
+        INVALID,
+        field_name="ids",
+    )
     present = str(uuid.uuid4())
     failure = await expect_error(
         call(api, r.message, "BatchGet", ids=[present, present, "not-a-uuid"]),
