@@ -8,7 +8,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from uuid import uuid4
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.ext.asyncio import (
@@ -19,6 +18,7 @@ from sqlalchemy.pool import QueuePool
 
 from .config import ConfigError, DatabaseSettings, replica_urls
 from .errors import UnavailableError, refusal_cause, sqlstate_of, translated
+from .ids import random_hex
 from .replicas import Replica, ReplicaSet
 from .unit_of_work import Session, UnitOfWork
 from .urls import DatabaseUrls, parse_database_url
@@ -37,7 +37,7 @@ _SYNC_KEEPALIVES = {
 
 
 def _unique_statement_name() -> str:
-    return f"__asyncpg_{uuid4()}__"
+    return f"__asyncpg_{random_hex()}__"
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import os
-import time
 import uuid
 from typing import Any
 
@@ -35,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from .ids import uuid7
 from .names import snake
 
 NAMING_CONVENTION = {
@@ -44,16 +43,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-def uuid7() -> uuid.UUID:
-    """A time-ordered UUID (RFC 9562 version 7): new rows land at the right edge of
-    the primary-key index instead of on random pages."""
-    unix_ms = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (unix_ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | (rand >> 68 & 0xFFF) << 64
-    value |= 0b10 << 62 | rand & 0x3FFF_FFFF_FFFF_FFFF
-    return uuid.UUID(int=value)
 
 
 class Base(DeclarativeBase):

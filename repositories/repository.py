@@ -34,7 +34,8 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.sql.elements import ColumnElement
 
 from .errors import AbortedError, InvalidArgumentError, NotFoundError, translated
-from .models import Base, uuid7
+from .ids import uuid7
+from .models import Base
 from .querying import PageTokens, after_condition, check_storable, parse_filter, parse_order
 from .unit_of_work import Session
 

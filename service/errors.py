@@ -4,7 +4,6 @@ google.rpc.ErrorInfo, and BadRequest field violations for invalid input."""
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,6 +22,7 @@ from repositories.errors import (
     NotFoundError,
     UnavailableError,
 )
+from repositories.ids import random_hex
 
 from .handlers import Handler, PerMethodInterceptor, parse_request, unary
 
@@ -152,7 +152,7 @@ def guarded(
         except DataError as error:
             await _abort(context, status_for(error))
         except Exception:
-            reference = uuid.uuid4().hex[:12]
+            reference = random_hex(12)
             log.exception("unhandled error in a call (reference %s)", reference)
             await _abort(context, internal_status(reference))
 

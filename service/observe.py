@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import uuid
 from typing import Any
 
 import grpc
+
+from repositories.ids import random_hex
 
 from .errors import reason_of
 from .handlers import Handler, PerMethodInterceptor, unary
@@ -34,7 +35,7 @@ def request_id(metadata: Any) -> str:
     for key, value in metadata or ():
         if key == REQUEST_ID_KEY and isinstance(value, str) and 0 < len(value) <= MAX_REQUEST_ID:
             return value
-    return uuid.uuid4().hex
+    return random_hex()
 
 
 class CallObserver(PerMethodInterceptor):

@@ -24,7 +24,7 @@ from repositories.errors import (
     InvalidArgumentError,
     UnavailableError,
 )
-from repositories.models import uuid7
+from repositories.ids import uuid7
 from repositories.names import snake
 from repositories.replicas import Replica
 from repositories.repository import Page, Repository, Row

@@ -33,7 +33,7 @@ from ruleiq.data.v1 import chat_message_pb2, database_pb2, user_pb2
 from sqlalchemy import Column, Table, text
 
 from repositories.database import Database
-from repositories.models import uuid7
+from repositories.ids import uuid7
 from repositories.names import snake
 from repositories.querying import UUID_TEXT, PageTokens, parse_order, python_type
 from repositories.repository import Repository

@@ -35,6 +35,7 @@ from repositories.errors import (
     NotFoundError,
     translated,
 )
+from repositories.ids import uuid7
 from repositories.models import (
     ChatMessageRole,
     EvidencePriority,
@@ -570,7 +571,7 @@ async def test_list_page_size_is_capped_at_1000(case: Case, db: Db) -> None:
             i = next(scope.serial)
             values.append({**await case.minimal(session, scope, i), **case.variety(i)})
         for row in values:
-            row.setdefault("id", models.uuid7())
+            row.setdefault("id", uuid7())
         await session.execute(insert(case.repository.table), values)
 
     async with db.read() as session:
@@ -1367,7 +1368,7 @@ async def test_driver_refusals_that_pass_the_repository_still_become_invalid_arg
         user = await new_user(session)
 
     row = {"company_name": "c", "industry": "i", "employee_count": 1, **values}
-    statement = insert(PROFILES.table).values(id=models.uuid7(), user_id=user["id"], **row)
+    statement = insert(PROFILES.table).values(id=uuid7(), user_id=user["id"], **row)
 
     async def run() -> None:
         async with db.write() as session:
