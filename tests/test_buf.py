@@ -13,7 +13,8 @@ from pathlib import Path
 import google.api
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from repositories.config import PROJECT_ROOT as ROOT
+
 BUF = Path(sys.executable).with_name("buf")
 API_IMAGE = ROOT / "protos" / "api-image.binpb"
 USER_PROTO = Path("protos/ruleiq/data/v1/user.proto")

@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 from ruleiq.data.v1 import database_pb2
 
+from repositories.config import PROJECT_ROOT as ROOT
 from service.resources import RESOURCES
 from service.server import App
 
 from .test_buf import add_buf_config, lint
 
-ROOT = Path(__file__).resolve().parent.parent
 PROTOS = ROOT / "protos"
 CLIENT_README = PROTOS / "README.md"
 PROTO_DIR = PROTOS / "ruleiq" / "data" / "v1"

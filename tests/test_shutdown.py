@@ -10,17 +10,17 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ruleiq.data.v1 import user_pb2, user_pb2_grpc
 
+from repositories.config import PROJECT_ROOT as ROOT
+
 from .ports import free_port
 from .postgres import connect, fetch_all
 
-ROOT = Path(__file__).resolve().parent.parent
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 

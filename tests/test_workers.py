@@ -20,6 +20,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pydantic import ValidationError
 from ruleiq.data.v1 import database_pb2, database_pb2_grpc, user_pb2, user_pb2_grpc
 
+from repositories.config import PROJECT_ROOT as ROOT
 from repositories.config import ConfigError
 from service.settings import ServiceSettings
 from service.workers import ConnectionBudget, worker_application_name
@@ -27,7 +28,6 @@ from service.workers import ConnectionBudget, worker_application_name
 from .ports import free_port
 from .postgres import connect, fetch_all
 
-ROOT = Path(__file__).resolve().parent.parent
 SERVING = health_pb2.HealthCheckResponse.SERVING
 WORKERS = 2
 GRACE = 5.0

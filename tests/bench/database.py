@@ -17,11 +17,10 @@ from typing import Any
 import psycopg2
 from sqlalchemy.engine import make_url
 
+from repositories.config import PROJECT_ROOT as ROOT
 from repositories.embedded import EmbeddedPostgres
 
 from .config import READ_SAMPLE, UPDATE_USERS_PER_WORKER, BenchConfig
-
-ROOT = Path(__file__).resolve().parent.parent.parent
 
 # Ids are UUIDv7-like, as the service's own uuid7(): 48 bits of the row's created_at
 # in ms, version 7, then bits from md5(row number). Rows are 1 ms apart, so ids are
