@@ -120,8 +120,6 @@ class App:
         self.settings = settings
         self.database = database
         self.access = access or load_access(settings)
-        self.credentials = self.access.credentials
-        self.policy = self.access.policy
         self.admission = Admission(settings.grpc_max_concurrent_calls)
         self.metrics = (
             Metrics(database, lambda: self.admission.in_flight)
@@ -135,9 +133,10 @@ class App:
         # Outermost first: what the call leaves behind (logs, metrics, span), so
         # every refusal below it is counted and logged once, like any other call;
         # then who is calling, then admission, then the error mapping.
+        policy = self.access.policy
         interceptors: list[grpc.aio.ServerInterceptor] = [  # type: ignore[type-arg]
             self.observer,
-            *([AuthInterceptor(self.policy)] if self.policy is not None else []),
+            *([AuthInterceptor(policy)] if policy is not None else []),
             self.admission,
             # Innermost: refusals by auth and admission are already statuses.
             ErrorInterceptor(),
@@ -199,22 +198,23 @@ class App:
         self.server.add_generic_rpc_handlers((UnknownMethods(served),))
         address = f"{self.settings.grpc_host}:{self.settings.grpc_port}"
         try:
-            if self.credentials is None:
+            credentials = self.access.credentials
+            if credentials is None:
                 self.port = self.server.add_insecure_port(address)
             else:
-                self.port = self.server.add_secure_port(address, self.credentials)
+                self.port = self.server.add_secure_port(address, credentials)
         except RuntimeError:
             # grpc says only "Failed to bind"; its own log line has the reason.
             raise ConfigError(
                 f"GRPC_PORT {self.settings.grpc_port}: cannot listen on {address} "
                 "(is it already in use?)"
             ) from None
-        if self.policy is None:
+        if self.access.policy is None:
             log.warning(
                 "auth is off: every caller may read and write everything "
                 "(set AUTH_TOKENS_FILE or AUTH_TOKENS)"
             )
-        elif self.credentials is None:
+        elif self.access.credentials is None:
             log.warning("auth is on without TLS: bearer tokens cross the network in plaintext")
         for name in ("", LIVENESS):
             await self.health.set(name, SERVING)
