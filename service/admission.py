@@ -10,7 +10,7 @@ from typing import Any
 
 import grpc
 
-from .errors import rich_status
+from .errors import refuse
 from .handlers import Handler, PerMethodInterceptor, unary
 
 DATA_PREFIX = "/ruleiq.data.v1."
@@ -45,14 +45,14 @@ class Admission(PerMethodInterceptor):
     def _admitted(self, behaviour: Any) -> Any:
         async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             if self.draining:
-                await _refuse(
+                await refuse(
                     context,
                     grpc.StatusCode.UNAVAILABLE,
                     "the server is shutting down; retry on another instance",
                     "SHUTTING_DOWN",
                 )
             if self.limit is not None and self.in_flight >= self.limit:
-                await _refuse(
+                await refuse(
                     context,
                     grpc.StatusCode.RESOURCE_EXHAUSTED,
                     f"more than {self.limit} calls in flight; retry with backoff",
@@ -68,9 +68,3 @@ class Admission(PerMethodInterceptor):
                     self._idle.set()
 
         return call
-
-
-async def _refuse(
-    context: grpc.aio.ServicerContext[Any, Any], code: grpc.StatusCode, message: str, reason: str
-) -> None:
-    await context.abort_with_status(rich_status(code, message, reason))  # type: ignore[attr-defined]

@@ -36,7 +36,7 @@ from ruleiq.data.v1 import database_pb2
 
 from repositories.config import ConfigError
 
-from .errors import rich_status
+from .errors import refuse
 from .handlers import Handler, PerMethodInterceptor, unary
 from .logs import CALLER
 from .resources import RESOURCES
@@ -241,7 +241,7 @@ class AuthInterceptor(PerMethodInterceptor):
             # written by the observer outside this interceptor, names the caller.
             CALLER.set(caller.name)
             if not caller.may(service, permission):
-                await _refuse(
+                await refuse(
                     context,
                     grpc.StatusCode.PERMISSION_DENIED,
                     f"caller {caller.name!r} has no {permission!r} permission on {service}",
@@ -269,15 +269,5 @@ class AuthInterceptor(PerMethodInterceptor):
                         return found
             reason = "MISSING_CREDENTIALS"
             message = "no credentials: send the metadata `authorization: Bearer <token>`"
-        await _refuse(context, grpc.StatusCode.UNAUTHENTICATED, message, reason, {})
+        await refuse(context, grpc.StatusCode.UNAUTHENTICATED, message, reason)
         raise AssertionError("abort returned")  # pragma: no cover  # abort raises
-
-
-async def _refuse(
-    context: grpc.aio.ServicerContext[Any, Any],
-    code: grpc.StatusCode,
-    message: str,
-    reason: str,
-    metadata: dict[str, str],
-) -> None:
-    await context.abort_with_status(rich_status(code, message, reason, metadata))  # type: ignore[attr-defined]

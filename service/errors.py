@@ -72,6 +72,17 @@ def rich_status(
     return result
 
 
+async def refuse(
+    context: grpc.aio.ServicerContext[Any, Any],
+    code: grpc.StatusCode,
+    message: str,
+    reason: str,
+    metadata: dict[str, str] | None = None,
+) -> None:
+    """End the call with `code` and ErrorInfo; raises, as every abort does."""
+    await context.abort_with_status(rich_status(code, message, reason, metadata))  # type: ignore[attr-defined]
+
+
 # The status travels in trailers (grpc-message, grpc-status-details-bin), which
 # clients refuse past 8 KiB of metadata: a longer one reaches the caller as
 # RESOURCE_EXHAUSTED "Stream removed", its real code and details lost. Errors echo
