@@ -69,7 +69,7 @@ def statement_timeout(context: grpc.aio.ServicerContext[Any, Any], cap: float) -
     return min(cap, remaining)
 
 
-def _request(message_class: type[Message], data: bytes) -> Any:
+def _parsed(message_class: type[Message], data: bytes) -> Any:
     """The servicer takes bytes (their size bounds the reply, see _surely_fits):
     parsed here as every request is, by parse_request."""
     return parse_request(message_class.FromString, data, message_class.DESCRIPTOR.name)
@@ -201,7 +201,7 @@ class ResourceServicer:
         return self.database.replicas.choose()
 
     async def get(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
-        request = _request(self._get_request, data)
+        request = _parsed(self._get_request, data)
         row_id = parse_uuid(request.id, "id")
         row = await self._read(
             context, lambda session: self.repository.get(session, row_id), single_statement=True
@@ -243,7 +243,7 @@ class ResourceServicer:
         )
 
     async def batch_get(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
-        request = _request(self._batch_request, data)
+        request = _parsed(self._batch_request, data)
         check_batch(len(request.ids), "ids")
         ids = [parse_uuid(value, f"ids[{i}]") for i, value in enumerate(request.ids)]
         rows = await self._read(
@@ -275,7 +275,7 @@ class ResourceServicer:
         return b"".join(parts)
 
     async def list_page(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
-        request = _request(self._list_request, data)
+        request = _parsed(self._list_request, data)
         page = await self._read(
             context,
             lambda session: self.repository.list(
@@ -320,7 +320,7 @@ class ResourceServicer:
             del parts[-2:]
 
     async def create(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
-        request = _request(self._create_request, data)
+        request = _parsed(self._create_request, data)
         if not request.HasField(self.field):
             raise InvalidArgumentError.single(self.field, "is required")
         values = self.converter.values_for_create(getattr(request, self.field), self.field)
@@ -385,7 +385,7 @@ class ResourceServicer:
 
     async def update(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
         assert self._update_request is not None  # only served when the contract has it
-        request = _request(self._update_request, data)
+        request = _parsed(self._update_request, data)
         if not request.HasField(self.field):
             raise InvalidArgumentError.single(self.field, "is required")
         resource = getattr(request, self.field)
@@ -438,7 +438,7 @@ class ResourceServicer:
         return list(dict.fromkeys(paths))
 
     async def delete(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
-        request = _request(self._delete_request, data)
+        request = _parsed(self._delete_request, data)
         row_id = parse_uuid(request.id, "id")
         # With force, dependents go first: more than one statement.
         async with self._unit(context, single_statement=not request.force) as uow:
