@@ -16,6 +16,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     CheckConstraint,
     Date,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Double,
     Enum,
     ForeignKey,
+    Identity,
     Index,
     MetaData,
     Text,
@@ -567,6 +569,49 @@ class IdempotencyKey(Base):
     request_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     resource_id: Mapped[uuid.UUID]
     created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), index=True)
+
+
+CHANGE_OPERATIONS = ("create", "update", "delete")
+
+
+class ChangeEvent(Base):
+    """One write to one row, recorded by the database itself (a trigger on every
+    resource table, in the write's own transaction) whoever made it. Append-only:
+    only erasure (values scrubbed) and the retention purge touch recorded rows."""
+
+    __tablename__ = "change_events"
+    __table_args__ = (
+        CheckConstraint("operation IN ('create', 'update', 'delete')", name="operation_is_known"),
+        CheckConstraint("source IN ('service', 'database')", name="source_is_known"),
+        CheckConstraint("revision >= 1", name="revision_positive"),
+        # A resource's history, newest first; also each write's next revision.
+        Index(None, "resource_id", "id"),
+        Index(None, "owner_user_id", "id"),
+        Index(None, "changed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger, Identity(always=True), primary_key=True, sort_order=-1
+    )
+    # The transaction's time, as the written row's own updated_at.
+    changed_at: Mapped[dt.datetime] = mapped_column(server_default=func.now())
+    resource_type: Mapped[str]
+    resource_id: Mapped[uuid.UUID]
+    owner_user_id: Mapped[uuid.UUID | None]
+    operation: Mapped[str]
+    revision: Mapped[int] = mapped_column(BigInteger)
+    changed_fields: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    before: Mapped[dict[str, Any] | None] = json_object()
+    after: Mapped[dict[str, Any] | None] = json_object()
+    actor: Mapped[str]
+    source: Mapped[str]
+    database_role: Mapped[str]
+    on_behalf_of: Mapped[str | None]
+    request_id: Mapped[str | None]
+    trace_id: Mapped[str | None]
+    commit_id: Mapped[str | None]
+    transaction_id: Mapped[int] = mapped_column(BigInteger)
+    erased_at: Mapped[dt.datetime | None]
 
 
 def _add_table_wide_rules() -> None:

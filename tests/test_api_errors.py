@@ -447,9 +447,13 @@ async def test_a_value_breaking_its_fields_check_rule_is_invalid_argument_naming
 async def test_every_check_rule_of_the_schema_is_covered_through_the_api(
     database: Database,
 ) -> None:
+    # The change history's own CHECKs guard what only its trigger writes
+    # (tests/test_schema.py covers them).
+    served = {r.model.__table__ for r in RESOURCES}
     assert {r.name for r in WRITABLE_RULES + SHAPE_RULES + SERVICE_RULES} == {
         str(c.name)
         for table in models.Base.metadata.tables.values()
+        if table in served
         for c in table.constraints
         if isinstance(c, CheckConstraint)
     }

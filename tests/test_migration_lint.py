@@ -10,7 +10,13 @@ from pathlib import Path
 from repositories.config import PROJECT_ROOT
 from repositories.migration_lint import upgrade_sql
 
-from .test_migration_runner import ADD_NICKNAME, UNIQUE_FULL_NAME_INDEX, script_directory
+from .test_migration_runner import (
+    ADD_NICKNAME,
+    HEAD,
+    TRIAL,
+    UNIQUE_FULL_NAME_INDEX,
+    script_directory,
+)
 
 INDEX_WITHOUT_CONCURRENTLY = """
     def upgrade() -> None:
@@ -58,7 +64,7 @@ def test_the_project_migrations_pass_the_lint() -> None:
 def test_an_index_built_without_concurrently_fails_the_lint(tmp_path: Path) -> None:
     result = make_lint(script_directory(tmp_path, INDEX_WITHOUT_CONCURRENTLY))
     assert result.returncode != 0
-    assert "0002.sql" in result.stdout
+    assert f"{TRIAL}.sql" in result.stdout
     assert "require-concurrent-index-creation" in result.stdout
 
 
@@ -72,7 +78,7 @@ def test_a_concurrent_index_build_through_the_helper_passes_the_lint(tmp_path: P
     scripts = script_directory(tmp_path, UNIQUE_FULL_NAME_INDEX)
     result = make_lint(scripts)
     assert result.returncode == 0, result.stdout + result.stderr
-    sql = upgrade_sql(scripts, "0001", "0002")
+    sql = upgrade_sql(scripts, HEAD, TRIAL)
     assert "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS uq_users_full_name" in sql
     # The runner's session settings come first, as the runner sets them.
     assert sql.index("SET lock_timeout") < sql.index("CREATE UNIQUE INDEX")
@@ -82,7 +88,7 @@ def test_a_rule_ignored_with_its_reason_inline_passes_the_lint(tmp_path: Path) -
     scripts = script_directory(tmp_path, IGNORED_WITH_A_REASON)
     result = make_lint(scripts)
     assert result.returncode == 0, result.stdout + result.stderr
-    sql = upgrade_sql(scripts, "0001", "0002")
+    sql = upgrade_sql(scripts, HEAD, TRIAL)
     assert (
         "-- squawk-ignore require-concurrent-index-creation -- audit_notes was created just above"
         "\nCREATE INDEX ix_audit_notes_id" in sql

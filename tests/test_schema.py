@@ -198,6 +198,21 @@ async def _message(conn: AsyncConnection) -> dict[str, Any]:
     }
 
 
+@required("change_events")
+async def _change_event(conn: AsyncConnection) -> dict[str, Any]:
+    return {
+        "resource_type": "User",
+        "resource_id": uuid.uuid4(),
+        "operation": "update",
+        "revision": 2,
+        "changed_fields": ["full_name"],
+        "actor": "schema-test",
+        "source": "database",
+        "database_role": "postgres",
+        "transaction_id": 1,
+    }
+
+
 @required("idempotency_keys")
 async def _idempotency_key(conn: AsyncConnection) -> dict[str, Any]:
     return {"resource": "users", "request_id": uuid.uuid4(), "resource_id": uuid.uuid4()}
@@ -350,6 +365,7 @@ EXPECTED_DEFAULTS: dict[str, dict[str, Any]] = {
     "chat_conversations": {"status": "active"},
     "chat_messages": {},
     "idempotency_keys": {},
+    "change_events": {},
 }
 
 # Timestamps the database stamps with the transaction's now().
@@ -359,6 +375,7 @@ NOW_DEFAULTS |= {
     "assessment_sessions.started_at",
     "assessment_sessions.last_activity",
     "integration_health_logs.checked_at",
+    "change_events.changed_at",
 }
 
 
@@ -366,6 +383,7 @@ def test_every_server_default_is_covered_by_the_defaults_tests() -> None:
     declared = {column_id(c) for c in columns(lambda c: c.server_default is not None)}
     expected = {f"{t}.{c}" for t, values in EXPECTED_DEFAULTS.items() for c in values}
     expected |= NOW_DEFAULTS
+    expected.add("change_events.id")  # an identity: the history's own order
     assert declared == expected
 
 
@@ -388,7 +406,7 @@ async def test_timestamps_are_set_by_the_database_and_timezone_aware(
     row = await insert(connection, table_name)
     transaction_start = (await connection.execute(text("SELECT now()"))).scalar_one()
     stamped = [c.name for c in TABLES[table_name].columns if column_id(c) in NOW_DEFAULTS]
-    assert "created_at" in stamped or table_name == "integration_health_logs"
+    assert "created_at" in stamped or table_name in ("integration_health_logs", "change_events")
     for name in stamped:
         value: dt.datetime = row[name]
         assert value.utcoffset() is not None, name
@@ -416,6 +434,9 @@ async def test_json_column_given_none_stores_sql_null(connection: AsyncConnectio
 CHECK_VIOLATIONS: list[tuple[str, str, dict[str, Any]]] = [
     ("ck_users_email_has_at", "users", {"email": "no-at-sign.example.com"}),
     ("ck_users_email_has_at", "users", {"email": "@example.com"}),
+    ("ck_change_events_operation_is_known", "change_events", {"operation": "upsert"}),
+    ("ck_change_events_source_is_known", "change_events", {"source": "nowhere"}),
+    ("ck_change_events_revision_positive", "change_events", {"revision": 0}),
     ("ck_business_profiles_employee_count_range", "business_profiles", {"employee_count": 0}),
     (
         "ck_business_profiles_employee_count_range",
@@ -655,7 +676,10 @@ async def test_enum_column_refuses_a_value_outside_its_set(
 # --- NOT NULL ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("column", columns(lambda c: not c.nullable), ids=column_id)
+# An identity (GENERATED ALWAYS) refuses any value given, NULL or not.
+@pytest.mark.parametrize(
+    "column", columns(lambda c: not c.nullable and c.identity is None), ids=column_id
+)
 async def test_not_null_column_refuses_null(
     connection: AsyncConnection, column: Column[Any]
 ) -> None:
