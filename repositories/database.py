@@ -18,6 +18,7 @@ from sqlalchemy.pool import QueuePool
 
 from .config import ConfigError, DatabaseSettings, replica_urls
 from .errors import UnavailableError, refusal_cause, sqlstate_of, translated
+from .history import ChangeContext
 from .ids import random_hex
 from .replicas import Replica, ReplicaSet
 from .unit_of_work import Session, UnitOfWork
@@ -284,14 +285,20 @@ class Database:
         log.info("database ready at %s", self.urls.safe_description)
 
     def unit_of_work(
-        self, statement_timeout: float | None = None, *, single_statement: bool = False
+        self,
+        statement_timeout: float | None = None,
+        *,
+        single_statement: bool = False,
+        changes: ChangeContext | None = None,
     ) -> UnitOfWork:
-        """One call's unit of work on the pool (see UnitOfWork for `single_statement`)."""
+        """One call's unit of work on the pool (see UnitOfWork for `single_statement`
+        and `changes`)."""
         pgbouncer = self.settings.db_pgbouncer
         return UnitOfWork(
             self.async_engine,
             statement_timeout=statement_timeout,
             single_statement=single_statement,
+            changes=changes,
             transaction_pooling=pgbouncer,
             connection_check_interval=(
                 self.settings.db_client_connection_check_interval if pgbouncer else 0

@@ -18,6 +18,7 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.util import greenlet_spawn
 
 from .errors import DataError, DeadlineExceededError, UnavailableError, translated
+from .history import ChangeContext
 
 _savepoints = itertools.count(1)
 _last_pool_reset: dict[int, float] = {}
@@ -101,6 +102,11 @@ class UnitOfWork:
     opening statement sets `client_connection_check_interval` (ms, if given) locally
     instead. Before the transaction ends, the statements SQLAlchemy prepared in it
     are closed, on the server that holds them.
+
+    `changes` (a write's caller, end user, request, trace and commit) are set for
+    the transaction only, by the opening statement, for the change history's
+    trigger (repositories/history.py). A unit given them is always a transaction:
+    outside one, `set_config(..., true)` would end with its own statement.
     """
 
     def __init__(
@@ -111,14 +117,19 @@ class UnitOfWork:
         single_statement: bool = False,
         transaction_pooling: bool = False,
         connection_check_interval: int = 0,
+        changes: ChangeContext | None = None,
     ) -> None:
         self._source = source
         self._statement_timeout = statement_timeout
         self._transaction_pooling = transaction_pooling
         self._pooled: PoolProxiedConnection | None = None
         self._check_interval = connection_check_interval
+        self._changes = changes
         self._single_statement = (
-            single_statement and not transaction_pooling and not isinstance(source, AsyncConnection)
+            single_statement
+            and changes is None
+            and not transaction_pooling
+            and not isinstance(source, AsyncConnection)
         )
         self._committed = False
         self._savepoint = ""
@@ -133,6 +144,8 @@ class UnitOfWork:
             statements.append(
                 f"SET LOCAL client_connection_check_interval = {self._check_interval}"
             )
+        if self._changes is not None:
+            statements.append(self._changes.settings_sql())
         return "; ".join(statements)
 
     async def __aenter__(self) -> UnitOfWork:

@@ -24,6 +24,7 @@ from repositories.errors import (
     InvalidArgumentError,
     UnavailableError,
 )
+from repositories.history import ChangeContext
 from repositories.ids import uuid7
 from repositories.names import snake
 from repositories.replicas import Replica
@@ -33,6 +34,7 @@ from repositories.unit_of_work import Session, UnitOfWork
 from .conversion import Converter, parse_uuid
 from .encoding import PageEncoder
 from .handlers import parse_request
+from .recording import changes_of
 from .resources import Resource
 
 # A reply is a message, or its bytes when the servicer encoded it itself (encoding.py).
@@ -158,10 +160,14 @@ class ResourceServicer:
         *,
         single_statement: bool = False,
         database: Database | None = None,
+        changes: ChangeContext | None = None,
     ) -> UnitOfWork:
-        """One transaction whose statements end when the caller stops waiting."""
+        """One transaction whose statements end when the caller stops waiting; a
+        write's tells the change history who is writing (`changes`)."""
         timeout = statement_timeout(context, self.max_statement_timeout)
-        return (database or self.database).unit_of_work(timeout, single_statement=single_statement)
+        return (database or self.database).unit_of_work(
+            timeout, single_statement=single_statement, changes=changes
+        )
 
     async def _read(
         self,
@@ -330,7 +336,7 @@ class ResourceServicer:
         # and so is one that may make a row too large to reply with (refused then).
         hooks = (self.resource.before_create, self.resource.after_create)
         single = request_id is None and hooks == (None, None) and self._surely_fits(data)
-        async with self._unit(context, single_statement=single) as uow:
+        async with self._unit(context, single_statement=single, changes=changes_of(context)) as uow:
             new_id = chosen or uuid7()
             if request_id is not None:
                 # AIP-155: the request_id wins; a repeat gets the first row back,
@@ -395,7 +401,7 @@ class ResourceServicer:
         # The fields left unchanged count too: a small update of a large row that
         # makes it too large is written, and its reply refused as a read would be.
         single = self._surely_fits(data)
-        async with self._unit(context, single_statement=single) as uow:
+        async with self._unit(context, single_statement=single, changes=changes_of(context)) as uow:
             with self._request_paths():
                 row = await self.repository.update(
                     uow.session, row_id, values, etag=request.etag or resource.etag
@@ -441,7 +447,9 @@ class ResourceServicer:
         request = _parsed(self._delete_request, data)
         row_id = parse_uuid(request.id, "id")
         # With force, dependents go first: more than one statement.
-        async with self._unit(context, single_statement=not request.force) as uow:
+        async with self._unit(
+            context, single_statement=not request.force, changes=changes_of(context)
+        ) as uow:
             await self.repository.delete(
                 uow.session, row_id, etag=request.etag, force=request.force
             )

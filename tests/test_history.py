@@ -1,0 +1,366 @@
+"""The change history: every write, through the service or in SQL, records exactly
+its events in its own transaction; secrets never; the actor as the caller
+authenticated (or the database role); ListChanges for auditors only; erasure;
+the retention purge."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import grpc
+import pytest
+from google.protobuf import field_mask_pb2
+from ruleiq.data.v1 import user_pb2, user_pb2_grpc
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from repositories.database import Database
+from repositories.history import ChangeContext
+from service.resources import RESOURCES, Resource
+from service.server import App
+
+from .api import TIMEOUT, Api, call, failure_of, resource_field, shape
+from .apps import running
+from .certs import Authority
+from .test_pgbouncer import Bouncer, bounced_app, pgbouncer
+
+__all__ = ["bounced_app", "pgbouncer"]  # fixtures, used by name
+
+SECRETS = {"User": "hashed_password", "Integration": "encrypted_credentials"}
+# Writes whose rules change another row in the same transaction.
+ALSO_WRITES = {"IntegrationHealthLog": ["Integration"]}
+TOKENS = {name: secrets.token_urlsafe(24) for name in ("writer", "auditor", "reader")}
+
+
+def _sha(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+POLICY = {
+    "writer": {"token_sha256": _sha(TOKENS["writer"]), "allow": ["write"]},
+    "auditor": {"token_sha256": _sha(TOKENS["auditor"]), "allow": ["audit"]},
+    "reader": {"token_sha256": _sha(TOKENS["reader"]), "allow": ["read"]},
+}
+
+
+def bearer(name: str) -> tuple[tuple[str, str], ...]:
+    return (("authorization", f"Bearer {TOKENS[name]}"),)
+
+
+async def events(
+    database: Database, resource_id: str | uuid.UUID, *, since: int = 0
+) -> list[dict[str, Any]]:
+    """Every event of one resource, oldest first."""
+    async with database.async_engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT * FROM change_events WHERE resource_id = :id AND id > :since ORDER BY id"),
+            {"id": uuid.UUID(str(resource_id)), "since": since},
+        )
+        return [dict(row) for row in rows.mappings()]
+
+
+async def in_transaction(database: Database, transaction_id: int) -> list[dict[str, Any]]:
+    async with database.async_engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT * FROM change_events WHERE transaction_id = :t ORDER BY id"),
+            {"t": transaction_id},
+        )
+        return [dict(row) for row in rows.mappings()]
+
+
+async def last_event_id(database: Database) -> int:
+    async with database.async_engine.connect() as connection:
+        found = await connection.execute(text("SELECT coalesce(max(id), 0) FROM change_events"))
+        return int(found.scalar_one())
+
+
+def _params(resources: Sequence[Resource]) -> list[Any]:
+    return [pytest.param(r, id=r.message) for r in resources]
+
+
+def _types(found: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(event["resource_type"], event["operation"]) for event in found]
+
+
+@pytest.mark.parametrize("r", _params(RESOURCES))
+async def test_each_write_records_exactly_its_events(
+    api: Api, database: Database, r: Resource
+) -> None:
+    row = await api.make(r.message)
+    [created] = await events(database, row.id)
+    assert (created["operation"], created["revision"], created["resource_type"]) == (
+        "create",
+        1,
+        r.message,
+    )
+    assert created["before"] is None
+    assert created["after"]["id"] == row.id
+    assert "id" in created["changed_fields"]
+    assert created["source"] == "service"
+    assert created["actor"].startswith("anonymous (")
+    assert created["request_id"]
+    assert created["commit_id"] is None
+    also = [(other, "update") for other in ALSO_WRITES.get(r.message, [])]
+    assert _types(await in_transaction(database, created["transaction_id"])) == [
+        (r.message, "create"),
+        *also,
+    ]
+    expected = 2
+    if not r.append_only:
+        name, value = shape(r.message).update
+        changed = getattr(api.pb(r.message), r.message)(id=row.id)
+        setattr(changed, name, value)
+        mask = field_mask_pb2.FieldMask(paths=[name])
+        await call(
+            api, r.message, "Update", **{resource_field(r.message): changed}, update_mask=mask
+        )
+        [_, updated] = await events(database, row.id)
+        assert (updated["operation"], updated["revision"]) == ("update", 2)
+        assert name in updated["changed_fields"]
+        assert updated["before"][name] != updated["after"][name]
+        assert "id" not in updated["changed_fields"]
+        assert len(await in_transaction(database, updated["transaction_id"])) == 1
+        expected = 3
+    await call(api, r.message, "Delete", id=row.id)
+    *_, deleted = await events(database, row.id)
+    assert (deleted["operation"], deleted["revision"]) == ("delete", expected)
+    assert deleted["after"] is None
+    if r.message == "User":
+        assert deleted["before"] is None  # erased: the person is gone
+    else:
+        assert deleted["before"]["id"] == row.id
+    assert len(await in_transaction(database, deleted["transaction_id"])) == 1
+
+
+async def test_a_refused_or_rolled_back_write_records_nothing(api: Api, database: Database) -> None:
+    user = await api.make("User")
+    before = await events(database, user.id)
+    stale = user_pb2.User(id=user.id, full_name="Never")
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await api.User.UpdateUser(
+            user_pb2.UpdateUserRequest(
+                user=stale, update_mask=field_mask_pb2.FieldMask(paths=["full_name"]), etag="1"
+            ),
+            timeout=TIMEOUT,
+        )
+    assert error.value.code() == grpc.StatusCode.ABORTED
+    # A write that reached the table, in a transaction that then rolled back.
+    async with database.unit_of_work(5.0, changes=ChangeContext(actor="rolled-back")) as uow:
+        await uow.session.driver.execute(
+            "UPDATE users SET full_name = 'Rolled back' WHERE id = $1", uuid.UUID(user.id)
+        )
+    assert await events(database, user.id) == before
+
+
+async def test_secrets_are_never_recorded_but_their_change_is(api: Api, database: Database) -> None:
+    password = f"hash-{uuid.uuid4().hex}"
+    user = await api.make("User", hashed_password=password)
+    second = f"hash-{uuid.uuid4().hex}"
+    await api.User.UpdateUser(
+        user_pb2.UpdateUserRequest(
+            user=user_pb2.User(id=user.id, hashed_password=second),
+            update_mask=field_mask_pb2.FieldMask(paths=["hashed_password"]),
+        ),
+        timeout=TIMEOUT,
+    )
+    credentials = f"cipher-{uuid.uuid4().hex}"
+    integration = await api.make("Integration", user_id=user.id, encrypted_credentials=credentials)
+    await call(api, "Integration", "Delete", id=integration.id)
+    recorded = await events(database, user.id) + await events(database, integration.id)
+    assert recorded[1]["changed_fields"] == ["hashed_password", "updated_at"]
+    text_of_all = json.dumps(recorded, default=str)
+    for secret in (password, second, credentials):
+        assert secret not in text_of_all
+    for event in recorded:
+        for values in (event["before"], event["after"]):
+            assert values is None or not set(values) & set(SECRETS.values())
+
+
+async def test_a_write_in_sql_by_another_role_is_recorded_with_that_role(
+    api: Api, database: Database, database_url: str
+) -> None:
+    user = await api.make("User")
+    role = f"dba_{uuid.uuid4().hex[:8]}"
+    async with database.async_engine.begin() as connection:
+        await connection.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        await connection.execute(text(f'GRANT SELECT, UPDATE ON users TO "{role}"'))
+    try:
+        url = make_url(database_url).set(drivername="postgresql", username=role, password=None)
+        as_role = await asyncpg.connect(url.render_as_string(hide_password=False))
+        try:
+            await as_role.execute(
+                "UPDATE users SET full_name = 'Fixed by hand' WHERE id = $1", uuid.UUID(user.id)
+            )
+            # Nothing a previous transaction set carries over into this one.
+            await as_role.execute("SELECT set_config('ruleiq.actor', 'forged', true)")
+            await as_role.execute(
+                "UPDATE users SET full_name = 'Again' WHERE id = $1", uuid.UUID(user.id)
+            )
+        finally:
+            await as_role.close()
+        [_, by_hand, again] = await events(database, user.id)
+        for event in (by_hand, again):
+            assert (event["actor"], event["source"], event["database_role"]) == (
+                role,
+                "database",
+                role,
+            )
+        assert by_hand["after"]["full_name"] == "Fixed by hand"
+        assert by_hand["changed_fields"] == ["full_name"]
+    finally:
+        async with database.async_engine.begin() as connection:
+            await connection.execute(text(f'REVOKE ALL ON users FROM "{role}"'))
+            await connection.execute(text(f'DROP ROLE "{role}"'))
+
+
+@pytest.fixture
+async def guarded(database: Database, database_url: str) -> AsyncIterator[App]:
+    async with running(database_url, auth_tokens=json.dumps(POLICY)) as app:
+        yield app
+
+
+async def test_the_actor_is_the_token_s_caller_and_on_behalf_of_is_recorded(
+    guarded: App, database: Database
+) -> None:
+    end_user = uuid.uuid4()
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{guarded.port}") as channel:
+        users = user_pb2_grpc.UserServiceStub(channel)
+        request = user_pb2.CreateUserRequest(
+            user=user_pb2.User(email=f"h-{uuid.uuid4().hex[:10]}@example.com", full_name="H")
+        )
+        metadata = (*bearer("writer"), ("x-on-behalf-of", str(end_user).upper()))
+        user = await users.CreateUser(request, metadata=metadata, timeout=TIMEOUT)
+    [event] = await events(database, user.id)
+    assert (event["actor"], event["on_behalf_of"]) == ("writer", str(end_user))
+
+
+@pytest.mark.parametrize("value", ["x" * 129, "two words", "<b>", ""])
+async def test_a_bad_on_behalf_of_is_invalid_and_writes_nothing(
+    api: Api, database: Database, value: str
+) -> None:
+    email = f"bad-{uuid.uuid4().hex[:10]}@example.com"
+    request = user_pb2.CreateUserRequest(user=user_pb2.User(email=email, full_name="B"))
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await api.User.CreateUser(request, metadata=(("x-on-behalf-of", value),), timeout=TIMEOUT)
+    failure = failure_of(error.value)
+    assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert failure.fields == ["x-on-behalf-of"]
+    reply = await api.User.ListUsers(
+        user_pb2.ListUsersRequest(filter=f'email = "{email}"'), timeout=TIMEOUT
+    )
+    assert list(reply.users) == []
+
+
+async def test_the_actor_is_the_certificate_s_caller_under_mutual_tls(
+    database: Database, database_url: str, tmp_path: Path
+) -> None:
+    ca = Authority(tmp_path)
+    server = ca.issue("ruleiq-data", server=True)
+    client = ca.issue("onboarding", server=False)
+    policy = {"onboarding-service": {"certificate_cn": "onboarding", "allow": ["write"]}}
+    async with running(
+        database_url,
+        auth_tokens=json.dumps(policy),
+        grpc_tls_cert_file=server.cert_file,
+        grpc_tls_key_file=server.key_file,
+        grpc_tls_client_ca_file=ca.cert_file,
+    ) as app:
+        credentials = grpc.ssl_channel_credentials(ca.cert, client.key, client.cert)
+        async with grpc.aio.secure_channel(f"127.0.0.1:{app.port}", credentials) as channel:
+            request = user_pb2.CreateUserRequest(
+                user=user_pb2.User(email=f"m-{uuid.uuid4().hex[:10]}@example.com", full_name="M")
+            )
+            user = await user_pb2_grpc.UserServiceStub(channel).CreateUser(request, timeout=TIMEOUT)
+    [event] = await events(database, user.id)
+    assert event["actor"] == "onboarding-service"
+
+
+async def test_deleting_a_user_erases_the_values_of_all_it_owned_and_keeps_the_skeleton(
+    api: Api, database: Database
+) -> None:
+    message = await api.make("ChatMessage")
+    conversation = await api.ChatConversation.GetChatConversation(
+        api.pb("ChatConversation").GetChatConversationRequest(id=message.conversation_id),
+        timeout=TIMEOUT,
+    )
+    user_id = conversation.user_id
+    bystander = await api.make("User")
+    await call(api, "User", "Delete", id=user_id, force=True)
+    owned = [
+        *await events(database, user_id),
+        *await events(database, conversation.id),
+        *await events(database, conversation.business_profile_id),
+        *await events(database, message.id),
+    ]
+    assert {e["operation"] for e in owned} == {"create", "delete"}
+    for event in owned:
+        assert (event["before"], event["after"]) == (None, None)
+        assert event["erased_at"] is not None
+        assert event["changed_fields"]
+        assert event["actor"]
+        assert event["owner_user_id"] == uuid.UUID(user_id)
+    [untouched] = await events(database, bystander.id)
+    assert untouched["after"]["email"] == bystander.email
+    assert untouched["erased_at"] is None
+
+
+async def test_interleaved_callers_behind_pgbouncer_never_get_each_other_s_actor(
+    bounced_app: App, pgbouncer: Bouncer, database: Database
+) -> None:
+    since = await last_event_id(database)
+    # A subchannel pool of its own each: two connections, so two peers.
+    channels = [
+        grpc.aio.insecure_channel(
+            f"127.0.0.1:{bounced_app.port}", options=[("grpc.use_local_subchannel_pool", 1)]
+        )
+        for _ in range(2)
+    ]
+    try:
+        apis = [Api(channel) for channel in channels]
+
+        async def writes(index: int) -> list[str]:
+            made = []
+            for _ in range(10):
+                request = user_pb2.CreateUserRequest(
+                    user=user_pb2.User(
+                        email=f"pgb{index}-{uuid.uuid4().hex[:10]}@example.com", full_name="P"
+                    )
+                )
+                user = await apis[index].User.CreateUser(
+                    request, metadata=(("x-on-behalf-of", f"end-user-{index}"),), timeout=TIMEOUT
+                )
+                made.append(user.id)
+            return made
+
+        made = await asyncio.gather(*(writes(i) for i in range(2)))
+        # A raw write through the same PgBouncer after them carries no one's name.
+        raw = await asyncpg.connect(pgbouncer.url, statement_cache_size=0)
+        try:
+            await raw.execute(
+                "UPDATE users SET full_name = 'raw' WHERE id = $1", uuid.UUID(made[0][0])
+            )
+        finally:
+            await raw.close()
+    finally:
+        for channel in channels:
+            await channel.close()
+    actors: dict[int, set[str]] = {0: set(), 1: set()}
+    for index, ids in enumerate(made):
+        for user_id in ids:
+            [created, *rest] = await events(database, user_id, since=since)
+            assert created["on_behalf_of"] == f"end-user-{index}"
+            actors[index].add(created["actor"])
+            if rest:
+                [raw_event] = rest
+                assert (raw_event["source"], raw_event["on_behalf_of"]) == ("database", None)
+    # One peer per channel, each the only actor of its own writes.
+    assert all(len(names) == 1 for names in actors.values())
+    assert actors[0] != actors[1]
