@@ -11,10 +11,12 @@ caller names to entries:
      "ops":     {"token_sha256": ["<current>", "<next>"], "allow": ["admin"]}}
 
 Permissions: `read` (Get, List, BatchGet), `write` (Create, Update, Delete; implies
-read), `admin` (DatabaseService). `allow` is a list (every service) or a map from
-service name (full, or short as `UserService`) or `*` to a list; a caller's
-permissions on a service are those under `*` plus those under its name. Only the
-token's SHA-256 is stored; a list of them lets a token be rotated without downtime.
+read), `admin` (DatabaseService), `audit` (ChangeService: the change history, which
+holds every resource's past values, so neither read nor write implies it).
+`allow` is a list (every service) or a map from service name (full, or short as
+`UserService`) or `*` to a list; a caller's permissions on a service are those
+under `*` plus those under its name. Only the token's SHA-256 is stored; a list
+of them lets a token be rotated without downtime.
 
 Health and reflection are always open. The check runs before the handler, so a
 refused call reads nothing."""
@@ -32,7 +34,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection
-from ruleiq.data.v1 import database_pb2
+from ruleiq.data.v1 import change_pb2, database_pb2
 
 from repositories.config import ConfigError
 
@@ -43,15 +45,16 @@ from .resources import RESOURCES
 from .security import mutual_tls
 from .settings import ServiceSettings
 
-READ, WRITE, ADMIN = "read", "write", "admin"
-PERMISSIONS = (READ, WRITE, ADMIN)
+READ, WRITE, ADMIN, AUDIT = "read", "write", "admin", "audit"
+PERMISSIONS = (READ, WRITE, ADMIN, AUDIT)
 EVERY_SERVICE = "*"
 
 DATABASE_SERVICE: str = database_pb2.DESCRIPTOR.services_by_name["DatabaseService"].full_name
 DATA_SERVICES: tuple[str, ...] = tuple(
     str(r.module.DESCRIPTOR.services_by_name[f"{r.message}Service"].full_name) for r in RESOURCES
 )
-KNOWN_SERVICES = (*DATA_SERVICES, DATABASE_SERVICE)
+CHANGE_SERVICE: str = change_pb2.DESCRIPTOR.services_by_name["ChangeService"].full_name
+KNOWN_SERVICES = (*DATA_SERVICES, DATABASE_SERVICE, CHANGE_SERVICE)
 # Kubernetes probes carry no credentials; reflection is switched off by GRPC_REFLECTION.
 OPEN_SERVICES = frozenset(
     {
@@ -66,7 +69,10 @@ _NOTHING: frozenset[str] = frozenset()
 
 
 def required_permission(service: str, method: str) -> str:
-    """What a method needs: reads need read, changes write, anything else admin."""
+    """What a method needs: reads need read, changes write, the change history
+    audit, anything else admin."""
+    if service == CHANGE_SERVICE:
+        return AUDIT
     if service != DATABASE_SERVICE:
         if method.startswith(_READ_METHODS):
             return READ

@@ -81,6 +81,8 @@ class Converter:
             (plan.name, plan.to_proto) for plan in self.fields.values() if not plan.input_only
         ]
         self.writable = frozenset(n for n, p in self.fields.items() if not p.output_only)
+        # Read-only records (change events) have no version to send back.
+        self._has_etag = "etag" in descriptor.fields_by_name
 
     def to_message(self, row: Mapping[Any, Any]) -> Any:
         values = {}
@@ -88,7 +90,8 @@ class Converter:
             value = row.get(name)
             if value is not None:
                 values[name] = to_proto(value)
-        values["etag"] = row["etag"]
+        if self._has_etag:
+            values["etag"] = row["etag"]
         return self.message_class(**values)
 
     def is_set(self, message: Message, name: str) -> bool:

@@ -22,6 +22,7 @@ from repositories.replicas import BACKSTOP_SECONDS
 
 from .admission import Admission
 from .auth import AuthInterceptor
+from .changes import CHANGE_SERVICE, ChangeServicer, add_change_service
 from .config import Access, Config, load_access
 from .errors import ErrorInterceptor
 from .metrics import Metrics
@@ -177,6 +178,15 @@ class App:
             self.server,
         )
         names.append(database_pb2.DESCRIPTOR.services_by_name["DatabaseService"].full_name)
+        add_change_service(
+            self.server,
+            ChangeServicer(
+                self.database,
+                max_statement_timeout=self.settings.max_statement_timeout_seconds,
+                max_response_bytes=self.settings.grpc_max_response_bytes,
+            ),
+        )
+        names.append(CHANGE_SERVICE)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)  # type: ignore[no-untyped-call]
         return names
 

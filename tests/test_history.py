@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -18,7 +19,7 @@ import asyncpg
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
-from ruleiq.data.v1 import user_pb2, user_pb2_grpc
+from ruleiq.data.v1 import change_pb2, change_pb2_grpc, user_pb2, user_pb2_grpc
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -281,6 +282,50 @@ async def test_the_actor_is_the_certificate_s_caller_under_mutual_tls(
             user = await user_pb2_grpc.UserServiceStub(channel).CreateUser(request, timeout=TIMEOUT)
     [event] = await events(database, user.id)
     assert event["actor"] == "onboarding-service"
+
+
+async def test_list_changes_needs_the_audit_permission_and_pages_newest_first(
+    guarded: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{guarded.port}") as channel:
+        users = user_pb2_grpc.UserServiceStub(channel)
+        request = user_pb2.CreateUserRequest(
+            user=user_pb2.User(email=f"l-{uuid.uuid4().hex[:10]}@example.com", full_name="L")
+        )
+        user = await users.CreateUser(request, metadata=bearer("writer"), timeout=TIMEOUT)
+        for name in ("Two", "Three"):
+            await users.UpdateUser(
+                user_pb2.UpdateUserRequest(
+                    user=user_pb2.User(id=user.id, full_name=name),
+                    update_mask=field_mask_pb2.FieldMask(paths=["full_name"]),
+                ),
+                metadata=bearer("writer"),
+                timeout=TIMEOUT,
+            )
+        changes = change_pb2_grpc.ChangeServiceStub(channel)
+        query = change_pb2.ListChangesRequest(filter=f'resource_id = "{user.id}"', page_size=2)
+        for caller in ("writer", "reader"):
+            with pytest.raises(grpc.aio.AioRpcError) as error:
+                await changes.ListChanges(query, metadata=bearer(caller), timeout=TIMEOUT)
+            assert error.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        with caplog.at_level(logging.INFO, logger="ruleiq_data.changes"):
+            first = await changes.ListChanges(query, metadata=bearer("auditor"), timeout=TIMEOUT)
+        query.page_token = first.next_page_token
+        second = await changes.ListChanges(query, metadata=bearer("auditor"), timeout=TIMEOUT)
+        narrowed = change_pb2.ListChangesRequest(
+            filter=f'owner_user_id = "{user.id}" AND operation = "update" AND actor = "writer"'
+            ' AND changed_at >= "2000-01-01T00:00:00Z"'
+        )
+        updates = await changes.ListChanges(narrowed, metadata=bearer("auditor"), timeout=TIMEOUT)
+    assert [c.revision for c in first.changes] == [3, 2]
+    assert [(c.revision, c.operation) for c in second.changes] == [(1, "create")]
+    assert second.next_page_token == ""
+    assert [c.after["full_name"] for c in updates.changes] == ["Three", "Two"]
+    assert first.changes[0].after["full_name"] == "Three"
+    assert first.changes[0].actor == "writer"
+    assert not first.changes[0].HasField("commit_id")
+    [line] = [r for r in caplog.records if r.getMessage() == "change history read"]
+    assert (line.caller, line.events) == ("auditor", 2)
 
 
 async def test_deleting_a_user_erases_the_values_of_all_it_owned_and_keeps_the_skeleton(
