@@ -1,5 +1,5 @@
 """The change history's database side: what a write's transaction tells the
-recording trigger (alembic 0002, `record_change()`).
+recording trigger (alembic 0002, `record_change()`), and the retention purge.
 
 The trigger reads `ruleiq.*` settings that the unit of work sets, transaction-
 scoped, in the statement that opens the transaction. A session setting would stay
@@ -8,8 +8,16 @@ the next client's writes would carry this caller's name."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from .errors import translated
 
 log = logging.getLogger("ruleiq_data.history")
 
@@ -55,3 +63,48 @@ def literal(value: str) -> str:
     which no text may hold, is dropped."""
     cut = value.replace("\x00", "")[:MAX_SETTING_LENGTH]
     return "E'" + cut.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    deleted: int
+    batches: int
+
+
+PURGE_BATCH = text("""
+DELETE FROM change_events WHERE id IN (
+    SELECT id FROM change_events WHERE changed_at < :before
+    ORDER BY changed_at LIMIT :limit FOR UPDATE SKIP LOCKED
+)""")
+
+
+async def purge(
+    engine: AsyncEngine,
+    older_than: dt.datetime,
+    *,
+    batch_size: int = 1000,
+    pause: float = 0.0,
+    lock_timeout_ms: int = 1000,
+) -> PurgeResult:
+    """Delete the change events recorded before `older_than`, `batch_size` at a
+    time, each batch its own short transaction.
+
+    Writers only ever insert into change_events, so a purge never waits on them nor
+    they on it; rows another transaction holds (an erasure scrubbing them) are
+    skipped, not waited for, and go in a later run."""
+    deleted = batches = 0
+    while True:
+        with translated():
+            async with engine.begin() as connection:
+                await connection.execute(text(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}"))
+                result: Any = await connection.execute(
+                    PURGE_BATCH, {"before": older_than, "limit": batch_size}
+                )
+        count = int(result.rowcount)
+        deleted += count
+        batches += 1
+        log.debug("purged %d change events", count, extra={"batch": batches})
+        if count < batch_size:
+            return PurgeResult(deleted, batches)
+        if pause:
+            await asyncio.sleep(pause)

@@ -1,4 +1,4 @@
-"""`python -m service serve | migrate [REV] | downgrade [REV]`."""
+"""`python -m service serve | migrate [REV] | downgrade [REV] | purge-changes`."""
 
 from __future__ import annotations
 
@@ -46,6 +46,29 @@ def database_url(config: Config) -> str:
     return embedded.create_database()
 
 
+async def _purge_changes(
+    url: str, settings: DatabaseSettings, retention_days: int, batch_size: int
+) -> None:
+    import datetime as dt
+
+    from repositories.database import Database
+    from repositories.history import purge
+
+    database = Database(settings, url)
+    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=retention_days)
+    try:
+        result = await purge(database.async_engine, cutoff, batch_size=batch_size, pause=0.05)
+    finally:
+        await database.dispose()
+    log.info(
+        "purged %d change events older than %d days in %d batches",
+        result.deleted,
+        retention_days,
+        result.batches,
+        extra={"before": cutoff.isoformat()},
+    )
+
+
 async def _migrate(url: str, settings: DatabaseSettings, revision: str, *, down: bool) -> None:
     from repositories.migrations import run_migrations
 
@@ -61,6 +84,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, default in (("migrate", "head"), ("downgrade", "-1")):
         command = commands.add_parser(name, help=f"alembic {name} (default {default})")
         command.add_argument("revision", nargs="?", default=default)
+    purge_changes = commands.add_parser(
+        "purge-changes",
+        help="delete change events older than CHANGE_LOG_RETENTION_DAYS, in small batches",
+    )
+    purge_changes.add_argument(
+        "--retention-days", type=int, default=None, help="instead of CHANGE_LOG_RETENTION_DAYS"
+    )
+    purge_changes.add_argument("--batch-size", type=int, default=1000, help="rows per batch")
     args = parser.parse_args(argv)
     from repositories.config import ConfigError
     from repositories.errors import UnavailableError
@@ -87,6 +118,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(
                 _migrate(url, config.database, args.revision, down=args.command == "downgrade")
             )
+            return 0
+        if args.command == "purge-changes":
+            retention = args.retention_days or config.service.change_log_retention_days
+            if retention < 1 or not 1 <= args.batch_size <= 100_000:
+                print("ruleiq-data: retention days >= 1, batch size 1 to 100000", file=sys.stderr)
+                return 2
+            url = database_url(config)
+            asyncio.run(_purge_changes(url, config.database, retention, args.batch_size))
             return 0
         from .port import claim_port
         from .workers import worker_number

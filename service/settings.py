@@ -53,6 +53,8 @@ class ServiceSettings(BaseSettings):
     otel_traces_exporter: Literal["otlp", "console", "none"] | None = None
     otel_exporter_otlp_endpoint: str | None = None
     otel_service_name: str = Field(default="ruleiq-data", min_length=1)
+    # How long change events are kept (docs/history.md); `purge-changes` deletes older.
+    change_log_retention_days: int = Field(default=400, ge=1, le=36_500)
 
     @field_validator("grpc_workers")
     @classmethod

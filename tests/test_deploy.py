@@ -306,6 +306,30 @@ def test_the_commands_the_manifests_run_exist(job: str) -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_the_change_history_purge_runs_nightly_one_at_a_time_as_the_servers_do() -> None:
+    cron = one("CronJob")
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    spec = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (purge,) = spec["containers"]
+    server = server_container()
+    assert purge["image"] == server["image"]
+    assert purge["envFrom"] == server["envFrom"]
+    assert spec["securityContext"] == pod_spec(deployment())["securityContext"]
+    assert purge["securityContext"] == server["securityContext"]
+    assert {v["name"] for v in purge["env"]} <= known_variables()
+    assert "CHANGE_LOG_RETENTION_DAYS" in config_map()
+    command = [*dockerfile().runtime.entrypoint, *purge["args"]]
+    assert command[:4] == ["python", "-m", "service", "purge-changes"]
+    result = subprocess.run(
+        [sys.executable, "-m", "service", *purge["args"], "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+
+
 # --- Dockerfile (parsed: no Docker engine runs on the machines this is tested on) ---
 
 

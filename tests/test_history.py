@@ -6,6 +6,7 @@ the retention purge."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -24,13 +25,14 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from repositories.database import Database
-from repositories.history import ChangeContext
+from repositories.history import ChangeContext, purge
 from service.resources import RESOURCES, Resource
 from service.server import App
 
 from .api import TIMEOUT, Api, call, failure_of, resource_field, shape
 from .apps import running
 from .certs import Authority
+from .test_migrations import run_service
 from .test_pgbouncer import Bouncer, bounced_app, pgbouncer
 
 __all__ = ["bounced_app", "pgbouncer"]  # fixtures, used by name
@@ -355,6 +357,76 @@ async def test_deleting_a_user_erases_the_values_of_all_it_owned_and_keeps_the_s
     [untouched] = await events(database, bystander.id)
     assert untouched["after"]["email"] == bystander.email
     assert untouched["erased_at"] is None
+
+
+async def test_the_purge_removes_old_events_in_batches_while_writers_write(
+    api: Api, database: Database
+) -> None:
+    old = [await api.make("ComplianceFramework") for _ in range(5)]
+    ids = [uuid.UUID(row.id) for row in old]
+    async with database.async_engine.begin() as connection:
+        await connection.execute(
+            text(
+                "UPDATE change_events SET changed_at = now() - interval '400 days'"
+                " WHERE resource_id = ANY(:ids)"
+            ),
+            {"ids": ids},
+        )
+    cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=365)
+
+    writes = [asyncio.create_task(api.make("ComplianceFramework")) for _ in range(6)]
+    result = await purge(database.async_engine, cutoff, batch_size=2)
+    new = await asyncio.gather(*writes)
+    assert result.deleted >= 5
+    assert result.batches >= 3
+    for row in old:
+        assert await events(database, row.id) == []
+    for row in new:
+        assert len(await events(database, row.id)) == 1
+
+
+async def test_writers_never_wait_on_a_purge_batch_in_progress(
+    api: Api, database: Database
+) -> None:
+    row = await api.make("ComplianceFramework")
+    async with database.async_engine.connect() as purger:
+        held = await purger.begin()
+        # A purge batch that has deleted its rows and not yet committed.
+        await purger.execute(
+            text("DELETE FROM change_events WHERE resource_id = :id"), {"id": uuid.UUID(row.id)}
+        )
+        # Written while the purge's locks are held: a write that waited would never
+        # return before the rollback below.
+        written = await api.make("ComplianceFramework")
+        await call(api, "ComplianceFramework", "Delete", id=written.id)
+        await held.rollback()
+    assert len(await events(database, written.id)) == 2
+
+
+async def test_the_purge_command_deletes_what_retention_no_longer_keeps(
+    api: Api, database: Database, database_url: str
+) -> None:
+    kept, expired = await api.make("ComplianceFramework"), await api.make("ComplianceFramework")
+    async with database.async_engine.begin() as connection:
+        await connection.execute(
+            text(
+                "UPDATE change_events SET changed_at = now() - interval '31 days'"
+                " WHERE resource_id = :id"
+            ),
+            {"id": uuid.UUID(expired.id)},
+        )
+    url = database.urls.sync_url.set(drivername="postgresql")
+    done = run_service(
+        url.render_as_string(hide_password=False),
+        "purge-changes",
+        "--batch-size",
+        "10",
+        CHANGE_LOG_RETENTION_DAYS="30",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "purged" in done.stderr
+    assert await events(database, expired.id) == []
+    assert len(await events(database, kept.id)) == 1
 
 
 async def test_interleaved_callers_behind_pgbouncer_never_get_each_other_s_actor(
