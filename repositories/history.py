@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,9 @@ log = logging.getLogger("ruleiq_data.history")
 SETTING_PREFIX = "ruleiq."
 # Longest value a setting may carry; longer ones are cut (ids and names are short).
 MAX_SETTING_LENGTH = 256
+# The column `told` adds to a RETURNING list; rows drop it.
+TOLD = "_told"
+SETTINGS = ("actor", "on_behalf_of", "request_id", "trace_id", "commit_id")
 
 
 @dataclass(frozen=True)
@@ -39,29 +43,49 @@ class ChangeContext:
     trace_id: str | None = None
     commit_id: str | None = None
 
+    def values(self) -> tuple[str, ...]:
+        """The settings' values in SETTINGS order, "" for unset (read as unset)."""
+        return tuple(_clean(getattr(self, name) or "") for name in SETTINGS)
+
     def settings_sql(self) -> str:
         """One `SELECT set_config(...)` setting every known value for the current
         transaction only (`is_local` true)."""
-        values = {
-            "actor": self.actor,
-            "on_behalf_of": self.on_behalf_of,
-            "request_id": self.request_id,
-            "trace_id": self.trace_id,
-            "commit_id": self.commit_id,
-        }
         calls = [
             f"set_config('{SETTING_PREFIX}{name}', {literal(value)}, true)"
-            for name, value in values.items()
+            for name, value in zip(SETTINGS, self.values(), strict=True)
             if value
         ]
         return "SELECT " + ", ".join(calls)
+
+
+def _clean(value: str) -> str:
+    return value.replace("\x00", "")[:MAX_SETTING_LENGTH]
+
+
+@functools.cache
+def told(sql: str, parameters: int) -> str:
+    """`sql` (an INSERT, UPDATE or DELETE ... RETURNING with `parameters` parameters)
+    setting the history's settings itself, from parameters after its own: for a
+    write that runs alone, outside any transaction block, where a setting made by an
+    earlier statement would already be gone.
+
+    The settings are a CTE the RETURNING list refers to, so they are set while the
+    first row is returned, before the AFTER ROW trigger runs: those fire at the end
+    of the statement. `ChangeContext.values()` gives the parameters."""
+    calls = ", ".join(
+        f"set_config('{SETTING_PREFIX}{name}', ${parameters + i}::text, true)"
+        for i, name in enumerate(SETTINGS, start=1)
+    )
+    head = f"WITH _history AS MATERIALIZED (SELECT {calls})"
+    # The service's own compiled statements and setting names: no value is in the text.
+    return f"{head} {sql}, (SELECT 1 FROM _history) AS {TOLD}"  # noqa: S608
 
 
 def literal(value: str) -> str:
     """`value` as an SQL escape-string literal (E'...'), whose meaning does not
     depend on standard_conforming_strings: backslashes and quotes doubled. NUL,
     which no text may hold, is dropped."""
-    cut = value.replace("\x00", "")[:MAX_SETTING_LENGTH]
+    cut = _clean(value)
     return "E'" + cut.replace("\\", "\\\\").replace("'", "''") + "'"
 
 

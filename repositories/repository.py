@@ -34,6 +34,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.sql.elements import ColumnElement
 
 from .errors import AbortedError, InvalidArgumentError, NotFoundError, translated
+from .history import TOLD, told
 from .ids import uuid7
 from .models import Base
 from .querying import PageTokens, after_condition, check_storable, parse_filter, parse_order
@@ -160,6 +161,7 @@ class Repository:
 
     def _row(self, record: Any) -> Row:
         row = dict(record)
+        row.pop(TOLD, None)
         for name, members in self._enums:
             value = row[name]
             if value is not None:
@@ -236,9 +238,11 @@ class Repository:
             values = {**values, "id": uuid7()}
         names = tuple(sorted(values))
         arguments = [self._encode(name, values[name]) for name in names]
+        sql = self._insert_sql(names)
+        sql, arguments = _told(session, sql, arguments)
         with translated():
             record = await session.driver.fetchrow(
-                self._insert_sql(names), *arguments, timeout=session.statement_timeout
+                sql, *arguments, timeout=session.statement_timeout
             )
         return self._row(record)
 
@@ -266,11 +270,11 @@ class Repository:
         ]
         if etag:
             arguments.append(etag)
+        sql = self._update_sql(assignments, bool(etag))
+        sql, arguments = _told(session, sql, arguments)
         with translated():
             record = await session.driver.fetchrow(
-                self._update_sql(assignments, bool(etag)),
-                *arguments,
-                timeout=session.statement_timeout,
+                sql, *arguments, timeout=session.statement_timeout
             )
         if record is None:
             await self._explain_missing(session, row_id)
@@ -288,14 +292,12 @@ class Repository:
             if etag and current["etag"] != etag:
                 raise self.stale(row_id)
             await self._delete_dependents(session, self.table, [row_id])
+        sql = self._sql_delete_etag if etag else self._sql_delete
+        sql, arguments = _told(session, sql, [row_id, etag] if etag else [row_id])
         with translated(deleting=True):
-            timeout = session.statement_timeout
-            if etag:
-                deleted = await session.driver.fetchrow(
-                    self._sql_delete_etag, row_id, etag, timeout=timeout
-                )
-            else:
-                deleted = await session.driver.fetchrow(self._sql_delete, row_id, timeout=timeout)
+            deleted = await session.driver.fetchrow(
+                sql, *arguments, timeout=session.statement_timeout
+            )
         if deleted is None:
             await self._explain_missing(session, row_id)
 
@@ -356,6 +358,14 @@ class Repository:
             reason="NOT_FOUND",
             metadata={"resource": self.name, "id": str(row_id)},
         )
+
+
+def _told(session: Session, sql: str, arguments: list[Any]) -> tuple[str, list[Any]]:
+    """A write's statement and arguments, setting what the change history records
+    itself when its session has no transaction to carry it (history.told)."""
+    if session.changes is None:
+        return sql, arguments
+    return told(sql, len(arguments)), [*arguments, *session.changes.values()]
 
 
 def _sql_of(default: Any) -> str:

@@ -39,6 +39,7 @@ class Session:
         connection: AsyncConnection | tuple[AsyncEngine, PoolProxiedConnection],
         driver: Any,
         statement_timeout: float | None = None,
+        changes: ChangeContext | None = None,
     ) -> None:
         self._connection = connection if isinstance(connection, AsyncConnection) else None
         self._pooled = None if isinstance(connection, AsyncConnection) else connection
@@ -46,6 +47,10 @@ class Session:
         # Outside a transaction (a single-statement unit) the deadline travels with each
         # statement: asyncpg cancels the query on the server when it passes.
         self.statement_timeout = statement_timeout
+        # Likewise what the change history records: each write sets it itself
+        # (repositories/history.py `told`), in a transaction it would end with the
+        # statement that set it.
+        self.changes = changes
 
     async def execute(
         self, statement: Executable, parameters: Mapping[str, Any] | None = None
@@ -105,8 +110,8 @@ class UnitOfWork:
 
     `changes` (a write's caller, end user, request, trace and commit) are set for
     the transaction only, by the opening statement, for the change history's
-    trigger (repositories/history.py). A unit given them is always a transaction:
-    outside one, `set_config(..., true)` would end with its own statement.
+    trigger (repositories/history.py). A single-statement unit has no transaction
+    for them to last in: its write sets them itself (`Session.changes`).
     """
 
     def __init__(
@@ -126,10 +131,7 @@ class UnitOfWork:
         self._check_interval = connection_check_interval
         self._changes = changes
         self._single_statement = (
-            single_statement
-            and changes is None
-            and not transaction_pooling
-            and not isinstance(source, AsyncConnection)
+            single_statement and not transaction_pooling and not isinstance(source, AsyncConnection)
         )
         self._committed = False
         self._savepoint = ""
@@ -151,17 +153,18 @@ class UnitOfWork:
     async def __aenter__(self) -> UnitOfWork:
         source = self._source
         statement_timeout = self._statement_timeout if self._single_statement else None
+        changes = self._changes if self._single_statement else None
         if isinstance(source, AsyncConnection):
             self._savepoint = f"uow_{next(_savepoints)}"
             with translated():
                 raw = await source.get_raw_connection()
-            self.session = Session(source, raw.driver_connection, statement_timeout)
+            self.session = Session(source, raw.driver_connection, statement_timeout, changes)
         else:
             # Straight from the pool: an AsyncConnection around it costs more than
             # a primary-key read (Session builds one if a statement needs it).
             self._pooled = await self._checkout(source)
             self.session = Session(
-                (source, self._pooled), self._pooled.driver_connection, statement_timeout
+                (source, self._pooled), self._pooled.driver_connection, statement_timeout, changes
             )
         if not self._single_statement:
             try:

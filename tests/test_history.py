@@ -26,12 +26,15 @@ from sqlalchemy.engine import make_url
 
 from repositories.database import Database
 from repositories.history import ChangeContext, purge
+from repositories.models import User
+from repositories.repository import Repository
 from service.resources import RESOURCES, Resource
 from service.server import App
 
 from .api import TIMEOUT, Api, call, failure_of, resource_field, shape
 from .apps import running
 from .certs import Authority
+from .conftest import db_settings
 from .test_migrations import run_service
 from .test_pgbouncer import Bouncer, bounced_app, pgbouncer
 
@@ -222,6 +225,39 @@ async def test_a_write_in_sql_by_another_role_is_recorded_with_that_role(
         async with database.async_engine.begin() as connection:
             await connection.execute(text(f'REVOKE ALL ON users FROM "{role}"'))
             await connection.execute(text(f'DROP ROLE "{role}"'))
+
+
+async def test_a_write_outside_a_transaction_sets_its_caller_for_itself_alone(
+    database: Database, database_url: str
+) -> None:
+    # One pooled connection: the next unit surely gets the one the write used.
+    single = Database(db_settings(db_pool_size=1, db_max_overflow=0), database_url)
+    users = Repository(User)
+    try:
+        email = f"alone-{uuid.uuid4().hex[:10]}@example.com"
+        async with single.unit_of_work(
+            5.0, single_statement=True, changes=ChangeContext(actor="alone", request_id="r-1")
+        ) as uow:
+            row = await users.create(uow.session, {"email": email, "full_name": "A"})
+            await uow.commit()
+        async with single.unit_of_work(5.0, single_statement=True) as uow:
+            left = await uow.session.driver.fetchval("SELECT current_setting('ruleiq.actor', true)")
+            await users.update(uow.session, row["id"], {"full_name": "Unnamed"})
+            await uow.commit()
+    finally:
+        await single.dispose()
+    assert left in ("", None)
+    reader = Database(db_settings(), database_url)
+    try:
+        [created, updated] = await events(reader, row["id"])
+    finally:
+        await reader.dispose()
+    assert (created["actor"], created["source"], created["request_id"]) == (
+        "alone",
+        "service",
+        "r-1",
+    )
+    assert (updated["source"], updated["request_id"]) == ("database", None)
 
 
 @pytest.fixture
