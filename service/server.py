@@ -165,6 +165,7 @@ class App:
                 self.database,
                 max_statement_timeout=self.settings.max_statement_timeout_seconds,
                 max_response_bytes=self.settings.grpc_max_response_bytes,
+                tell_history=not self.settings.change_history_bench_off,
             )
             handler = grpc.method_handlers_generic_handler(
                 servicer.full_name, servicer.method_handlers()

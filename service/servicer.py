@@ -87,8 +87,10 @@ class ResourceServicer:
         *,
         max_statement_timeout: float,
         max_response_bytes: int,
+        tell_history: bool = True,
     ) -> None:
         self.resource = resource
+        self.tell_history = tell_history
         self.database = database
         self.max_statement_timeout = max_statement_timeout
         self.max_response_bytes = max_response_bytes
@@ -168,6 +170,10 @@ class ResourceServicer:
         return (database or self.database).unit_of_work(
             timeout, single_statement=single_statement, changes=changes
         )
+
+    def _changes(self, context: grpc.aio.ServicerContext[Any, Any]) -> ChangeContext | None:
+        """What a write tells the change history about its call."""
+        return changes_of(context) if self.tell_history else None
 
     async def _read(
         self,
@@ -336,7 +342,9 @@ class ResourceServicer:
         # and so is one that may make a row too large to reply with (refused then).
         hooks = (self.resource.before_create, self.resource.after_create)
         single = request_id is None and hooks == (None, None) and self._surely_fits(data)
-        async with self._unit(context, single_statement=single, changes=changes_of(context)) as uow:
+        async with self._unit(
+            context, single_statement=single, changes=self._changes(context)
+        ) as uow:
             new_id = chosen or uuid7()
             if request_id is not None:
                 # AIP-155: the request_id wins; a repeat gets the first row back,
@@ -401,7 +409,9 @@ class ResourceServicer:
         # The fields left unchanged count too: a small update of a large row that
         # makes it too large is written, and its reply refused as a read would be.
         single = self._surely_fits(data)
-        async with self._unit(context, single_statement=single, changes=changes_of(context)) as uow:
+        async with self._unit(
+            context, single_statement=single, changes=self._changes(context)
+        ) as uow:
             with self._request_paths():
                 row = await self.repository.update(
                     uow.session, row_id, values, etag=request.etag or resource.etag
@@ -448,7 +458,7 @@ class ResourceServicer:
         row_id = parse_uuid(request.id, "id")
         # With force, dependents go first: more than one statement.
         async with self._unit(
-            context, single_statement=not request.force, changes=changes_of(context)
+            context, single_statement=not request.force, changes=self._changes(context)
         ) as uow:
             await self.repository.delete(
                 uow.session, row_id, etag=request.etag, force=request.force

@@ -55,6 +55,9 @@ class ServiceSettings(BaseSettings):
     otel_service_name: str = Field(default="ruleiq-data", min_length=1)
     # How long change events are kept (docs/history.md); `purge-changes` deletes older.
     change_log_retention_days: int = Field(default=400, ge=1, le=36_500)
+    # Only for `make bench`'s measure of what the history costs (it also disables the
+    # triggers): writes skip telling the history who wrote. Never in production.
+    change_history_bench_off: bool = False
 
     @field_validator("grpc_workers")
     @classmethod

@@ -19,6 +19,9 @@ WORKLOADS = (
     "update",
     "delete",
 )
+# Also run, each round, on a server without the change history (`<name>_no_history`).
+WITHOUT_HISTORY = ("create", "update")
+UNRECORDED = "_no_history"
 POOL_WORKLOADS = ("get", "update")
 DEFAULT_POOL_SIZES = (5, 10, 20, 40)
 WORKERS_WORKLOADS = ("get", "create")

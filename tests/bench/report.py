@@ -116,6 +116,20 @@ GOALS = (
         0.40,
     ),
     Goal(
+        "create_with_over_without_history",
+        "Create with / without change history (ops/s)",
+        lambda s: s["create"].ops_per_second / s["create_no_history"].ops_per_second,
+        ">=",
+        0.85,
+    ),
+    Goal(
+        "update_with_over_without_history",
+        "Update with / without change history (ops/s)",
+        lambda s: s["update"].ops_per_second / s["update_no_history"].ops_per_second,
+        ">=",
+        0.85,
+    ),
+    Goal(
         "get_over_asyncpg_raw",
         "Get / raw asyncpg loop (ops/s)",
         lambda s: s["get"].ops_per_second / s["asyncpg_raw"].ops_per_second,

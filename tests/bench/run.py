@@ -20,7 +20,7 @@ from types import FrameType
 from typing import Any
 
 from .client import ClientSpec, client_main
-from .config import BenchConfig
+from .config import UNRECORDED, WITHOUT_HISTORY, BenchConfig
 from .cpu import postmaster_pid, resident_mb
 from .database import ROOT, BenchDatabase, SeedInfo
 from .report import (
@@ -170,7 +170,9 @@ class Bench:
             f"seeding {config.users:,} users + {config.deletable_users:,} to delete "
             "(set-based INSERT ... SELECT FROM generate_series; not part of the results)"
         )
-        seed = self.database.seed(config)
+        # The seed is set-up, not a write to measure: its rows have no history.
+        with self.database.history_off():
+            seed = self.database.seed(config)
         say(f"seeded {seed.table_rows:,} rows in {seed.seconds:.1f}s ({seed.details})")
         self.ids_file = self.database.tmp_dir / "ids.json"
         self.ids_file.write_text(
@@ -213,7 +215,9 @@ class Bench:
         if code not in (0, None):
             say(f"warning: the service exited with {code}:\n{service.output()}")
 
-    def run(self, client: ClientProcess, workload: str, label: str) -> dict[str, Any]:
+    def run(
+        self, client: ClientProcess, workload: str, label: str, shown: str = ""
+    ) -> dict[str, Any]:
         config = self.config
         result = client.call(
             "run",
@@ -227,7 +231,7 @@ class Bench:
             f"  ERRORS {result['errors']} {result['errors_by_kind']}" if result["errors"] else ""
         )
         say(
-            f"  {label} {workload:<16} {result['ops_per_second']:>9,.0f} ops/s"
+            f"  {label} {shown or workload:<16} {result['ops_per_second']:>9,.0f} ops/s"
             f"  p50 {percentile(ordered, 0.5) * 1000:6.2f} ms"
             f"  p99 {percentile(ordered, 0.99) * 1000:7.2f} ms"
             f"  other CPU {result['other_cpu_seconds'] / result['window_seconds']:4.0%}{errors}"
@@ -242,20 +246,33 @@ class Bench:
         raw_client = self.client("asyncpg")
         grpc_client.call("connect", service.address, service.pid, True, timeout=120)
         raw_client.call("connect", "", 0, False, timeout=60)
+        # The same writes without the change history, in the same rounds: a server
+        # that tells the history nothing, its runs made with the triggers disabled.
+        unrecorded = self.service({"CHANGE_HISTORY_BENCH_OFF": "true"})
+        plain_client = self.client("grpc")
+        plain_client.call("connect", unrecorded.address, unrecorded.pid, True, timeout=120)
         say(
             f"{len(config.workloads)} workloads x {config.rounds} rounds, "
             f"{config.concurrency} calls in flight, {config.warmup_seconds:g}s warm-up + "
             f"{config.duration_seconds:g}s measured each"
         )
-        runs: dict[str, list[dict[str, Any]]] = {w: [] for w in config.workloads}
+        without = [w for w in WITHOUT_HISTORY if w in config.workloads]
+        names = [*config.workloads, *(f"{w}{UNRECORDED}" for w in without)]
+        runs: dict[str, list[dict[str, Any]]] = {w: [] for w in names}
         started = time.perf_counter()
         for round_number in range(1, config.rounds + 1):
             for workload in config.workloads:
                 client = raw_client if workload == "asyncpg_raw" else grpc_client
                 label = f"round {round_number}/{config.rounds}"
                 runs[workload].append(self.run(client, workload, label))
+                if workload in without:
+                    with self.database.history_off():
+                        result = self.run(
+                            plain_client, workload, label, shown=f"{workload}{UNRECORDED}"
+                        )
+                    runs[f"{workload}{UNRECORDED}"].append(result)
         say(f"measured in {time.perf_counter() - started:.0f}s")
-        summaries = [summarize(w, runs[w]) for w in config.workloads]
+        summaries = [summarize(w, runs[w]) for w in names]
         by_name = {s.workload: s for s in summaries}
         goals = ratios(by_name)
         goals.append(self.memory_growth(grpc_client, service))
