@@ -29,7 +29,7 @@ from google.type import date_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
-from ruleiq.data.v1 import chat_message_pb2, database_pb2, user_pb2
+from ruleiq.data.v1 import change_pb2, change_pb2_grpc, chat_message_pb2, database_pb2, user_pb2
 from sqlalchemy import Column, Table, text
 
 from repositories.database import Database
@@ -37,6 +37,7 @@ from repositories.ids import uuid7
 from repositories.names import snake
 from repositories.querying import UUID_TEXT, PageTokens, parse_order, python_type
 from repositories.repository import Repository
+from service.changes import FILTERABLE as CHANGE_FILTERABLE
 from service.conversion import INPUT_ONLY, OUTPUT_ONLY, behaviours
 from service.resources import RESOURCES, Resource
 from service.server import App
@@ -96,6 +97,7 @@ def all_methods() -> list[Method]:
         (r.module.DESCRIPTOR.services_by_name[f"{r.message}Service"], r) for r in RESOURCES
     ]
     owners.append((database_pb2.DESCRIPTOR.services_by_name["DatabaseService"], None))
+    owners.append((change_pb2.DESCRIPTOR.services_by_name["ChangeService"], None))
     methods = []
     for service, resource in owners:
         for method in service.methods:
@@ -147,6 +149,7 @@ class World:
     untouched: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     templates: dict[str, Message] = field(default_factory=dict)  # message -> valid payload
     known_user: str = ""
+    change_tokens: list[str] = field(default_factory=list)  # real ListChanges tokens
 
     @property
     def untouched_ids(self) -> list[str]:
@@ -187,6 +190,12 @@ async def build_world(api: Api) -> World:
         for table, value in _fks(r, kept):
             world.untouched[table].add(value)
     world.known_user = sorted(world.untouched["users"])[0]
+    changes = change_pb2_grpc.ChangeServiceStub(api.channel)
+    for text_filter in ("", f'owner_user_id = "{world.known_user}"'):
+        page = await changes.ListChanges(
+            change_pb2.ListChangesRequest(page_size=1, filter=text_filter), timeout=TIMEOUT
+        )
+        world.change_tokens.append(page.next_page_token)
     return world
 
 
@@ -210,6 +219,7 @@ def _template(r: Resource, row: Any, world: World) -> Message:
 # Values: valid-looking and hostile, per field type.
 
 INT32 = (-(2**31), 2**31 - 1)
+OPERATORS = ("=", "!=", "<", "<=", ">", ">=", ":", "==")
 INT64 = (-(2**63), 2**63 - 1)
 SQLISH = [
     "'; DROP TABLE users; --",
@@ -636,6 +646,8 @@ class Strategies:
     def request(self, method: Method) -> st.SearchStrategy[Message]:
         r = method.resource
         cls = method.request_class
+        if cls is change_pb2.ListChangesRequest:
+            return self._list_changes()
         if r is None:
             return st.just(cls())
         if method.kind == "Get":
@@ -713,6 +725,41 @@ class Strategies:
             return request  # type: ignore[no-any-return]
 
         return build()
+
+    def _list_changes(self) -> st.SearchStrategy[Message]:
+        """ListChanges: filters on each of its fields, good and bad, and tokens of
+        its own, real (a first page's), forged and foreign."""
+        ids = st.sampled_from(self.world.parent_ids)
+        values = st.one_of(
+            ids.map(lambda i: f'"{i}"'),
+            st.sampled_from(['"create"', '"update"', '"delete"', '"service"', '"User"']),
+            st.sampled_from(['"2026-01-01T00:00:00Z"', '"1970-01-01T00:00:00Z"', "3", "true"]),
+            any_text.map(json.dumps),
+            any_text,
+        )
+        names = st.one_of(st.sampled_from(CHANGE_FILTERABLE), st.sampled_from(["id", "before"]))
+        condition = st.builds(
+            lambda n, op, v: f"{n} {op} {v}", names, st.sampled_from(OPERATORS), values
+        )
+        filters = st.one_of(
+            st.just(""),
+            st.lists(condition, min_size=1, max_size=3).map(" AND ".join),
+            any_text,
+        )
+        tokens = st.one_of(
+            st.just(""),
+            any_text,
+            st.binary(max_size=120).map(lambda b: base64.urlsafe_b64encode(b).decode()),
+            st.sampled_from(self.world.change_tokens or [""]),
+        )
+        return st.builds(
+            lambda size, token, text: change_pb2.ListChangesRequest(
+                page_size=size, page_token=token, filter=text
+            ),
+            st.one_of(st.just(0), st.integers(-3, 1100), st.sampled_from(INT32)),
+            tokens,
+            filters,
+        )
 
     def _update(self, method: Method, r: Resource) -> st.SearchStrategy[Message]:
         cls = method.request_class
@@ -1055,6 +1102,25 @@ async def row_digests(database: Database, rows: dict[str, set[str]]) -> dict[tup
     return digests
 
 
+async def newest_change(database: Database) -> int:
+    async with database.async_engine.connect() as connection:
+        query = text("SELECT coalesce(max(id), 0) FROM change_events")
+        return int((await connection.execute(query)).scalar_one())
+
+
+async def creates_recorded_since(database: Database, event_id: int) -> dict[str, int]:
+    async with database.async_engine.connect() as connection:
+        query = text(
+            "SELECT resource_type, count(*) FROM change_events"
+            " WHERE id > :id AND operation = 'create' GROUP BY resource_type"
+        )
+        return {kind: int(n) for kind, n in await connection.execute(query, {"id": event_id})}
+
+
+def resource_of_table(table: str) -> Resource:
+    return next(r for r in RESOURCES if table_of(r).name == table)
+
+
 async def count_present(database: Database, table: str, ids: Iterable[str]) -> int:
     async with database.async_engine.connect() as connection:
         query = text(f'SELECT count(*) FROM "{table}" WHERE id::text = ANY(:ids)')
@@ -1078,6 +1144,7 @@ async def test_every_rpc_answers_generated_and_garbage_requests_with_a_proper_st
 ) -> None:
     world = await build_world(api)
     counts_before = await table_counts(database)
+    history_before = await newest_change(database)
     digests_before = await row_digests(database, world.untouched)
     assert len(digests_before) == len(world.untouched_ids)
 
@@ -1121,7 +1188,14 @@ async def test_every_rpc_answers_generated_and_garbage_requests_with_a_proper_st
         expected[table] -= len(ids)
         assert await count_present(database, table, ids) == 0, table
     expected["idempotency_keys"] += len(ledger.claimed)
+    # Every write records events, the refused ones none: the creates recorded are
+    # exactly the acknowledged ones.
+    expected["change_events"] = counts_after["change_events"]
     assert counts_after == expected, summary
+    creates = {
+        resource_of_table(table).message: len(ids) for table, ids in ledger.created.items() if ids
+    }
+    assert await creates_recorded_since(database, history_before) == creates
     assert await row_digests(database, world.untouched) == digests_before
 
 
