@@ -35,6 +35,7 @@ from .api import TIMEOUT, Api, call, failure_of, resource_field, shape
 from .apps import running
 from .certs import Authority
 from .conftest import db_settings
+from .test_logging import memory_provider
 from .test_migrations import run_service
 from .test_pgbouncer import Bouncer, bounced_app, pgbouncer
 
@@ -279,6 +280,29 @@ async def test_the_actor_is_the_token_s_caller_and_on_behalf_of_is_recorded(
         user = await users.CreateUser(request, metadata=metadata, timeout=TIMEOUT)
     [event] = await events(database, user.id)
     assert (event["actor"], event["on_behalf_of"]) == ("writer", str(end_user))
+
+
+async def test_the_call_s_request_and_trace_ids_are_recorded_when_tracing_is_on(
+    database: Database, database_url: str
+) -> None:
+    provider, _ = memory_provider()
+    parent_trace = uuid.uuid4().hex
+    metadata = (
+        ("traceparent", f"00-{parent_trace}-{uuid.uuid4().hex[:16]}-01"),
+        ("x-request-id", "traced-write"),
+    )
+    async with (
+        running(database_url, {"tracer_provider": provider}) as app,
+        grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel,
+    ):
+        request = user_pb2.CreateUserRequest(
+            user=user_pb2.User(email=f"t-{uuid.uuid4().hex[:10]}@example.com", full_name="T")
+        )
+        user = await user_pb2_grpc.UserServiceStub(channel).CreateUser(
+            request, metadata=metadata, timeout=TIMEOUT
+        )
+    [event] = await events(database, user.id)
+    assert (event["trace_id"], event["request_id"]) == (parent_trace, "traced-write")
 
 
 @pytest.mark.parametrize("value", ["x" * 129, "two words", "<b>", ""])
