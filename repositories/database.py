@@ -21,7 +21,7 @@ from .errors import UnavailableError, refusal_cause, sqlstate_of, translated
 from .history import ChangeContext
 from .ids import random_hex
 from .replicas import Replica, ReplicaSet
-from .unit_of_work import Session, UnitOfWork
+from .unit_of_work import Transaction, UnitOfWork
 from .urls import DatabaseUrls, parse_database_url
 
 log = logging.getLogger(__name__)
@@ -73,11 +73,11 @@ _SERVER_SQL = (
 )
 
 
-async def _revision(session: Session) -> str | None:
+async def _revision(transaction: Transaction) -> str | None:
     """The Alembic revision; None when the database was never migrated."""
     try:
-        async with session.begin_nested():
-            revision: str | None = await session.driver.fetchval(
+        async with transaction.begin_nested():
+            revision: str | None = await transaction.driver.fetchval(
                 "SELECT version_num FROM alembic_version"
             )
             return revision
@@ -322,13 +322,13 @@ class Database:
         one unit of work whose statement_timeout is `statement_timeout` (seconds):
         a locked alembic_version ends as DEADLINE_EXCEEDED, never a wait."""
         async with self.unit_of_work(statement_timeout) as uow:
-            driver = uow.session.driver
+            driver = uow.transaction.driver
             with translated():
                 started = time.perf_counter()
                 await driver.execute("SELECT 1")
                 latency = (time.perf_counter() - started) * 1000
                 version, read_only = await driver.fetchrow(_SERVER_SQL)
-                revision = await _revision(uow.session)
+                revision = await _revision(uow.transaction)
         return {
             "server_version": str(version),
             "migration_revision": revision or "",

@@ -10,13 +10,13 @@ from sqlalchemy.dialects.postgresql import insert
 
 from .errors import translated
 from .models import IdempotencyKey
-from .unit_of_work import Session
+from .unit_of_work import Transaction
 
 _keys: Table = IdempotencyKey.__table__  # type: ignore[assignment]
 
 
 async def claim(
-    session: Session, resource: str, request_id: uuid.UUID, new_id: uuid.UUID
+    transaction: Transaction, resource: str, request_id: uuid.UUID, new_id: uuid.UUID
 ) -> uuid.UUID | None:
     """None when this call owns `request_id` (create the row with `new_id`);
     otherwise the id of the row the first call created.
@@ -30,9 +30,9 @@ async def claim(
         .returning(_keys.c.resource_id)
     )
     with translated():
-        if (await session.execute(statement)).first() is not None:
+        if (await transaction.execute(statement)).first() is not None:
             return None
-        existing = await session.execute(
+        existing = await transaction.execute(
             select(_keys.c.resource_id).where(
                 _keys.c.resource == resource, _keys.c.request_id == request_id
             )

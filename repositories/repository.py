@@ -38,7 +38,7 @@ from .history import TOLD, told
 from .ids import uuid7
 from .models import Base
 from .querying import PageTokens, after_condition, check_storable, parse_filter, parse_order
-from .unit_of_work import Session
+from .unit_of_work import Transaction
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50
@@ -172,23 +172,23 @@ class Repository:
         encoder = self._encoders.get(name)
         return encoder(value) if encoder is not None and value is not None else value
 
-    async def get(self, session: Session, row_id: uuid.UUID, *, lock: bool = False) -> Row:
+    async def get(self, transaction: Transaction, row_id: uuid.UUID, *, lock: bool = False) -> Row:
         with translated():
-            record = await session.driver.fetchrow(
+            record = await transaction.driver.fetchrow(
                 self._sql_get_locked if lock else self._sql_get,
                 row_id,
-                timeout=session.statement_timeout,
+                timeout=transaction.statement_timeout,
             )
         if record is None:
             raise self.not_found(row_id)
         return self._row(record)
 
-    async def get_many(self, session: Session, ids: Sequence[uuid.UUID]) -> list[Row]:
+    async def get_many(self, transaction: Transaction, ids: Sequence[uuid.UUID]) -> list[Row]:
         """All of `ids` in the order given, or NOT_FOUND naming the first missing one.
         How many a call may ask for is the service's rule (service/servicer.py)."""
         with translated():
-            records = await session.driver.fetch(
-                self._sql_get_many, list(ids), timeout=session.statement_timeout
+            records = await transaction.driver.fetch(
+                self._sql_get_many, list(ids), timeout=transaction.statement_timeout
             )
         by_id = {record["id"]: self._row(record) for record in records}
         for row_id in ids:
@@ -198,7 +198,7 @@ class Repository:
 
     async def list(
         self,
-        session: Session,
+        transaction: Transaction,
         *,
         filter_text: str = "",
         order_by: str = "",
@@ -223,32 +223,34 @@ class Repository:
         statement = statement.order_by(*ordering).limit(limit + 1)
         total = None
         with translated():
-            rows: list[Row] = [dict(row) for row in (await session.execute(statement)).mappings()]
+            rows: list[Row] = [
+                dict(row) for row in (await transaction.execute(statement)).mappings()
+            ]
             if with_total:
                 count = select(func.count()).select_from(self.table).where(*where)
-                total = (await session.execute(count)).scalar_one()
+                total = (await transaction.execute(count)).scalar_one()
         page = Page(rows[:limit], "", total, fingerprint, tuple(k.column.name for k in keys))
         if len(rows) > limit:
             return dataclasses.replace(page, next_page_token=page.token_after(limit - 1))
         return page
 
-    async def create(self, session: Session, values: Mapping[str, Any]) -> Row:
+    async def create(self, transaction: Transaction, values: Mapping[str, Any]) -> Row:
         self._check(values)
         if "id" not in values:
             values = {**values, "id": uuid7()}
         names = tuple(sorted(values))
         arguments = [self._encode(name, values[name]) for name in names]
         sql = self._insert_sql(names)
-        sql, arguments = _told(session, sql, arguments)
+        sql, arguments = _told(transaction, sql, arguments)
         with translated():
-            record = await session.driver.fetchrow(
-                sql, *arguments, timeout=session.statement_timeout
+            record = await transaction.driver.fetchrow(
+                sql, *arguments, timeout=transaction.statement_timeout
             )
         return self._row(record)
 
     async def update(
         self,
-        session: Session,
+        transaction: Transaction,
         row_id: uuid.UUID,
         values: Mapping[str, Any],
         *,
@@ -258,7 +260,7 @@ class Repository:
         self._check(values)
         if not values:
             # Nothing to write: the row as it is, if it is still that version.
-            current = await self.get(session, row_id, lock=bool(etag))
+            current = await self.get(transaction, row_id, lock=bool(etag))
             if etag and current["etag"] != etag:
                 raise self.stale(row_id)
             return current
@@ -271,41 +273,41 @@ class Repository:
         if etag:
             arguments.append(etag)
         sql = self._update_sql(assignments, bool(etag))
-        sql, arguments = _told(session, sql, arguments)
+        sql, arguments = _told(transaction, sql, arguments)
         with translated():
-            record = await session.driver.fetchrow(
-                sql, *arguments, timeout=session.statement_timeout
+            record = await transaction.driver.fetchrow(
+                sql, *arguments, timeout=transaction.statement_timeout
             )
         if record is None:
-            await self._explain_missing(session, row_id)
+            await self._explain_missing(transaction, row_id)
         return self._row(record)
 
     async def delete(
-        self, session: Session, row_id: uuid.UUID, *, etag: str = "", force: bool = False
+        self, transaction: Transaction, row_id: uuid.UUID, *, etag: str = "", force: bool = False
     ) -> None:
         """Refused while other rows refer to this one, unless `force`, which deletes
         those rows first, in the same transaction."""
         if force:
             # Check the row first: a missing row or a stale etag must not cost the
             # dependents (the caller might commit after catching the error).
-            current = await self.get(session, row_id, lock=True)
+            current = await self.get(transaction, row_id, lock=True)
             if etag and current["etag"] != etag:
                 raise self.stale(row_id)
-            await self._delete_dependents(session, self.table, [row_id])
+            await self._delete_dependents(transaction, self.table, [row_id])
         sql = self._sql_delete_etag if etag else self._sql_delete
-        sql, arguments = _told(session, sql, [row_id, etag] if etag else [row_id])
+        sql, arguments = _told(transaction, sql, [row_id, etag] if etag else [row_id])
         with translated(deleting=True):
-            deleted = await session.driver.fetchrow(
-                sql, *arguments, timeout=session.statement_timeout
+            deleted = await transaction.driver.fetchrow(
+                sql, *arguments, timeout=transaction.statement_timeout
             )
         if deleted is None:
-            await self._explain_missing(session, row_id)
+            await self._explain_missing(transaction, row_id)
 
-    async def _explain_missing(self, session: Session, row_id: uuid.UUID) -> NoReturn:
+    async def _explain_missing(self, transaction: Transaction, row_id: uuid.UUID) -> NoReturn:
         """An UPDATE or DELETE matched nothing: no such row, or a stale etag."""
         with translated():
-            exists = await session.driver.fetchrow(
-                self._sql_exists, row_id, timeout=session.statement_timeout
+            exists = await transaction.driver.fetchrow(
+                self._sql_exists, row_id, timeout=transaction.statement_timeout
             )
         if exists is None:
             raise self.not_found(row_id)
@@ -320,7 +322,7 @@ class Repository:
             check_storable(self.table.c[name], value)
 
     async def _delete_dependents(
-        self, session: Session, table: Table, ids: Sequence[uuid.UUID]
+        self, transaction: Transaction, table: Table, ids: Sequence[uuid.UUID]
     ) -> None:
         """Depth first: rows referring to `ids` through ON DELETE RESTRICT are deleted
         here; CASCADE ones the database deletes, but their own RESTRICT dependents
@@ -331,17 +333,17 @@ class Repository:
             with translated(deleting=True):
                 child_ids = list(
                     (
-                        await session.execute(
+                        await transaction.execute(
                             select(child.c.id).where(column == any_(_uuid_array(ids)))
                         )
                     ).scalars()
                 )
             if not child_ids:
                 continue
-            await self._delete_dependents(session, child, child_ids)
+            await self._delete_dependents(transaction, child, child_ids)
             if not cascades:
                 with translated(deleting=True):
-                    await session.execute(
+                    await transaction.execute(
                         delete(child).where(child.c.id == any_(_uuid_array(child_ids)))
                     )
 
@@ -360,12 +362,12 @@ class Repository:
         )
 
 
-def _told(session: Session, sql: str, arguments: list[Any]) -> tuple[str, list[Any]]:
+def _told(transaction: Transaction, sql: str, arguments: list[Any]) -> tuple[str, list[Any]]:
     """A write's statement and arguments, setting what the change history records
-    itself when its session has no transaction to carry it (history.told)."""
-    if session.changes is None:
+    itself when its transaction has no transaction to carry it (history.told)."""
+    if transaction.changes is None:
         return sql, arguments
-    return told(sql, len(arguments)), [*arguments, *session.changes.values()]
+    return told(sql, len(arguments)), [*arguments, *transaction.changes.values()]
 
 
 def _sql_of(default: Any) -> str:

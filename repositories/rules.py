@@ -9,14 +9,14 @@ from sqlalchemy import Table, func, or_, select, update
 
 from .errors import FailedPreconditionError, translated
 from .models import ChatConversation, ChatMessage, Integration
-from .unit_of_work import Session
+from .unit_of_work import Transaction
 
 _conversations = ChatConversation.__table__
 _messages = ChatMessage.__table__
 _integrations: Table = Integration.__table__  # type: ignore[assignment]
 
 
-async def number_chat_message(session: Session, values: dict[str, Any]) -> None:
+async def number_chat_message(transaction: Transaction, values: dict[str, Any]) -> None:
     """Give a new message the next sequence number of its conversation.
 
     The conversation row is locked first, so concurrent appends to one conversation
@@ -24,7 +24,7 @@ async def number_chat_message(session: Session, values: dict[str, Any]) -> None:
     appends to different conversations do not wait for each other."""
     conversation_id = values["conversation_id"]
     with translated():
-        locked = await session.execute(
+        locked = await transaction.execute(
             select(_conversations.c.id)
             .where(_conversations.c.id == conversation_id)
             .with_for_update()
@@ -35,7 +35,7 @@ async def number_chat_message(session: Session, values: dict[str, Any]) -> None:
                 reason="PARENT_NOT_FOUND",
                 metadata={"field": "conversation_id"},
             )
-        last = await session.execute(
+        last = await transaction.execute(
             select(func.coalesce(func.max(_messages.c.sequence_number), 0)).where(
                 _messages.c.conversation_id == conversation_id
             )
@@ -43,7 +43,7 @@ async def number_chat_message(session: Session, values: dict[str, Any]) -> None:
     values["sequence_number"] = last.scalar_one() + 1
 
 
-async def record_health_check(session: Session, log: Mapping[Any, Any]) -> None:
+async def record_health_check(transaction: Transaction, log: Mapping[Any, Any]) -> None:
     """A new health log becomes its integration's current health, in the same
     transaction, so the two never disagree."""
     status = log["status"]
@@ -54,7 +54,7 @@ async def record_health_check(session: Session, log: Mapping[Any, Any]) -> None:
         "log_id": str(log["id"]),
     }
     with translated():
-        await session.execute(
+        await transaction.execute(
             update(_integrations)
             .where(_integrations.c.id == log["integration_id"])
             # A back-filled older check does not replace a newer one.

@@ -24,7 +24,7 @@ _savepoints = itertools.count(1)
 _last_pool_reset: dict[int, float] = {}
 
 
-class Session:
+class Transaction:
     """A call's connection, two ways in: SQLAlchemy Core for statements built per
     call (`execute`), and the asyncpg connection underneath (`driver`) for the
     repositories' precompiled hot statements, which skip SQLAlchemy's per-statement
@@ -90,7 +90,7 @@ class UnitOfWork:
     `single_statement` units open no transaction at all: one statement (a read, or
     a write such as an INSERT ... RETURNING) is atomic by itself, and skipping
     BEGIN/COMMIT saves two of its three round trips. Their statements carry the
-    deadline themselves (`Session.statement_timeout`): asyncpg cancels the query on
+    deadline themselves (`Transaction.statement_timeout`): asyncpg cancels the query on
     the server when it passes. A write whose deadline passes as it commits may
     still have happened, as when a reply is lost; callers that retry creates send
     a request_id, whose units are transactions.
@@ -111,7 +111,7 @@ class UnitOfWork:
     `changes` (a write's caller, end user, request, trace and commit) are set for
     the transaction only, by the opening statement, for the change history's
     trigger (repositories/history.py). A single-statement unit has no transaction
-    for them to last in: its write sets them itself (`Session.changes`).
+    for them to last in: its write sets them itself (`Transaction.changes`).
     """
 
     def __init__(
@@ -135,7 +135,7 @@ class UnitOfWork:
         )
         self._committed = False
         self._savepoint = ""
-        self.session: Session
+        self.transaction: Transaction
 
     def _opening_sql(self) -> str:
         statements = [f"SAVEPOINT {self._savepoint}" if self._savepoint else "BEGIN"]
@@ -158,18 +158,20 @@ class UnitOfWork:
             self._savepoint = f"uow_{next(_savepoints)}"
             with translated():
                 raw = await source.get_raw_connection()
-            self.session = Session(source, raw.driver_connection, statement_timeout, changes)
+            self.transaction = Transaction(
+                source, raw.driver_connection, statement_timeout, changes
+            )
         else:
             # Straight from the pool: an AsyncConnection around it costs more than
-            # a primary-key read (Session builds one if a statement needs it).
+            # a primary-key read (Transaction builds one if a statement needs it).
             self._pooled = await self._checkout(source)
-            self.session = Session(
+            self.transaction = Transaction(
                 (source, self._pooled), self._pooled.driver_connection, statement_timeout, changes
             )
         if not self._single_statement:
             try:
                 with translated():
-                    await self.session.driver.execute(self._opening_sql())
+                    await self.transaction.driver.execute(self._opening_sql())
             except BaseException as error:
                 lost = self._lost(error)
                 await self._discard(lost or error)
@@ -204,7 +206,7 @@ class UnitOfWork:
         closes it: the database went away, not a bug."""
         if isinstance(error, DataError) or not isinstance(error, Exception):
             return None
-        driver: Any = getattr(self, "session", None) and self.session.driver
+        driver: Any = getattr(self, "transaction", None) and self.transaction.driver
         if driver is None or not driver.is_closed():
             return None
         return UnavailableError("the database connection was lost", reason="DATABASE_UNAVAILABLE")
@@ -216,8 +218,8 @@ class UnitOfWork:
         sql = f"RELEASE SAVEPOINT {self._savepoint}" if self._savepoint else "COMMIT"
         with translated():
             if self._transaction_pooling:
-                await _close_statements(self.session.driver)
-            await self.session.driver.execute(sql)
+                await _close_statements(self.transaction.driver)
+            await self.transaction.driver.execute(sql)
         self._committed = True
 
     async def __aexit__(
@@ -240,8 +242,8 @@ class UnitOfWork:
                 # statement and this one.
                 with translated():
                     if self._transaction_pooling:
-                        await _close_statements(self.session.driver)
-                    await self.session.driver.execute(self._rollback_sql())
+                        await _close_statements(self.transaction.driver)
+                    await self.transaction.driver.execute(self._rollback_sql())
         except BaseException as error:
             lost = self._lost(error)
             await self._discard(lost or error)

@@ -61,7 +61,7 @@ class ChangeServicer:
         timeout = statement_timeout(context, self.max_statement_timeout)
         async with self.database.unit_of_work(timeout) as uow:
             page = await self.repository.list(
-                uow.session,
+                uow.transaction,
                 filter_text=request.filter,
                 page_size=request.page_size,
                 page_token=request.page_token,

@@ -25,10 +25,10 @@ from ruleiq.data.v1 import (
 )
 
 from repositories import models, rules
-from repositories.unit_of_work import Session
+from repositories.unit_of_work import Transaction
 
-BeforeCreate = Callable[[Session, dict[str, Any]], Awaitable[None]]
-AfterCreate = Callable[[Session, Mapping[Any, Any]], Awaitable[None]]
+BeforeCreate = Callable[[Transaction, dict[str, Any]], Awaitable[None]]
+AfterCreate = Callable[[Transaction, Mapping[Any, Any]], Awaitable[None]]
 
 _TIMES = ("created_at", "updated_at")
 

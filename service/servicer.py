@@ -29,7 +29,7 @@ from repositories.ids import uuid7
 from repositories.names import snake
 from repositories.replicas import Replica
 from repositories.repository import Page, Repository, Row
-from repositories.unit_of_work import Session, UnitOfWork
+from repositories.unit_of_work import Transaction, UnitOfWork
 
 from .conversion import Converter, parse_uuid
 from .encoding import PageEncoder
@@ -178,7 +178,7 @@ class ResourceServicer:
     async def _read(
         self,
         context: grpc.aio.ServicerContext[Any, Any],
-        read: Callable[[Session], Awaitable[T]],
+        read: Callable[[Transaction], Awaitable[T]],
         *,
         single_statement: bool = False,
     ) -> T:
@@ -191,7 +191,7 @@ class ResourceServicer:
                 async with self._unit(
                     context, single_statement=single_statement, database=replica.database
                 ) as uow:
-                    return await read(uow.session)
+                    return await read(uow.transaction)
             except UnavailableError as error:
                 if not error.server_lost:
                     raise  # load, not a fault; the deadline is likely spent anyway
@@ -199,7 +199,7 @@ class ResourceServicer:
             except AbortedError:
                 pass  # cancelled by a conflict with the replica's replay
         async with self._unit(context, single_statement=single_statement) as uow:
-            return await read(uow.session)
+            return await read(uow.transaction)
 
     def _replica_for(self, context: grpc.aio.ServicerContext[Any, Any]) -> Replica | None:
         for key, value in context.invocation_metadata() or ():
@@ -216,7 +216,9 @@ class ResourceServicer:
         request = _parsed(self._get_request, data)
         row_id = parse_uuid(request.id, "id")
         row = await self._read(
-            context, lambda session: self.repository.get(session, row_id), single_statement=True
+            context,
+            lambda transaction: self.repository.get(transaction, row_id),
+            single_statement=True,
         )
         return self._reply(row)
 
@@ -259,7 +261,9 @@ class ResourceServicer:
         check_batch(len(request.ids), "ids")
         ids = [parse_uuid(value, f"ids[{i}]") for i, value in enumerate(request.ids)]
         rows = await self._read(
-            context, lambda session: self.repository.get_many(session, ids), single_statement=True
+            context,
+            lambda transaction: self.repository.get_many(transaction, ids),
+            single_statement=True,
         )
         encoder = self._batch_encoder
         parts: list[bytes] = []
@@ -290,8 +294,8 @@ class ResourceServicer:
         request = _parsed(self._list_request, data)
         page = await self._read(
             context,
-            lambda session: self.repository.list(
-                session,
+            lambda transaction: self.repository.list(
+                transaction,
                 filter_text=request.filter,
                 order_by=request.order_by,
                 page_size=request.page_size,
@@ -350,22 +354,22 @@ class ResourceServicer:
                 # AIP-155: the request_id wins; a repeat gets the first row back,
                 # whatever id it asks for.
                 first = await idempotency.claim(
-                    uow.session, self.repository.name, request_id, new_id
+                    uow.transaction, self.repository.name, request_id, new_id
                 )
                 if first is not None:
-                    return self._reply(await self.repository.get(uow.session, first))
+                    return self._reply(await self.repository.get(uow.transaction, first))
             values["id"] = new_id
             if self.resource.before_create is not None:
-                await self.resource.before_create(uow.session, values)
+                await self.resource.before_create(uow.transaction, values)
             try:
                 with self._request_paths():
-                    row = await self.repository.create(uow.session, values)
+                    row = await self.repository.create(uow.transaction, values)
             except AlreadyExistsError as error:
                 if chosen is not None and error.metadata.get("fields") == "id":
                     raise self._id_taken(chosen, error) from error
                 raise
             if self.resource.after_create is not None:
-                await self.resource.after_create(uow.session, row)
+                await self.resource.after_create(uow.transaction, row)
             reply = self._reply(row, written=not single)
             await uow.commit()
         return reply
@@ -414,7 +418,7 @@ class ResourceServicer:
         ) as uow:
             with self._request_paths():
                 row = await self.repository.update(
-                    uow.session, row_id, values, etag=request.etag or resource.etag
+                    uow.transaction, row_id, values, etag=request.etag or resource.etag
                 )
             reply = self._reply(row, written=not single)
             await uow.commit()
@@ -461,7 +465,7 @@ class ResourceServicer:
             context, single_statement=not request.force, changes=self._changes(context)
         ) as uow:
             await self.repository.delete(
-                uow.session, row_id, etag=request.etag, force=request.force
+                uow.transaction, row_id, etag=request.etag, force=request.force
             )
             await uow.commit()
         return empty_pb2.Empty()

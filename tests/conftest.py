@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from repositories.config import DatabaseSettings
 from repositories.database import Database
 from repositories.migrations import upgrade
-from repositories.unit_of_work import Session
+from repositories.unit_of_work import Transaction
 from service.server import App
 from service.settings import ServiceSettings
 
@@ -90,10 +90,10 @@ def sessions(connection: AsyncConnection) -> AsyncConnection:
 
 
 @pytest.fixture
-async def session(connection: AsyncConnection) -> Session:
+async def session(connection: AsyncConnection) -> Transaction:
     """A repository session on the outer transaction, outside any unit of work."""
     raw = await connection.get_raw_connection()
-    return Session(connection, raw.driver_connection)
+    return Transaction(connection, raw.driver_connection)
 
 
 @pytest.fixture(scope="session")

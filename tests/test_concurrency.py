@@ -61,17 +61,17 @@ async def test_a_deadlock_between_two_transactions_is_aborted_for_one_of_them(
     caller gets ABORTED, the retryable code, and the other proceeds."""
     users = Repository(User)
     async with database.unit_of_work() as uow:
-        first = await users.create(uow.session, {"email": f"{uuid.uuid4().hex}@dl.io"})
-        second = await users.create(uow.session, {"email": f"{uuid.uuid4().hex}@dl.io"})
+        first = await users.create(uow.transaction, {"email": f"{uuid.uuid4().hex}@dl.io"})
+        second = await users.create(uow.transaction, {"email": f"{uuid.uuid4().hex}@dl.io"})
         await uow.commit()
     both_hold_one = asyncio.Barrier(2)
 
     async def lock_in_order(a: uuid.UUID, b: uuid.UUID) -> str:
         try:
             async with database.unit_of_work(statement_timeout=10) as uow:
-                await users.get(uow.session, a, lock=True)
+                await users.get(uow.transaction, a, lock=True)
                 await both_hold_one.wait()
-                await users.get(uow.session, b, lock=True)
+                await users.get(uow.transaction, b, lock=True)
                 await uow.commit()
         except AbortedError as error:
             return error.reason

@@ -313,14 +313,14 @@ async def fail_on_unique_violation(db: Database) -> None:
     email = f"{uuid.uuid4().hex}@example.com"
     async with UnitOfWork(db.async_engine) as uow:
         with translated():
-            await uow.session.execute(INSERT_USER, {"id": uuid.uuid4(), "email": email})
-            await uow.session.execute(INSERT_USER, {"id": uuid.uuid4(), "email": email.upper()})
+            await uow.transaction.execute(INSERT_USER, {"id": uuid.uuid4(), "email": email})
+            await uow.transaction.execute(INSERT_USER, {"id": uuid.uuid4(), "email": email.upper()})
 
 
 async def fail_on_check_violation(db: Database) -> None:
     async with UnitOfWork(db.async_engine) as uow:
         with translated():
-            await uow.session.execute(INSERT_USER, {"id": uuid.uuid4(), "email": "no-at-sign"})
+            await uow.transaction.execute(INSERT_USER, {"id": uuid.uuid4(), "email": "no-at-sign"})
 
 
 class Boom(Exception):
@@ -329,21 +329,23 @@ class Boom(Exception):
 
 async def fail_in_python(db: Database) -> None:
     async with UnitOfWork(db.async_engine) as uow:
-        await uow.session.execute(INSERT_USER, {"id": uuid.uuid4(), "email": marker_email(db)})
+        await uow.transaction.execute(INSERT_USER, {"id": uuid.uuid4(), "email": marker_email(db)})
         raise Boom
 
 
 async def fail_on_statement_timeout(db: Database) -> None:
     async with UnitOfWork(db.async_engine, statement_timeout=0.05) as uow:
         with translated():
-            await uow.session.execute(text("SELECT pg_sleep(1)"))
+            await uow.transaction.execute(text("SELECT pg_sleep(1)"))
 
 
 async def fail_by_cancellation(db: Database) -> None:
     async def query() -> None:
         async with UnitOfWork(db.async_engine) as uow:
-            await uow.session.execute(INSERT_USER, {"id": uuid.uuid4(), "email": marker_email(db)})
-            await uow.session.execute(text("SELECT pg_sleep(30)"))
+            await uow.transaction.execute(
+                INSERT_USER, {"id": uuid.uuid4(), "email": marker_email(db)}
+            )
+            await uow.transaction.execute(text("SELECT pg_sleep(30)"))
 
     await asyncio.wait_for(query(), timeout=0.2)
 
@@ -363,8 +365,8 @@ async def assert_pool_is_clean(db: Database, monitor: Database) -> None:
     assert set(states) <= {"idle"}, states
     # The next call works, with no leftover of the failed ones.
     async with UnitOfWork(db.async_engine) as uow:
-        timeout = (await uow.session.execute(text("SHOW statement_timeout"))).scalar()
-        ours = await uow.session.execute(
+        timeout = (await uow.transaction.execute(text("SHOW statement_timeout"))).scalar()
+        ours = await uow.transaction.execute(
             text("SELECT count(*) FROM users WHERE email = :email"), {"email": marker_email(db)}
         )
         assert ours.scalar() == 0
@@ -421,7 +423,7 @@ async def test_unit_of_work_cancelled_again_and_again_hands_its_connection_back(
 
     async def block(kind: int) -> None:
         async with UnitOfWork(small_database.async_engine) as uow:
-            await uow.session.execute(text("SELECT pg_sleep(0.002)"))
+            await uow.transaction.execute(text("SELECT pg_sleep(0.002)"))
             if kind == 0:
                 raise Boom
             if kind == 1:

@@ -108,13 +108,13 @@ class Db:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         async with UnitOfWork(self.sessions) as uow:
-            yield uow.session
+            yield uow.transaction
             await uow.commit()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         async with UnitOfWork(self.sessions) as uow:
-            yield uow.session
+            yield uow.transaction
 
 
 @pytest.fixture
@@ -1810,8 +1810,8 @@ async def test_force_delete_reaches_restrict_references_below_a_cascade(
 
 async def test_unit_of_work_without_commit_rolls_back(db: Db) -> None:
     async with UnitOfWork(db.sessions) as uow:
-        user = await new_user(uow.session)
-        seen_inside = await USERS.get(uow.session, user["id"])
+        user = await new_user(uow.transaction)
+        seen_inside = await USERS.get(uow.transaction, user["id"])
     async with db.read() as session:
         with pytest.raises(NotFoundError):
             await USERS.get(session, user["id"])
@@ -1827,7 +1827,7 @@ async def test_exception_inside_a_unit_of_work_rolls_back_and_propagates(db: Db)
 
     async def work() -> None:
         async with UnitOfWork(db.sessions) as uow:
-            made.append((await new_user(uow.session))["id"])
+            made.append((await new_user(uow.transaction))["id"])
             raise Boom
 
     with pytest.raises(Boom):
@@ -1857,19 +1857,19 @@ async def test_commit_makes_changes_visible_to_another_connection(database: Data
     user_id: uuid.UUID | None = None
     try:
         async with UnitOfWork(database.async_engine) as writer:
-            user = await new_user(writer.session, email=email)
+            user = await new_user(writer.transaction, email=email)
             user_id = user["id"]
             async with UnitOfWork(database.async_engine) as reader:
                 with pytest.raises(NotFoundError):
-                    await USERS.get(reader.session, user_id)
+                    await USERS.get(reader.transaction, user_id)
             await writer.commit()
         async with UnitOfWork(database.async_engine) as reader:
-            seen = await USERS.get(reader.session, user_id)
+            seen = await USERS.get(reader.transaction, user_id)
         assert seen["email"] == email
     finally:
         if user_id is not None:
             async with UnitOfWork(database.async_engine) as cleanup:
-                await USERS.delete(cleanup.session, user_id, force=True)
+                await USERS.delete(cleanup.transaction, user_id, force=True)
                 await cleanup.commit()
     assert database.pool_stats().checked_out == 0
 
@@ -1917,7 +1917,7 @@ async def test_statement_timeout_ends_a_slow_query_as_deadline_exceeded(
     async def slow() -> None:
         async with UnitOfWork(sessions, statement_timeout=0.05) as uow:
             with translated():
-                await uow.session.execute(text("SELECT pg_sleep(5)"))
+                await uow.transaction.execute(text("SELECT pg_sleep(5)"))
 
     with pytest.raises(DeadlineExceededError) as error:
         await slow()
