@@ -1,5 +1,6 @@
-"""The database layer's engines: the async one every call uses, and the sync one
-for tools that need a blocking connection (the seed's dual-engine design)."""
+"""One PostgreSQL server's engines: the async one every call uses, and the sync
+one for tools that need a blocking connection (the seed's dual-engine design).
+A primary and its read replicas are each one of these (see cluster.py)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,10 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import QueuePool
 
-from .config import ConfigError, DatabaseSettings, replica_urls
+from .config import ConfigError, DatabaseSettings
 from .errors import UnavailableError, refusal_cause, sqlstate_of, translated
 from .history import ChangeContext
 from .ids import random_hex
-from .replicas import Replica, ReplicaSet
 from .unit_of_work import Transaction, UnitOfWork
 from .urls import DatabaseUrls, parse_database_url
 
@@ -88,16 +88,10 @@ async def _revision(transaction: Transaction) -> str | None:
 
 
 class Database:
-    """Both engines, built from one URL and one settings object, and the read
-    replicas DATABASE_REPLICA_URLS names (or `replicas`), each a Database of its own."""
+    """One server: both engines, built from one URL and one settings object, its
+    pool, and the checks of that server alone (round trip, probe, replication lag)."""
 
-    def __init__(
-        self,
-        settings: DatabaseSettings,
-        url: str | None = None,
-        *,
-        replicas: list[str] | None = None,
-    ) -> None:
+    def __init__(self, settings: DatabaseSettings, url: str | None = None) -> None:
         raw = url or (settings.database_url.get_secret_value() if settings.database_url else None)
         if raw is None:
             raise ConfigError("DATABASE_URL: not set (and no embedded server was started)")
@@ -108,20 +102,6 @@ class Database:
         self.async_engine: AsyncEngine = self._create_async_engine()
         self._sync_engine: Engine | None = None
         self._probe_engine: AsyncEngine | None = None
-        given = replica_urls(settings) if replicas is None else replicas
-        self.replicas = ReplicaSet(
-            [Replica(f"replica-{i}", self._replica(i, u)) for i, u in enumerate(given)],
-            max_lag_seconds=settings.db_replica_max_lag_seconds,
-        )
-
-    def _replica(self, index: int, url: str) -> Database:
-        try:
-            return Database(self.settings, url, replicas=[])
-        except ConfigError as error:
-            # Named as the setting is: which of the URLs, never the URL itself.
-            raise ConfigError(
-                str(error).replace("DATABASE_URL", f"DATABASE_REPLICA_URLS[{index}]", 1)
-            ) from None
 
     def _application_name(self) -> str:
         """DB_APPLICATION_NAME when set, else the URL's `application_name`, else
@@ -341,7 +321,6 @@ class Database:
         }
 
     async def dispose(self) -> None:
-        await self.replicas.dispose()
         await self.async_engine.dispose()
         if self._probe_engine is not None:
             await self._probe_engine.dispose()

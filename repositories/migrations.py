@@ -151,7 +151,7 @@ async def run_migrations(
     # Two connections: the migrator's session and one that watches who blocks it.
     own = settings.model_copy(update={"db_pgbouncer": False, "db_pool_size": 2})
     try:
-        database = Database(own, direct, replicas=[])
+        database = Database(own, direct)
     except ConfigError as error:
         if settings.database_migration_url is None:
             raise

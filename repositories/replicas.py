@@ -9,12 +9,9 @@ import asyncio
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
+from .database import Database
 from .errors import DataError
-
-if TYPE_CHECKING:
-    from .database import Database
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,9 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from ruleiq.data.v1 import database_pb2, database_pb2_grpc
 
+from repositories.cluster import Cluster
 from repositories.config import ConfigError
-from repositories.database import Database, PoolStats
+from repositories.database import PoolStats
 from repositories.replicas import BACKSTOP_SECONDS
 
 from .admission import Admission
@@ -48,8 +49,8 @@ READINESS = "readiness"
 class DatabaseServicer(database_pb2_grpc.DatabaseServiceServicer):
     """What the seed's health monitoring reported, on demand."""
 
-    def __init__(self, database: Database, *, max_statement_timeout: float) -> None:
-        self.database = database
+    def __init__(self, cluster: Cluster, *, max_statement_timeout: float) -> None:
+        self.cluster = cluster
         self.max_statement_timeout = max_statement_timeout
 
     async def GetDatabaseInfo(
@@ -58,7 +59,7 @@ class DatabaseServicer(database_pb2_grpc.DatabaseServiceServicer):
         context: grpc.aio.ServicerContext[Any, Any],
     ) -> database_pb2.DatabaseInfo:
         # Bounded like every data call: a locked table ends it, not the caller's patience.
-        info = await self.database.engine_info(
+        info = await self.cluster.primary.engine_info(
             statement_timeout(context, self.max_statement_timeout)
         )
         pool = info.pop("pool")
@@ -71,7 +72,7 @@ class DatabaseServicer(database_pb2_grpc.DatabaseServiceServicer):
                 problem=replica.problem,
                 pool=_pool_stats(replica.database.pool_stats()),
             )
-            for replica in self.database.replicas
+            for replica in self.cluster.replicas
         ]
         return database_pb2.DatabaseInfo(pool=_pool_stats(pool), replicas=replicas, **info)
 
@@ -110,7 +111,7 @@ class App:
     def __init__(
         self,
         settings: ServiceSettings,
-        database: Database,
+        cluster: Cluster,
         *,
         access: Access | None = None,
         tracer_provider: TracerProvider | None = None,
@@ -119,11 +120,13 @@ class App:
         service/config.py); without it they are read from the files `settings`
         names, now. `tracer_provider` replaces the one the OTEL_* settings describe."""
         self.settings = settings
-        self.database = database
+        self.cluster = cluster
+        # The primary: readiness, the pool metrics and GetDatabaseInfo describe it.
+        self.database = cluster.primary
         self.access = access or load_access(settings)
         self.admission = Admission(settings.grpc_max_concurrent_calls)
         self.metrics = (
-            Metrics(database, lambda: self.admission.in_flight)
+            Metrics(self.database, lambda: self.admission.in_flight)
             if settings.metrics_port is not None
             else None
         )
@@ -162,7 +165,7 @@ class App:
         for resource in RESOURCES:
             servicer = ResourceServicer(
                 resource,
-                self.database,
+                self.cluster,
                 max_statement_timeout=self.settings.max_statement_timeout_seconds,
                 max_response_bytes=self.settings.grpc_max_response_bytes,
                 tell_history=not self.settings.change_history_bench_off,
@@ -174,7 +177,7 @@ class App:
             names.append(servicer.full_name)
         database_pb2_grpc.add_DatabaseServiceServicer_to_server(
             DatabaseServicer(
-                self.database, max_statement_timeout=self.settings.max_statement_timeout_seconds
+                self.cluster, max_statement_timeout=self.settings.max_statement_timeout_seconds
             ),
             self.server,
         )
@@ -273,7 +276,7 @@ class App:
             log.info("readiness: %s", "SERVING" if ready else "NOT_SERVING")
 
     async def _check_replicas(self) -> None:
-        replicas = self.database.replicas
+        replicas = self.cluster.replicas
         if not replicas:
             return
         await replicas.check()
@@ -301,7 +304,7 @@ class App:
             log.warning("grace period over with %d calls in flight", self.admission.in_flight)
         # What is left (health watchers, a call past the grace) gets a short moment.
         await self.server.stop(max(0.2, grace - (time.monotonic() - started)))
-        await _bounded("closing the database connections", self.database.dispose())
+        await _bounded("closing the database connections", self.cluster.dispose())
         if self.metrics is not None:
             await asyncio.to_thread(self.metrics.stop)
         if self.tracer_provider is not None:
@@ -351,13 +354,13 @@ async def serve(
         if early_stops:
             stopping.set()
         watcher = asyncio.create_task(watch_parent(stopping))
-    database = Database(config.database, url)
-    await database.init_db()
+    cluster = Cluster.from_settings(config.database, url)
+    await cluster.primary.init_db()
     if config.service.migrate_on_start:
         from repositories.migrations import run_migrations
 
         await run_migrations(config.database, url)
-    app = App(config.service, database, access=config.access)
+    app = App(config.service, cluster, access=config.access)
     await app.start()
     if worker is None:
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -13,21 +13,18 @@ from google.protobuf import empty_pb2, message_factory
 from google.protobuf.message import Message
 
 from repositories import idempotency
-from repositories.database import Database
+from repositories.cluster import Cluster
 from repositories.errors import (
-    AbortedError,
     AlreadyExistsError,
     DataError,
     DeadlineExceededError,
     FailedPreconditionError,
     FieldViolation,
     InvalidArgumentError,
-    UnavailableError,
 )
 from repositories.history import ChangeContext
 from repositories.ids import uuid7
 from repositories.names import snake
-from repositories.replicas import Replica
 from repositories.repository import Page, Repository, Row
 from repositories.unit_of_work import Transaction, UnitOfWork
 
@@ -83,7 +80,7 @@ class ResourceServicer:
     def __init__(
         self,
         resource: Resource,
-        database: Database,
+        cluster: Cluster,
         *,
         max_statement_timeout: float,
         max_response_bytes: int,
@@ -91,7 +88,7 @@ class ResourceServicer:
     ) -> None:
         self.resource = resource
         self.tell_history = tell_history
-        self.database = database
+        self.cluster = cluster
         self.max_statement_timeout = max_statement_timeout
         self.max_response_bytes = max_response_bytes
         self.service = resource.module.DESCRIPTOR.services_by_name[f"{resource.message}Service"]
@@ -161,15 +158,12 @@ class ResourceServicer:
         context: grpc.aio.ServicerContext[Any, Any],
         *,
         single_statement: bool = False,
-        database: Database | None = None,
         changes: ChangeContext | None = None,
     ) -> UnitOfWork:
-        """One transaction whose statements end when the caller stops waiting; a
-        write's tells the change history who is writing (`changes`)."""
+        """One write transaction whose statements end when the caller stops waiting;
+        it tells the change history who is writing (`changes`)."""
         timeout = statement_timeout(context, self.max_statement_timeout)
-        return (database or self.database).unit_of_work(
-            timeout, single_statement=single_statement, changes=changes
-        )
+        return self.cluster.writer(timeout, single_statement=single_statement, changes=changes)
 
     def _changes(self, context: grpc.aio.ServicerContext[Any, Any]) -> ChangeContext | None:
         """What a write tells the change history about its call."""
@@ -182,35 +176,15 @@ class ResourceServicer:
         *,
         single_statement: bool = False,
     ) -> T:
-        """`read` on a replica when one is in rotation and the caller did not ask
-        for read-your-writes; on the primary otherwise, or when the replica fails
-        (a read can run twice; the replica leaves the rotation if it is gone)."""
-        replica = self._replica_for(context) if self.database.replicas else None
-        if replica is not None:
-            try:
-                async with self._unit(
-                    context, single_statement=single_statement, database=replica.database
-                ) as uow:
-                    return await read(uow.transaction)
-            except UnavailableError as error:
-                if not error.server_lost:
-                    raise  # load, not a fault; the deadline is likely spent anyway
-                self.database.replicas.drop(replica, error.message)
-            except AbortedError:
-                pass  # cancelled by a conflict with the replica's replay
-        async with self._unit(context, single_statement=single_statement) as uow:
-            return await read(uow.transaction)
-
-    def _replica_for(self, context: grpc.aio.ServicerContext[Any, Any]) -> Replica | None:
-        for key, value in context.invocation_metadata() or ():
-            if key == READ_YOUR_WRITES:
-                if value.lower() in _TRUE:
-                    return None
-                if value.lower() not in _FALSE:
-                    raise InvalidArgumentError.single(
-                        READ_YOUR_WRITES, "metadata must be true or false"
-                    )
-        return self.database.replicas.choose()
+        """`read` where the cluster sends it: a replica, unless the caller asked to
+        read its own writes, or the primary."""
+        return await self.cluster.read(
+            read,
+            time_left=lambda: statement_timeout(context, self.max_statement_timeout),
+            single_statement=single_statement,
+            # Without replicas every read is the primary's: the metadata means nothing.
+            read_your_writes=bool(self.cluster.replicas) and _read_your_writes(context),
+        )
 
     async def get(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
         request = _parsed(self._get_request, data)
@@ -469,6 +443,18 @@ class ResourceServicer:
             )
             await uow.commit()
         return empty_pb2.Empty()
+
+
+def _read_your_writes(context: grpc.aio.ServicerContext[Any, Any]) -> bool:
+    for key, value in context.invocation_metadata() or ():
+        if key == READ_YOUR_WRITES:
+            if value.lower() in _TRUE:
+                return True
+            if value.lower() not in _FALSE:
+                raise InvalidArgumentError.single(
+                    READ_YOUR_WRITES, "metadata must be true or false"
+                )
+    return False
 
 
 def _serialize(reply: Message | bytes) -> bytes:

@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+from repositories.cluster import Cluster
 from repositories.database import Database
 from service.server import App
 from service.settings import ServiceSettings
@@ -29,7 +30,7 @@ async def running(
     """An App started with `overrides` (ServiceSettings fields) and
     `database_options` (DatabaseSettings fields), stopped afterwards."""
     database = Database(db_settings(**(database_options or {})), database_url)
-    app = App(settings(**overrides), database, **(app_options or {}))
+    app = App(settings(**overrides), Cluster(database), **(app_options or {}))
     await app.start()
     try:
         yield app

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from repositories.cluster import Cluster
 from repositories.config import DatabaseSettings
 from repositories.database import Database
 from repositories.migrations import upgrade
@@ -101,7 +102,7 @@ async def grpc_app(database: Database, database_url: str) -> AsyncIterator[App]:
     """The real server on a free port, with its own pool on the test database."""
     app = App(
         ServiceSettings(grpc_host="127.0.0.1", grpc_port=0, readiness_interval_seconds=0.5),
-        Database(db_settings(), database_url),
+        Cluster(Database(db_settings(), database_url)),
     )
     await app.start()
     yield app

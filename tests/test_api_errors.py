@@ -20,6 +20,7 @@ from ruleiq.data.v1 import database_pb2, database_pb2_grpc
 from sqlalchemy import CheckConstraint, Table, select, text, update
 
 from repositories import models
+from repositories.cluster import Cluster
 from repositories.config import DatabaseSettings
 from repositories.database import Database
 from service.errors import ErrorInterceptor
@@ -614,7 +615,7 @@ async def test_server_whose_database_is_unreachable_answers_unavailable() -> Non
     settings = DatabaseSettings.model_validate({"db_pool_timeout": 2})
     app = App(
         ServiceSettings(grpc_host="127.0.0.1", grpc_port=0, readiness_interval_seconds=60),
-        Database(settings, "postgresql://postgres@127.0.0.1:1/ruleiq"),
+        Cluster(Database(settings, "postgresql://postgres@127.0.0.1:1/ruleiq")),
     )
     await app.start()
     try:

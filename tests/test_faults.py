@@ -18,6 +18,7 @@ from ruleiq.data.v1 import user_pb2, user_pb2_grpc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from repositories.cluster import Cluster
 from repositories.database import Database
 from repositories.embedded import EmbeddedPostgres
 from repositories.migrations import upgrade
@@ -40,7 +41,7 @@ def private_postgres() -> Iterator[EmbeddedPostgres]:
 
 async def start_app(url: str, **pool: object) -> App:
     settings = ServiceSettings(grpc_host="127.0.0.1", grpc_port=0, readiness_interval_seconds=0.2)
-    app = App(settings, Database(db_settings(**pool), url))
+    app = App(settings, Cluster(Database(db_settings(**pool), url)))
     await app.start()
     return app
 
@@ -227,7 +228,7 @@ async def test_calls_past_the_concurrency_cap_are_refused_but_health_still_answe
         readiness_interval_seconds=0.2,
         grpc_max_concurrent_calls=2,
     )
-    app = App(settings, Database(db_settings(), database_url))
+    app = App(settings, Cluster(Database(db_settings(), database_url)))
     await app.start()
     lock = await database.async_engine.connect()
     try:

@@ -27,6 +27,7 @@ from google.protobuf import field_mask_pb2
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from repositories.cluster import Cluster
 from repositories.database import Database
 from repositories.errors import DeadlineExceededError, UnavailableError, translated
 from repositories.models import User
@@ -164,7 +165,7 @@ def _wait_until_serving(
 async def bounced_app(pgbouncer: Bouncer) -> AsyncIterator[App]:
     """The real server, its Database pointing at PgBouncer with DB_PGBOUNCER=true."""
     database = Database(db_settings(db_pgbouncer=True), pgbouncer.url)
-    app = App(settings(), database)
+    app = App(settings(), Cluster(database))
     await app.start()
     yield app
     await app.stop(grace=1)

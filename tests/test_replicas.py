@@ -18,6 +18,7 @@ import grpc
 import pytest
 from ruleiq.data.v1 import database_pb2, database_pb2_grpc, user_pb2, user_pb2_grpc
 
+from repositories.cluster import Cluster
 from repositories.config import ConfigError
 from repositories.database import Database
 from repositories.migrations import upgrade
@@ -60,12 +61,12 @@ async def migrated(pair: ReplicatedPair) -> ReplicatedPair:
 async def replicated_app(
     pair: ReplicatedPair, *, max_lag: float = 300.0, replicas: list[str] | None = None
 ) -> AsyncIterator[tuple[App, grpc.aio.Channel]]:
-    database = Database(
+    cluster = Cluster.from_settings(
         db_settings(db_application_name=APPLICATION, db_replica_max_lag_seconds=max_lag),
         pair.primary_url,
         replicas=[pair.replica_url] if replicas is None else replicas,
     )
-    app = App(settings(readiness_interval_seconds=0.2), database)
+    app = App(settings(readiness_interval_seconds=0.2), cluster)
     await app.start()
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
@@ -268,17 +269,17 @@ async def test_a_url_that_names_a_primary_is_never_in_rotation(migrated: Replica
 def test_replica_urls_are_validated_and_named_by_position() -> None:
     good = "postgresql://u@replica-a:5432/db"
     with pytest.raises(ConfigError, match=r"DATABASE_REPLICA_URLS\[1\]: must start with"):
-        Database(
+        Cluster.from_settings(
             db_settings(database_replica_urls=f"{good}, mysql://u:secret@b/db"),
             "postgresql://u@primary/db",
         )
-    database = Database(
+    cluster = Cluster.from_settings(
         db_settings(database_replica_urls=f" {good} ,postgresql://u@replica-b/db,"),
         "postgresql://u@primary/db",
     )
-    assert [r.name for r in database.replicas] == ["replica-0", "replica-1"]
-    assert [r.database.urls.host_port for r in database.replicas] == [
+    assert [r.name for r in cluster.replicas] == ["replica-0", "replica-1"]
+    assert [r.database.urls.host_port for r in cluster.replicas] == [
         "replica-a:5432",
         "replica-b:5432",
     ]
-    assert database.replicas.choose() is None  # nothing checked yet: reads go to the primary
+    assert cluster.replicas.choose() is None  # nothing checked yet: reads go to the primary

@@ -16,6 +16,7 @@ import pytest
 from ruleiq.data.v1 import user_pb2, user_pb2_grpc
 from sqlalchemy.engine import make_url
 
+from repositories.cluster import Cluster
 from repositories.database import Database
 from service import server
 from service.server import App
@@ -83,7 +84,9 @@ async def test_a_stop_during_a_partition_ends_and_says_which_step_was_cut_short(
     proxy: PartitionProxy, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(server, "STOP_STEP_SECONDS", 1.0)
-    app = App(settings(readiness_interval_seconds=60), Database(db_settings(), proxy.url()))
+    app = App(
+        settings(readiness_interval_seconds=60), Cluster(Database(db_settings(), proxy.url()))
+    )
     await app.start()
     stopped = False
     try:
