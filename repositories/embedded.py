@@ -4,10 +4,7 @@ DATABASE_URL and for the tests. Production always points at a real server."""
 from __future__ import annotations
 
 import logging
-import os
 import re
-import signal
-import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -64,24 +61,3 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         self._server.cleanup()
-
-    def crash(self) -> None:
-        """Stop the way a crash does: no checkpoint, every connection cut. For
-        fault tests; `start()` brings it back with crash recovery."""
-        # SIGQUIT is PostgreSQL's immediate shutdown (what `pg_ctl -m immediate`
-        # sends); pg_ctl itself is avoided here because it crashes when forked from
-        # a process with gRPC threads.
-        pid = self._server.get_pid()
-        os.kill(pid, signal.SIGQUIT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.05)
-        raise TimeoutError(f"PostgreSQL (pid {pid}) did not stop")
-
-    def start(self) -> None:
-        """Start the server again in the same data directory (after `crash`)."""
-        self._server.ensure_postgres_running()

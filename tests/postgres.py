@@ -4,7 +4,9 @@ TEST_DATABASE_URL names. Each test run works in databases it creates and drops."
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +17,31 @@ import psycopg2
 from sqlalchemy.engine import make_url
 
 from repositories.embedded import EmbeddedPostgres
+
+
+class CrashableEmbeddedPostgres(EmbeddedPostgres):
+    """An embedded server the fault tests may crash and start again."""
+
+    def crash(self) -> None:
+        """Stop the way a crash does: no checkpoint, every connection cut; `start()`
+        brings it back with crash recovery."""
+        # SIGQUIT is PostgreSQL's immediate shutdown (what `pg_ctl -m immediate`
+        # sends); pg_ctl itself is avoided here because it crashes when forked from
+        # a process with gRPC threads.
+        pid = self._server.get_pid()
+        os.kill(pid, signal.SIGQUIT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+        raise TimeoutError(f"PostgreSQL (pid {pid}) did not stop")
+
+    def start(self) -> None:
+        """Start the server again in the same data directory (after `crash`)."""
+        self._server.ensure_postgres_running()
 
 
 def connect(url: str) -> psycopg2.extensions.connection:

@@ -20,21 +20,23 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from repositories.cluster import Cluster
 from repositories.database import Database
-from repositories.embedded import EmbeddedPostgres
 from repositories.migrations import upgrade
 from service.server import App
 from service.settings import ServiceSettings
 
 from .conftest import db_settings
+from .postgres import CrashableEmbeddedPostgres
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 @pytest.fixture(scope="module")
-def private_postgres() -> Iterator[EmbeddedPostgres]:
+def private_postgres() -> Iterator[CrashableEmbeddedPostgres]:
     """A server of this module's own, so crashing it disturbs no other test."""
-    server = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="ruleiq-fault-")) / "pg", temporary=True)
+    server = CrashableEmbeddedPostgres(
+        Path(tempfile.mkdtemp(prefix="ruleiq-fault-")) / "pg", temporary=True
+    )
     yield server
     server.stop()
 
@@ -47,7 +49,7 @@ async def start_app(url: str, **pool: object) -> App:
 
 
 @pytest.fixture
-async def outage_app(private_postgres: EmbeddedPostgres) -> AsyncIterator[App]:
+async def outage_app(private_postgres: CrashableEmbeddedPostgres) -> AsyncIterator[App]:
     url = private_postgres.create_database()
     database = Database(db_settings(), url)
     await upgrade(database.async_engine)
@@ -84,7 +86,7 @@ async def wait_for(condition: object, within: float) -> None:
 
 
 async def test_database_outage_fails_fast_flips_readiness_and_recovers_without_losing_writes(
-    outage_app: App, private_postgres: EmbeddedPostgres
+    outage_app: App, private_postgres: CrashableEmbeddedPostgres
 ) -> None:
     acknowledged: list[str] = []
     codes: list[grpc.StatusCode] = []
