@@ -205,16 +205,13 @@ class Repository:
         page_size: int = 0,
         page_token: str = "",
         with_total: bool = False,
-        conditions: Sequence[ColumnElement[bool]] = (),
     ) -> Page:
         if page_size < 0:
             raise InvalidArgumentError.single("page_size", "cannot be negative")
         limit = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        where = [*conditions, *parse_filter(filter_text, self.table, self.filterable)]
+        where = parse_filter(filter_text, self.table, self.filterable)
         keys = parse_order(order_by, self.table, self.orderable, self.default_order)
-        fingerprint = PageTokens.fingerprint(
-            self.table, filter_text, keys, scope=_describe(conditions)
-        )
+        fingerprint = PageTokens.fingerprint(self.table, filter_text, keys)
         statement = select(*self.returning).where(*where)
         if page_token:
             after = PageTokens.decode(page_token, fingerprint, keys)
@@ -382,17 +379,6 @@ def _json_text(value: Any) -> str:
 
 def _uuid_array(ids: Sequence[uuid.UUID]) -> Any:
     return bindparam(None, list(ids), type_=ARRAY(UUID(as_uuid=True)))
-
-
-def _describe(conditions: Sequence[ColumnElement[bool]]) -> str:
-    """The caller's extra conditions (a parent id) as text, values included, so a
-    page token is bound to them too."""
-    parts = []
-    for condition in conditions:
-        compiled = condition.compile()
-        values = sorted((key, repr(value)) for key, value in compiled.params.items())
-        parts.append(f"{compiled}{values}")
-    return "\x00".join(parts)
 
 
 def _children(table: Table) -> list[tuple[Table, Column[Any], bool]]:

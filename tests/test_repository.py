@@ -1042,7 +1042,9 @@ async def test_bad_order_by_is_invalid_argument_on_order_by(
 
 
 async def test_default_order_fields_may_be_named_even_if_not_declared(db: Db) -> None:
-    logs = Repository(models.IntegrationHealthLog, default_order="checked_at desc")
+    logs = Repository(
+        models.IntegrationHealthLog, filterable=["integration_id"], default_order="checked_at desc"
+    )
     async with db.write() as session:
         user = await new_user(session)
         integration = await INTEGRATIONS.create(
@@ -1057,11 +1059,11 @@ async def test_default_order_fields_may_be_named_even_if_not_declared(db: Db) ->
                     "checked_at": LONG_AGO + dt.timedelta(hours=len(status)),
                 },
             )
-    mine = [logs.table.c.integration_id == integration["id"]]
+    mine = f'integration_id = "{integration["id"]}"'
 
     async with db.read() as session:
-        oldest_first = await logs.list(session, order_by="checked_at asc", conditions=mine)
-        newest_first = await logs.list(session, conditions=mine)
+        oldest_first = await logs.list(session, order_by="checked_at asc", filter_text=mine)
+        newest_first = await logs.list(session, filter_text=mine)
 
     assert [r["status"] for r in oldest_first.rows] == ["healthy", "degraded"]
     assert [r["status"] for r in newest_first.rows] == ["degraded", "healthy"]
@@ -1130,21 +1132,20 @@ async def test_page_token_of_another_table_is_refused(db: Db) -> None:
     assert violation(error)[0] == "page_token"
 
 
-async def test_page_token_is_bound_to_the_callers_conditions(db: Db) -> None:
+async def test_page_token_is_bound_to_the_parent_it_was_listed_under(db: Db) -> None:
     case = CASES_BY_NAME["chat_messages"]
     scope_a, _ = await scope_with_rows(case, db, 3)
     scope_b, _ = await scope_with_rows(case, db, 3)
-    table = MESSAGES.table
-    a = table.c.conversation_id == scope_a.parents["conversation_id"]
-    b = table.c.conversation_id == scope_b.parents["conversation_id"]
+    a = f'conversation_id = "{scope_a.parents["conversation_id"]}"'
+    b = f'conversation_id = "{scope_b.parents["conversation_id"]}"'
 
     async with db.read() as session:
-        page = await MESSAGES.list(session, conditions=[a], page_size=2)
+        page = await MESSAGES.list(session, filter_text=a, page_size=2)
         same = await MESSAGES.list(
-            session, conditions=[a], page_size=2, page_token=page.next_page_token
+            session, filter_text=a, page_size=2, page_token=page.next_page_token
         )
         with pytest.raises(InvalidArgumentError) as error:
-            await MESSAGES.list(session, conditions=[b], page_token=page.next_page_token)
+            await MESSAGES.list(session, filter_text=b, page_token=page.next_page_token)
 
     assert len(page.rows) == 2
     assert len(same.rows) == 1
