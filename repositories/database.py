@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import QueuePool
 
 from .config import ConfigError, DatabaseSettings
-from .errors import UnavailableError, refusal_cause, sqlstate_of, translated
+from .errors import UnavailableError, refusal_cause
 from .history import ChangeContext
 from .ids import random_hex
 from .unit_of_work import Transaction, UnitOfWork
@@ -75,16 +75,11 @@ _SERVER_SQL = (
 
 async def _revision(transaction: Transaction) -> str | None:
     """The Alembic revision; None when the database was never migrated."""
-    try:
-        async with transaction.begin_nested():
-            revision: str | None = await transaction.driver.fetchval(
-                "SELECT version_num FROM alembic_version"
-            )
-            return revision
-    except Exception as error:
-        if sqlstate_of(error) == "42P01":  # undefined_table: no alembic_version
-            return None
-        raise
+    # Looked up first: reading a missing table would abort the transaction.
+    if await transaction.fetchval("SELECT to_regclass('alembic_version')") is None:
+        return None
+    revision: str | None = await transaction.fetchval("SELECT version_num FROM alembic_version")
+    return revision
 
 
 class Database:
@@ -302,13 +297,12 @@ class Database:
         one unit of work whose statement_timeout is `statement_timeout` (seconds):
         a locked alembic_version ends as DEADLINE_EXCEEDED, never a wait."""
         async with self.unit_of_work(statement_timeout) as uow:
-            driver = uow.transaction.driver
-            with translated():
-                started = time.perf_counter()
-                await driver.execute("SELECT 1")
-                latency = (time.perf_counter() - started) * 1000
-                version, read_only = await driver.fetchrow(_SERVER_SQL)
-                revision = await _revision(uow.transaction)
+            transaction = uow.transaction
+            started = time.perf_counter()
+            await transaction.script("SELECT 1")
+            latency = (time.perf_counter() - started) * 1000
+            version, read_only = await transaction.fetchrow(_SERVER_SQL)
+            revision = await _revision(transaction)
         return {
             "server_version": str(version),
             "migration_revision": revision or "",

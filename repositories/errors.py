@@ -337,7 +337,8 @@ def _translate_driver_only(error: BaseException) -> BaseException:
 
 @contextmanager
 def translated(*, deleting: bool = False) -> Iterator[None]:
-    """Re-raise database errors as the DataError they mean."""
+    """Re-raise database errors as the DataError they mean, for work outside any
+    unit of work (whose Transaction translates its own statements)."""
     try:
         yield
     except Exception as error:

@@ -8,7 +8,6 @@ import uuid
 from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert
 
-from .errors import translated
 from .models import IdempotencyKey
 from .unit_of_work import Transaction
 
@@ -29,13 +28,12 @@ async def claim(
         .on_conflict_do_nothing()
         .returning(_keys.c.resource_id)
     )
-    with translated():
-        if (await transaction.execute(statement)).first() is not None:
-            return None
-        existing = await transaction.execute(
-            select(_keys.c.resource_id).where(
-                _keys.c.resource == resource, _keys.c.request_id == request_id
-            )
+    if (await transaction.execute(statement)).first() is not None:
+        return None
+    existing = await transaction.execute(
+        select(_keys.c.resource_id).where(
+            _keys.c.resource == resource, _keys.c.request_id == request_id
         )
+    )
     resource_id: uuid.UUID = existing.scalar_one()
     return resource_id

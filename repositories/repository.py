@@ -33,7 +33,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.sql.elements import ColumnElement
 
-from .errors import AbortedError, InvalidArgumentError, NotFoundError, translated
+from .errors import AbortedError, InvalidArgumentError, NotFoundError
 from .history import TOLD, told
 from .ids import uuid7
 from .models import Base
@@ -173,12 +173,7 @@ class Repository:
         return encoder(value) if encoder is not None and value is not None else value
 
     async def get(self, transaction: Transaction, row_id: uuid.UUID, *, lock: bool = False) -> Row:
-        with translated():
-            record = await transaction.driver.fetchrow(
-                self._sql_get_locked if lock else self._sql_get,
-                row_id,
-                timeout=transaction.statement_timeout,
-            )
+        record = await transaction.fetchrow(self._sql_get_locked if lock else self._sql_get, row_id)
         if record is None:
             raise self.not_found(row_id)
         return self._row(record)
@@ -186,10 +181,7 @@ class Repository:
     async def get_many(self, transaction: Transaction, ids: Sequence[uuid.UUID]) -> list[Row]:
         """All of `ids` in the order given, or NOT_FOUND naming the first missing one.
         How many a call may ask for is the service's rule (service/servicer.py)."""
-        with translated():
-            records = await transaction.driver.fetch(
-                self._sql_get_many, list(ids), timeout=transaction.statement_timeout
-            )
+        records = await transaction.fetch(self._sql_get_many, list(ids))
         by_id = {record["id"]: self._row(record) for record in records}
         for row_id in ids:
             if row_id not in by_id:
@@ -219,13 +211,10 @@ class Repository:
         ordering = [k.column.desc() if k.descending else k.column.asc() for k in keys]
         statement = statement.order_by(*ordering).limit(limit + 1)
         total = None
-        with translated():
-            rows: list[Row] = [
-                dict(row) for row in (await transaction.execute(statement)).mappings()
-            ]
-            if with_total:
-                count = select(func.count()).select_from(self.table).where(*where)
-                total = (await transaction.execute(count)).scalar_one()
+        rows: list[Row] = [dict(row) for row in (await transaction.execute(statement)).mappings()]
+        if with_total:
+            count = select(func.count()).select_from(self.table).where(*where)
+            total = (await transaction.execute(count)).scalar_one()
         page = Page(rows[:limit], "", total, fingerprint, tuple(k.column.name for k in keys))
         if len(rows) > limit:
             return dataclasses.replace(page, next_page_token=page.token_after(limit - 1))
@@ -239,10 +228,7 @@ class Repository:
         arguments = [self._encode(name, values[name]) for name in names]
         sql = self._insert_sql(names)
         sql, arguments = _told(transaction, sql, arguments)
-        with translated():
-            record = await transaction.driver.fetchrow(
-                sql, *arguments, timeout=transaction.statement_timeout
-            )
+        record = await transaction.fetchrow(sql, *arguments)
         return self._row(record)
 
     async def update(
@@ -271,10 +257,7 @@ class Repository:
             arguments.append(etag)
         sql = self._update_sql(assignments, bool(etag))
         sql, arguments = _told(transaction, sql, arguments)
-        with translated():
-            record = await transaction.driver.fetchrow(
-                sql, *arguments, timeout=transaction.statement_timeout
-            )
+        record = await transaction.fetchrow(sql, *arguments)
         if record is None:
             await self._explain_missing(transaction, row_id)
         return self._row(record)
@@ -293,19 +276,13 @@ class Repository:
             await self._delete_dependents(transaction, self.table, [row_id])
         sql = self._sql_delete_etag if etag else self._sql_delete
         sql, arguments = _told(transaction, sql, [row_id, etag] if etag else [row_id])
-        with translated(deleting=True):
-            deleted = await transaction.driver.fetchrow(
-                sql, *arguments, timeout=transaction.statement_timeout
-            )
+        deleted = await transaction.fetchrow(sql, *arguments, deleting=True)
         if deleted is None:
             await self._explain_missing(transaction, row_id)
 
     async def _explain_missing(self, transaction: Transaction, row_id: uuid.UUID) -> NoReturn:
         """An UPDATE or DELETE matched nothing: no such row, or a stale etag."""
-        with translated():
-            exists = await transaction.driver.fetchrow(
-                self._sql_exists, row_id, timeout=transaction.statement_timeout
-            )
+        exists = await transaction.fetchrow(self._sql_exists, row_id)
         if exists is None:
             raise self.not_found(row_id)
         raise self.stale(row_id)
@@ -327,22 +304,18 @@ class Repository:
         for child, column, cascades in _children(table):
             if cascades and not _blocks_delete(child):
                 continue
-            with translated(deleting=True):
-                child_ids = list(
-                    (
-                        await transaction.execute(
-                            select(child.c.id).where(column == any_(_uuid_array(ids)))
-                        )
-                    ).scalars()
-                )
+            found = await transaction.execute(
+                select(child.c.id).where(column == any_(_uuid_array(ids)))
+            )
+            child_ids = list(found.scalars())
             if not child_ids:
                 continue
             await self._delete_dependents(transaction, child, child_ids)
             if not cascades:
-                with translated(deleting=True):
-                    await transaction.execute(
-                        delete(child).where(child.c.id == any_(_uuid_array(child_ids)))
-                    )
+                await transaction.execute(
+                    delete(child).where(child.c.id == any_(_uuid_array(child_ids))),
+                    deleting=True,
+                )
 
     def stale(self, row_id: uuid.UUID) -> AbortedError:
         return AbortedError(

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Table, func, or_, select, update
 
-from .errors import FailedPreconditionError, translated
+from .errors import FailedPreconditionError
 from .models import ChatConversation, ChatMessage, Integration
 from .unit_of_work import Transaction
 
@@ -23,23 +23,20 @@ async def number_chat_message(transaction: Transaction, values: dict[str, Any]) 
     take turns and the numbers stay 1, 2, 3... with no gap and no duplicate, while
     appends to different conversations do not wait for each other."""
     conversation_id = values["conversation_id"]
-    with translated():
-        locked = await transaction.execute(
-            select(_conversations.c.id)
-            .where(_conversations.c.id == conversation_id)
-            .with_for_update()
+    locked = await transaction.execute(
+        select(_conversations.c.id).where(_conversations.c.id == conversation_id).with_for_update()
+    )
+    if locked.first() is None:
+        raise FailedPreconditionError(
+            "conversation_id names no row in chat_conversations",
+            reason="PARENT_NOT_FOUND",
+            metadata={"field": "conversation_id"},
         )
-        if locked.first() is None:
-            raise FailedPreconditionError(
-                "conversation_id names no row in chat_conversations",
-                reason="PARENT_NOT_FOUND",
-                metadata={"field": "conversation_id"},
-            )
-        last = await transaction.execute(
-            select(func.coalesce(func.max(_messages.c.sequence_number), 0)).where(
-                _messages.c.conversation_id == conversation_id
-            )
+    last = await transaction.execute(
+        select(func.coalesce(func.max(_messages.c.sequence_number), 0)).where(
+            _messages.c.conversation_id == conversation_id
         )
+    )
     values["sequence_number"] = last.scalar_one() + 1
 
 
@@ -53,16 +50,15 @@ async def record_health_check(transaction: Transaction, log: Mapping[Any, Any]) 
         "checked_at": log["checked_at"].isoformat(),
         "log_id": str(log["id"]),
     }
-    with translated():
-        await transaction.execute(
-            update(_integrations)
-            .where(_integrations.c.id == log["integration_id"])
-            # A back-filled older check does not replace a newer one.
-            .where(
-                or_(
-                    _integrations.c.last_health_check.is_(None),
-                    _integrations.c.last_health_check <= log["checked_at"],
-                )
+    await transaction.execute(
+        update(_integrations)
+        .where(_integrations.c.id == log["integration_id"])
+        # A back-filled older check does not replace a newer one.
+        .where(
+            or_(
+                _integrations.c.last_health_check.is_(None),
+                _integrations.c.last_health_check <= log["checked_at"],
             )
-            .values(health_status=health, last_health_check=log["checked_at"])
         )
+        .values(health_status=health, last_health_check=log["checked_at"])
+    )

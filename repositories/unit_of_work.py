@@ -7,28 +7,41 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Connection, PoolProxiedConnection, Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 from sqlalchemy.util import greenlet_spawn
 
-from .errors import DataError, DeadlineExceededError, UnavailableError, translated
+from .errors import DataError, DeadlineExceededError, UnavailableError, translate
 from .history import ChangeContext
 
 _savepoints = itertools.count(1)
 _last_pool_reset: dict[int, float] = {}
 
 
+def _raise_translated(error: Exception, *, deleting: bool = False) -> NoReturn:
+    """`error` as the DataError it means, the driver's error kept as its cause."""
+    mapped = translate(error, deleting=deleting)
+    if mapped is error:
+        raise error
+    raise mapped from error
+
+
 class Transaction:
-    """A call's connection, two ways in: SQLAlchemy Core for statements built per
-    call (`execute`), and the asyncpg connection underneath (`driver`) for the
-    repositories' precompiled hot statements, which skip SQLAlchemy's per-statement
-    work. Both run in the one transaction the unit of work opened.
+    """The one way a unit of work's statements reach the database, all in the
+    transaction the unit opened (in a single-statement unit, each statement is
+    PostgreSQL's own implicit transaction). Every error comes out translated into
+    the data layer's exception tree; `deleting=True` on a statement that deletes
+    reads a foreign-key violation as "still referred to", not "no such parent".
+
+    Two ways in: SQLAlchemy Core for statements built per call (`execute`), and
+    asyncpg's own calls (`fetch`, `fetchrow`, `fetchval`) for the repositories'
+    precompiled hot statements, which skip SQLAlchemy's per-statement work.
 
     Given a pooled connection instead of an AsyncConnection, the SQLAlchemy side is
     built on the first `execute`: most calls (Get, Create, Update, Delete) never
@@ -43,7 +56,7 @@ class Transaction:
     ) -> None:
         self._connection = connection if isinstance(connection, AsyncConnection) else None
         self._pooled = None if isinstance(connection, AsyncConnection) else connection
-        self.driver = driver
+        self._driver = driver
         # Outside a transaction (a single-statement unit) the deadline travels with each
         # statement: asyncpg cancels the query on the server when it passes.
         self.statement_timeout = statement_timeout
@@ -52,12 +65,71 @@ class Transaction:
         # statement that set it.
         self.changes = changes
 
+    @property
+    def closed(self) -> bool:
+        """Whether the connection underneath has been closed (the server went away)."""
+        return bool(self._driver.is_closed())
+
     async def execute(
-        self, statement: Executable, parameters: Mapping[str, Any] | None = None
+        self,
+        statement: Executable,
+        parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+        *,
+        deleting: bool = False,
     ) -> Result[Any]:
-        if self._connection is None:
-            self._connection = self._core_connection()
-        return await self._connection.execute(statement, parameters)
+        try:
+            if self._connection is None:
+                self._connection = self._core_connection()
+            return await self._connection.execute(statement, parameters)
+        except Exception as error:
+            _raise_translated(error, deleting=deleting)
+
+    async def fetch(self, sql: str, *arguments: Any, deleting: bool = False) -> list[Any]:
+        try:
+            records: list[Any] = await self._driver.fetch(
+                sql, *arguments, timeout=self.statement_timeout
+            )
+        except Exception as error:
+            _raise_translated(error, deleting=deleting)
+        return records
+
+    async def fetchrow(self, sql: str, *arguments: Any, deleting: bool = False) -> Any:
+        """The first row, or None."""
+        try:
+            return await self._driver.fetchrow(sql, *arguments, timeout=self.statement_timeout)
+        except Exception as error:
+            _raise_translated(error, deleting=deleting)
+
+    async def fetchval(self, sql: str, *arguments: Any) -> Any:
+        try:
+            return await self._driver.fetchval(sql, *arguments, timeout=self.statement_timeout)
+        except Exception as error:
+            _raise_translated(error)
+
+    async def script(self, sql: str) -> None:
+        """`sql`, one or more statements without parameters, in the simple query
+        protocol: one round trip, nothing prepared (PgBouncer shares what is)."""
+        try:
+            await self._driver.execute(sql)
+        except Exception as error:
+            _raise_translated(error)
+
+    async def close_prepared(self) -> None:
+        """Close the statements SQLAlchemy prepared in this transaction, while it still
+        holds their server connection. asyncpg would close them with its next
+        statement, in another transaction, likely on another server, where closing is
+        a no-op: each List would leave one behind on a server connection until
+        PgBouncer replaces it.
+
+        asyncpg has no public call for this. Should its private one go, statements are
+        left behind again rather than calls failing (tests/test_pgbouncer.py counts
+        them)."""
+        cleanup = getattr(self._driver, "_cleanup_stmts", None)
+        if cleanup is not None and getattr(self._driver, "_stmts_to_close", None):
+            try:
+                await cleanup()
+            except Exception as error:
+                _raise_translated(error)
 
     def _core_connection(self) -> AsyncConnection:
         assert self._pooled is not None
@@ -71,13 +143,13 @@ class Transaction:
     async def begin_nested(self) -> AsyncIterator[None]:
         """A savepoint: what the block wrote is undone if it raises."""
         name = f"sp_{next(_savepoints)}"
-        await self.driver.execute(f"SAVEPOINT {name}")
+        await self.script(f"SAVEPOINT {name}")
         try:
             yield
         except BaseException:
-            await self.driver.execute(f"ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}")
+            await self.script(f"ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}")
             raise
-        await self.driver.execute(f"RELEASE SAVEPOINT {name}")
+        await self.script(f"RELEASE SAVEPOINT {name}")
 
 
 class UnitOfWork:
@@ -156,8 +228,10 @@ class UnitOfWork:
         changes = self._changes if self._single_statement else None
         if isinstance(source, AsyncConnection):
             self._savepoint = f"uow_{next(_savepoints)}"
-            with translated():
+            try:
                 raw = await source.get_raw_connection()
+            except Exception as error:
+                _raise_translated(error)
             self.transaction = Transaction(
                 source, raw.driver_connection, statement_timeout, changes
             )
@@ -170,8 +244,7 @@ class UnitOfWork:
             )
         if not self._single_statement:
             try:
-                with translated():
-                    await self.transaction.driver.execute(self._opening_sql())
+                await self.transaction.script(self._opening_sql())
             except BaseException as error:
                 lost = self._lost(error)
                 await self._discard(lost or error)
@@ -190,8 +263,10 @@ class UnitOfWork:
         pool: Any = engine.pool
         attempts = pool.size() + 1 if hasattr(pool, "size") else 2
         for attempt in range(attempts):
-            with translated():
+            try:
                 pooled = await engine.raw_connection()
+            except Exception as error:
+                _raise_translated(error)
             driver: Any = pooled.driver_connection
             if driver is None or not driver.is_closed() or attempt == attempts - 1:
                 return pooled  # the last one's first statement fails as UNAVAILABLE
@@ -206,8 +281,8 @@ class UnitOfWork:
         closes it: the database went away, not a bug."""
         if isinstance(error, DataError) or not isinstance(error, Exception):
             return None
-        driver: Any = getattr(self, "transaction", None) and self.transaction.driver
-        if driver is None or not driver.is_closed():
+        transaction: Transaction | None = getattr(self, "transaction", None)
+        if transaction is None or not transaction.closed:
             return None
         return UnavailableError("the database connection was lost", reason="DATABASE_UNAVAILABLE")
 
@@ -216,10 +291,9 @@ class UnitOfWork:
             self._committed = True
             return
         sql = f"RELEASE SAVEPOINT {self._savepoint}" if self._savepoint else "COMMIT"
-        with translated():
-            if self._transaction_pooling:
-                await _close_statements(self.transaction.driver)
-            await self.transaction.driver.execute(sql)
+        if self._transaction_pooling:
+            await self.transaction.close_prepared()
+        await self.transaction.script(sql)
         self._committed = True
 
     async def __aexit__(
@@ -240,10 +314,9 @@ class UnitOfWork:
             if not self._committed and not self._single_statement:
                 # Translated: the connection may die between the call's last
                 # statement and this one.
-                with translated():
-                    if self._transaction_pooling:
-                        await _close_statements(self.transaction.driver)
-                    await self.transaction.driver.execute(self._rollback_sql())
+                if self._transaction_pooling:
+                    await self.transaction.close_prepared()
+                await self.transaction.script(self._rollback_sql())
         except BaseException as error:
             lost = self._lost(error)
             await self._discard(lost or error)
@@ -299,17 +372,3 @@ def _connection_unusable(error: BaseException) -> bool:
     if isinstance(error, DeadlineExceededError) and isinstance(error.__cause__, TimeoutError):
         return True  # asyncpg's own timeout: its cancel request may still be in flight
     return isinstance(error, UnavailableError) and error.discard_connection
-
-
-async def _close_statements(driver: Any) -> None:
-    """Close the statements SQLAlchemy prepared in this transaction, while it still
-    holds their server connection. asyncpg would close them with its next statement,
-    in another transaction, likely on another server, where closing is a no-op: each
-    List would leave one behind on a server connection until PgBouncer replaces it.
-
-    asyncpg has no public call for this. Should its private one go, statements are
-    left behind again rather than calls failing (tests/test_pgbouncer.py counts
-    them)."""
-    cleanup = getattr(driver, "_cleanup_stmts", None)
-    if cleanup is not None and getattr(driver, "_stmts_to_close", None):
-        await cleanup()

@@ -24,10 +24,8 @@ from repositories.errors import (
     DeadlineExceededError,
     InvalidArgumentError,
     UnavailableError,
-    translated,
 )
 from repositories.migrations import alembic_config, run_migrations
-from repositories.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:  # imported by name, pytest would try to collect the class
     from .postgres import TestServer
@@ -311,16 +309,14 @@ def marker_email(db: Database) -> str:
 
 async def fail_on_unique_violation(db: Database) -> None:
     email = f"{uuid.uuid4().hex}@example.com"
-    async with UnitOfWork(db.async_engine) as uow:
-        with translated():
-            await uow.transaction.execute(INSERT_USER, {"id": uuid.uuid4(), "email": email})
-            await uow.transaction.execute(INSERT_USER, {"id": uuid.uuid4(), "email": email.upper()})
+    async with db.unit_of_work() as uow:
+        await uow.transaction.execute(INSERT_USER, {"id": uuid.uuid4(), "email": email})
+        await uow.transaction.execute(INSERT_USER, {"id": uuid.uuid4(), "email": email.upper()})
 
 
 async def fail_on_check_violation(db: Database) -> None:
-    async with UnitOfWork(db.async_engine) as uow:
-        with translated():
-            await uow.transaction.execute(INSERT_USER, {"id": uuid.uuid4(), "email": "no-at-sign"})
+    async with db.unit_of_work() as uow:
+        await uow.transaction.execute(INSERT_USER, {"id": uuid.uuid4(), "email": "no-at-sign"})
 
 
 class Boom(Exception):
@@ -328,20 +324,19 @@ class Boom(Exception):
 
 
 async def fail_in_python(db: Database) -> None:
-    async with UnitOfWork(db.async_engine) as uow:
+    async with db.unit_of_work() as uow:
         await uow.transaction.execute(INSERT_USER, {"id": uuid.uuid4(), "email": marker_email(db)})
         raise Boom
 
 
 async def fail_on_statement_timeout(db: Database) -> None:
-    async with UnitOfWork(db.async_engine, statement_timeout=0.05) as uow:
-        with translated():
-            await uow.transaction.execute(text("SELECT pg_sleep(1)"))
+    async with db.unit_of_work(0.05) as uow:
+        await uow.transaction.execute(text("SELECT pg_sleep(1)"))
 
 
 async def fail_by_cancellation(db: Database) -> None:
     async def query() -> None:
-        async with UnitOfWork(db.async_engine) as uow:
+        async with db.unit_of_work() as uow:
             await uow.transaction.execute(
                 INSERT_USER, {"id": uuid.uuid4(), "email": marker_email(db)}
             )
@@ -364,7 +359,7 @@ async def assert_pool_is_clean(db: Database, monitor: Database) -> None:
     states = await eventually_idle(monitor, db.application_name)
     assert set(states) <= {"idle"}, states
     # The next call works, with no leftover of the failed ones.
-    async with UnitOfWork(db.async_engine) as uow:
+    async with db.unit_of_work() as uow:
         timeout = (await uow.transaction.execute(text("SHOW statement_timeout"))).scalar()
         ours = await uow.transaction.execute(
             text("SELECT count(*) FROM users WHERE email = :email"), {"email": marker_email(db)}
@@ -422,7 +417,7 @@ async def test_unit_of_work_cancelled_again_and_again_hands_its_connection_back(
     gives up twice, a task group tearing down): the connection still goes back."""
 
     async def block(kind: int) -> None:
-        async with UnitOfWork(small_database.async_engine) as uow:
+        async with small_database.unit_of_work() as uow:
             await uow.transaction.execute(text("SELECT pg_sleep(0.002)"))
             if kind == 0:
                 raise Boom

@@ -161,7 +161,7 @@ async def test_a_refused_or_rolled_back_write_records_nothing(api: Api, database
     assert error.value.code() == grpc.StatusCode.ABORTED
     # A write that reached the table, in a transaction that then rolled back.
     async with database.unit_of_work(5.0, changes=ChangeContext(actor="rolled-back")) as uow:
-        await uow.transaction.driver.execute(
+        await uow.transaction.fetchval(
             "UPDATE users SET full_name = 'Rolled back' WHERE id = $1", uuid.UUID(user.id)
         )
     assert await events(database, user.id) == before
@@ -242,9 +242,7 @@ async def test_a_write_outside_a_transaction_sets_its_caller_for_itself_alone(
             row = await users.create(uow.transaction, {"email": email, "full_name": "A"})
             await uow.commit()
         async with single.unit_of_work(5.0, single_statement=True) as uow:
-            left = await uow.transaction.driver.fetchval(
-                "SELECT current_setting('ruleiq.actor', true)"
-            )
+            left = await uow.transaction.fetchval("SELECT current_setting('ruleiq.actor', true)")
             await users.update(uow.transaction, row["id"], {"full_name": "Unnamed"})
             await uow.commit()
     finally:

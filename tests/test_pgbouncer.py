@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 
 from repositories.cluster import Cluster
 from repositories.database import Database
-from repositories.errors import DeadlineExceededError, UnavailableError, translated
+from repositories.errors import DeadlineExceededError, UnavailableError
 from repositories.models import User
 from repositories.repository import Repository
 from service.resources import RESOURCES, Resource
@@ -294,7 +294,7 @@ async def test_units_set_their_timeouts_locally_behind_pgbouncer(bounced_app: Ap
     database = bounced_app.database
     for single_statement in (True, False):
         async with database.unit_of_work(0.25, single_statement=single_statement) as uow:
-            shown = await uow.transaction.driver.fetchrow(
+            shown = await uow.transaction.fetchrow(
                 "SELECT current_setting('statement_timeout') AS timeout,"
                 " current_setting('client_connection_check_interval') AS check_interval,"
                 " now() = statement_timestamp() AS in_transaction"
@@ -308,7 +308,7 @@ async def test_units_set_their_timeouts_locally_behind_pgbouncer(bounced_app: Ap
         assert time.monotonic() - started < 3
     # Nothing leaked into the shared server connections' sessions.
     async with database.unit_of_work() as uow:
-        shown = await uow.transaction.driver.fetchrow(
+        shown = await uow.transaction.fetchrow(
             "SELECT current_setting('statement_timeout') AS timeout"
         )
         assert shown["timeout"] == "0"
@@ -317,8 +317,7 @@ async def test_units_set_their_timeouts_locally_behind_pgbouncer(bounced_app: Ap
 
 async def _sleep_in_unit(database: Database, *, single_statement: bool) -> None:
     async with database.unit_of_work(0.25, single_statement=single_statement) as uow:
-        with translated():
-            await uow.transaction.driver.fetchval("SELECT pg_sleep(5)")
+        await uow.transaction.fetchval("SELECT pg_sleep(5)")
 
 
 async def test_update_blocked_past_its_deadline_is_deadline_exceeded_through_pgbouncer(
@@ -427,7 +426,7 @@ async def test_without_the_setting_concurrent_calls_fail_on_prepared_statements(
             try:
                 async with database.unit_of_work(5, single_statement=True) as uow:
                     await users.list(uow.transaction, page_size=2)
-                    await uow.transaction.driver.fetchrow(
+                    await uow.transaction.fetchrow(
                         "SELECT 1 FROM users WHERE id = $1", uuid.uuid4()
                     )
             except Exception as error:

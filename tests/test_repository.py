@@ -33,7 +33,6 @@ from repositories.errors import (
     FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
-    translated,
 )
 from repositories.ids import uuid7
 from repositories.models import (
@@ -1373,8 +1372,7 @@ async def test_driver_refusals_that_pass_the_repository_still_become_invalid_arg
 
     async def run() -> None:
         async with db.write() as session:
-            with translated():
-                await session.execute(statement)
+            await session.execute(statement)
 
     with pytest.raises(InvalidArgumentError) as error:
         await run()
@@ -1917,8 +1915,7 @@ async def test_statement_timeout_ends_a_slow_query_as_deadline_exceeded(
 
     async def slow() -> None:
         async with UnitOfWork(sessions, statement_timeout=0.05) as uow:
-            with translated():
-                await uow.transaction.execute(text("SELECT pg_sleep(5)"))
+            await uow.transaction.execute(text("SELECT pg_sleep(5)"))
 
     with pytest.raises(DeadlineExceededError) as error:
         await slow()
