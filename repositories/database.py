@@ -21,7 +21,7 @@ from .config import ConfigError, DatabaseSettings
 from .errors import UnavailableError, refusal_cause
 from .history import ChangeContext
 from .ids import random_hex
-from .unit_of_work import Transaction, UnitOfWork
+from .unit_of_work import Pool, Transaction, UnitOfWork
 from .urls import DatabaseUrls, parse_database_url
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,7 @@ class Database:
         self.async_engine: AsyncEngine = self._create_async_engine()
         self._sync_engine: Engine | None = None
         self._probe_engine: AsyncEngine | None = None
+        self.pool = Pool(self.async_engine)
 
     def _application_name(self) -> str:
         """DB_APPLICATION_NAME when set, else the URL's `application_name`, else
@@ -270,7 +271,7 @@ class Database:
         and `changes`)."""
         pgbouncer = self.settings.db_pgbouncer
         return UnitOfWork(
-            self.async_engine,
+            self.pool,
             statement_timeout=statement_timeout,
             single_statement=single_statement,
             changes=changes,

@@ -5,10 +5,8 @@ when it may be broken)."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any, NoReturn
 
@@ -19,9 +17,6 @@ from sqlalchemy.util import greenlet_spawn
 
 from .errors import DataError, DeadlineExceededError, UnavailableError, translate
 from .history import ChangeContext
-
-_savepoints = itertools.count(1)
-_last_pool_reset: dict[int, float] = {}
 
 
 def _raise_translated(error: Exception, *, deleting: bool = False) -> NoReturn:
@@ -41,21 +36,21 @@ class Transaction:
 
     Two ways in: SQLAlchemy Core for statements built per call (`execute`), and
     asyncpg's own calls (`fetch`, `fetchrow`, `fetchval`) for the repositories'
-    precompiled hot statements, which skip SQLAlchemy's per-statement work.
-
-    Given a pooled connection instead of an AsyncConnection, the SQLAlchemy side is
-    built on the first `execute`: most calls (Get, Create, Update, Delete) never
-    need it, and building it costs more than their query."""
+    precompiled hot statements, which skip SQLAlchemy's per-statement work. The
+    SQLAlchemy side is built on the first `execute`: most calls (Get, Create,
+    Update, Delete) never need it, and building it costs more than their query."""
 
     def __init__(
         self,
-        connection: AsyncConnection | tuple[AsyncEngine, PoolProxiedConnection],
+        engine: AsyncEngine,
+        pooled: PoolProxiedConnection,
         driver: Any,
         statement_timeout: float | None = None,
         changes: ChangeContext | None = None,
     ) -> None:
-        self._connection = connection if isinstance(connection, AsyncConnection) else None
-        self._pooled = None if isinstance(connection, AsyncConnection) else connection
+        self._engine = engine
+        self._pooled = pooled
+        self._connection: AsyncConnection | None = None
         self._driver = driver
         # Outside a transaction (a single-statement unit) the deadline travels with each
         # statement: asyncpg cancels the query on the server when it passes.
@@ -132,28 +127,67 @@ class Transaction:
                 _raise_translated(error)
 
     def _core_connection(self) -> AsyncConnection:
-        assert self._pooled is not None
-        engine, pooled = self._pooled
         # The transaction is the unit of work's, opened on the driver: SQLAlchemy's
-        # adapter must not begin one of its own (the unit resets this on release).
-        pooled.dbapi_connection.autocommit = True  # type: ignore[union-attr]
-        return AsyncConnection(engine, Connection(engine.sync_engine, pooled))
+        # adapter must not begin one of its own (the pool resets this on release).
+        self._pooled.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+        return AsyncConnection(self._engine, Connection(self._engine.sync_engine, self._pooled))
 
-    @asynccontextmanager
-    async def begin_nested(self) -> AsyncIterator[None]:
-        """A savepoint: what the block wrote is undone if it raises."""
-        name = f"sp_{next(_savepoints)}"
-        await self.script(f"SAVEPOINT {name}")
-        try:
-            yield
-        except BaseException:
-            await self.script(f"ROLLBACK TO SAVEPOINT {name}; RELEASE SAVEPOINT {name}")
-            raise
-        await self.script(f"RELEASE SAVEPOINT {name}")
+
+class Pool:
+    """Where units of work take their connections: an engine's pool, used straight
+    (an AsyncConnection around each checkout costs more than a primary-key read)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._last_reset = 0.0
+
+    async def checkout(self) -> PoolProxiedConnection:
+        """A pooled connection whose driver is still open. Those the server ended
+        while they sat in the pool (a restart, pg_terminate_backend) are replaced
+        here rather than failing the calls that draw them; without pre-ping this
+        check costs nothing. After a restart every idle one is dead: as many tries
+        as the pool holds."""
+        pool: Any = self.engine.pool
+        attempts = pool.size() + 1 if hasattr(pool, "size") else 2
+        for attempt in range(attempts):
+            try:
+                pooled = await self.engine.raw_connection()
+            except Exception as error:
+                _raise_translated(error)
+            driver: Any = pooled.driver_connection
+            if driver is None or not driver.is_closed() or attempt == attempts - 1:
+                return pooled  # the last one's first statement fails as UNAVAILABLE
+            await greenlet_spawn(pooled.invalidate)
+        raise AssertionError("unreachable")
+
+    def driver(self, pooled: PoolProxiedConnection) -> Any:
+        """The asyncpg connection under `pooled`."""
+        return pooled.driver_connection
+
+    async def release(self, pooled: PoolProxiedConnection) -> None:
+        adapter: Any = pooled.dbapi_connection
+        if adapter is not None and adapter.autocommit:
+            adapter.autocommit = False  # as the pool's other users expect it
+        # In a greenlet: closing a surplus connection awaits the driver.
+        await greenlet_spawn(pooled.close)
+
+    async def discard(self, pooled: PoolProxiedConnection, error: BaseException) -> None:
+        """Hand back a connection that may be mid-query or broken: the pool closes it
+        instead of lending it again. After a lost connection the idle ones are
+        likely dead too (a restart), so they are closed as well, at most once a
+        second, rather than failing one call each."""
+        if pooled.dbapi_connection is not None:  # else SQLAlchemy has discarded it already
+            # Invalidating also hands it back to the pool.
+            await greenlet_spawn(pooled.invalidate, error if isinstance(error, Exception) else None)
+        if isinstance(error, UnavailableError) and error.server_lost:
+            now = time.monotonic()
+            if now - self._last_reset > 1.0:
+                self._last_reset = now
+                await self.engine.dispose(close=True)
 
 
 class UnitOfWork:
-    """`async with UnitOfWork(engine) as uow: ...; await uow.commit()`.
+    """`async with UnitOfWork(pool) as uow: ...; await uow.commit()`.
 
     The transaction is opened with one round trip that also sets, for this
     transaction only, `statement_timeout` (seconds, from the call's deadline: then
@@ -162,13 +196,10 @@ class UnitOfWork:
     `single_statement` units open no transaction at all: one statement (a read, or
     a write such as an INSERT ... RETURNING) is atomic by itself, and skipping
     BEGIN/COMMIT saves two of its three round trips. Their statements carry the
-    deadline themselves (`Transaction.statement_timeout`): asyncpg cancels the query on
-    the server when it passes. A write whose deadline passes as it commits may
+    deadline themselves (`Transaction.statement_timeout`): asyncpg cancels the query
+    on the server when it passes. A write whose deadline passes as it commits may
     still have happened, as when a reply is lost; callers that retry creates send
     a request_id, whose units are transactions.
-
-    Given an AsyncConnection instead of an engine (the tests' outer transaction), it
-    works in a savepoint of that connection and leaves the connection open.
 
     `transaction_pooling` (behind PgBouncer in transaction mode): only a transaction
     keeps one server connection, so nothing may rely on more than that. Single-statement
@@ -188,7 +219,7 @@ class UnitOfWork:
 
     def __init__(
         self,
-        source: AsyncEngine | AsyncConnection,
+        pool: Pool,
         *,
         statement_timeout: float | None = None,
         single_statement: bool = False,
@@ -196,21 +227,18 @@ class UnitOfWork:
         connection_check_interval: int = 0,
         changes: ChangeContext | None = None,
     ) -> None:
-        self._source = source
+        self._pool = pool
         self._statement_timeout = statement_timeout
         self._transaction_pooling = transaction_pooling
         self._pooled: PoolProxiedConnection | None = None
         self._check_interval = connection_check_interval
         self._changes = changes
-        self._single_statement = (
-            single_statement and not transaction_pooling and not isinstance(source, AsyncConnection)
-        )
+        self._single_statement = single_statement and not transaction_pooling
         self._committed = False
-        self._savepoint = ""
         self.transaction: Transaction
 
     def _opening_sql(self) -> str:
-        statements = [f"SAVEPOINT {self._savepoint}" if self._savepoint else "BEGIN"]
+        statements = ["BEGIN"]
         if self._statement_timeout is not None:
             milliseconds = max(1, int(self._statement_timeout * 1000))
             statements.append(f"SET LOCAL statement_timeout = {milliseconds}")
@@ -223,25 +251,15 @@ class UnitOfWork:
         return "; ".join(statements)
 
     async def __aenter__(self) -> UnitOfWork:
-        source = self._source
-        statement_timeout = self._statement_timeout if self._single_statement else None
-        changes = self._changes if self._single_statement else None
-        if isinstance(source, AsyncConnection):
-            self._savepoint = f"uow_{next(_savepoints)}"
-            try:
-                raw = await source.get_raw_connection()
-            except Exception as error:
-                _raise_translated(error)
-            self.transaction = Transaction(
-                source, raw.driver_connection, statement_timeout, changes
-            )
-        else:
-            # Straight from the pool: an AsyncConnection around it costs more than
-            # a primary-key read (Transaction builds one if a statement needs it).
-            self._pooled = await self._checkout(source)
-            self.transaction = Transaction(
-                (source, self._pooled), self._pooled.driver_connection, statement_timeout, changes
-            )
+        pool = self._pool
+        self._pooled = pooled = await pool.checkout()
+        self.transaction = Transaction(
+            pool.engine,
+            pooled,
+            pool.driver(pooled),
+            self._statement_timeout if self._single_statement else None,
+            self._changes if self._single_statement else None,
+        )
         if not self._single_statement:
             try:
                 await self.transaction.script(self._opening_sql())
@@ -252,26 +270,6 @@ class UnitOfWork:
                     raise lost from error
                 raise
         return self
-
-    @staticmethod
-    async def _checkout(engine: AsyncEngine) -> PoolProxiedConnection:
-        """A pooled connection whose driver is still open. Those the server ended
-        while they sat in the pool (a restart, pg_terminate_backend) are replaced
-        here rather than failing the calls that draw them; without pre-ping this
-        check costs nothing. After a restart every idle one is dead: as many tries
-        as the pool holds."""
-        pool: Any = engine.pool
-        attempts = pool.size() + 1 if hasattr(pool, "size") else 2
-        for attempt in range(attempts):
-            try:
-                pooled = await engine.raw_connection()
-            except Exception as error:
-                _raise_translated(error)
-            driver: Any = pooled.driver_connection
-            if driver is None or not driver.is_closed() or attempt == attempts - 1:
-                return pooled  # the last one's first statement fails as UNAVAILABLE
-            await greenlet_spawn(pooled.invalidate)
-        raise AssertionError("unreachable")
 
     def _lost(self, error: BaseException) -> UnavailableError | None:
         """What an untranslated error means when it left the connection closed: the
@@ -290,10 +288,9 @@ class UnitOfWork:
         if self._single_statement:
             self._committed = True
             return
-        sql = f"RELEASE SAVEPOINT {self._savepoint}" if self._savepoint else "COMMIT"
         if self._transaction_pooling:
             await self.transaction.close_prepared()
-        await self.transaction.script(sql)
+        await self.transaction.script("COMMIT")
         self._committed = True
 
     async def __aexit__(
@@ -316,7 +313,7 @@ class UnitOfWork:
                 # statement and this one.
                 if self._transaction_pooling:
                     await self.transaction.close_prepared()
-                await self.transaction.script(self._rollback_sql())
+                await self.transaction.script("ROLLBACK")
         except BaseException as error:
             lost = self._lost(error)
             await self._discard(lost or error)
@@ -326,42 +323,11 @@ class UnitOfWork:
                 raise
             return
         if self._pooled is not None:
-            await self._release(self._pooled)
-
-    def _rollback_sql(self) -> str:
-        if self._savepoint:
-            return f"ROLLBACK TO SAVEPOINT {self._savepoint}; RELEASE SAVEPOINT {self._savepoint}"
-        return "ROLLBACK"
-
-    @staticmethod
-    async def _release(pooled: PoolProxiedConnection) -> None:
-        adapter: Any = pooled.dbapi_connection
-        if adapter is not None and adapter.autocommit:
-            adapter.autocommit = False  # as the pool's other users expect it
-        # In a greenlet: closing a surplus connection awaits the driver.
-        await greenlet_spawn(pooled.close)
+            await self._pool.release(self._pooled)
 
     async def _discard(self, error: BaseException) -> None:
-        """Hand back a connection that may be mid-query or broken: the pool closes it
-        instead of lending it again. After a lost connection the idle ones are
-        likely dead too (a restart), so they are closed as well, at most once a
-        second, rather than failing one call each."""
-        pooled = self._pooled
-        if pooled is None:
-            return  # the tests' shared connection: its owner decides
-        if pooled.dbapi_connection is not None:  # else SQLAlchemy has discarded it already
-            # Invalidating also hands it back to the pool.
-            await greenlet_spawn(pooled.invalidate, error if isinstance(error, Exception) else None)
-        if (
-            isinstance(error, UnavailableError)
-            and error.server_lost
-            and isinstance(self._source, AsyncEngine)
-        ):
-            key = id(self._source.sync_engine)
-            now = time.monotonic()
-            if now - _last_pool_reset.get(key, 0.0) > 1.0:
-                _last_pool_reset[key] = now
-                await self._source.dispose(close=True)
+        if self._pooled is not None:
+            await self._pool.discard(self._pooled, error)
 
 
 def _connection_unusable(error: BaseException) -> bool:

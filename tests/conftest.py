@@ -22,6 +22,7 @@ from service.server import App
 from service.settings import ServiceSettings
 
 from .api import Api
+from .isolation import OuterTransaction, outer_transaction
 from .postgres import TestServer
 
 DB_FIXTURES = {
@@ -76,25 +77,27 @@ async def connection(database: Database) -> AsyncIterator[AsyncConnection]:
     async with database.async_engine.connect() as conn:
         outer = await conn.begin()
         # asyncpg's adapter sends BEGIN with the first statement; units of work
-        # open savepoints on the driver directly, so the transaction must exist.
+        # open their savepoints on the driver directly, so the transaction must exist.
         await conn.execute(text("SELECT 1"))
         yield conn
         if outer.is_active:
             await outer.rollback()
+        # A Transaction on it outside any unit of work leaves it set (see `session`).
+        (await conn.get_raw_connection()).dbapi_connection.autocommit = False  # type: ignore[union-attr]
 
 
 @pytest.fixture
-def sessions(connection: AsyncConnection) -> AsyncConnection:
+async def sessions(connection: AsyncConnection) -> OuterTransaction:
     """What a UnitOfWork takes in tests: the outer connection, whose commits become
     savepoints of the outer transaction."""
-    return connection
+    return await outer_transaction(connection)
 
 
 @pytest.fixture
-async def session(connection: AsyncConnection) -> Transaction:
-    """A repository session on the outer transaction, outside any unit of work."""
-    raw = await connection.get_raw_connection()
-    return Transaction(connection, raw.driver_connection)
+async def session(sessions: OuterTransaction) -> Transaction:
+    """A repository transaction on the outer one, outside any unit of work."""
+    pooled = await sessions.checkout()
+    return Transaction(sessions.engine, pooled, sessions.driver(pooled))
 
 
 @pytest.fixture(scope="session")

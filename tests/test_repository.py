@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import ForeignKey, func, insert, select, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from repositories import models
@@ -42,7 +42,9 @@ from repositories.models import (
     IntegrationProvider,
 )
 from repositories.repository import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, Repository
-from repositories.unit_of_work import UnitOfWork
+from repositories.unit_of_work import Transaction, UnitOfWork
+
+from .isolation import OuterTransaction, savepoint
 
 UTC = dt.UTC
 LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=UTC)
@@ -101,23 +103,23 @@ class Db:
     """Units of work on the test's connection: `write` commits (into a savepoint),
     `read` never does."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: OuterTransaction) -> None:
         self.sessions = sessions
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
+    async def write(self) -> AsyncIterator[Transaction]:
         async with UnitOfWork(self.sessions) as uow:
             yield uow.transaction
             await uow.commit()
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
+    async def read(self) -> AsyncIterator[Transaction]:
         async with UnitOfWork(self.sessions) as uow:
             yield uow.transaction
 
 
 @pytest.fixture
-def db(sessions: async_sessionmaker[AsyncSession]) -> Db:
+def db(sessions: OuterTransaction) -> Db:
     return Db(sessions)
 
 
@@ -125,20 +127,20 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
-async def new_user(session: AsyncSession, **values: Any) -> RowMapping:
+async def new_user(session: Transaction, **values: Any) -> RowMapping:
     return await USERS.create(
         session, {"email": f"{unique('user')}@example.com", "hashed_password": "pbkdf2$x", **values}
     )
 
 
-async def new_profile(session: AsyncSession, user_id: uuid.UUID) -> RowMapping:
+async def new_profile(session: Transaction, user_id: uuid.UUID) -> RowMapping:
     return await PROFILES.create(
         session,
         {"user_id": user_id, "company_name": "Acme", "industry": "retail", "employee_count": 12},
     )
 
 
-async def new_framework(session: AsyncSession) -> RowMapping:
+async def new_framework(session: Transaction) -> RowMapping:
     return await FRAMEWORKS.create(
         session,
         {
@@ -151,7 +153,7 @@ async def new_framework(session: AsyncSession) -> RowMapping:
 
 
 async def new_conversation(
-    session: AsyncSession, user_id: uuid.UUID, profile_id: uuid.UUID
+    session: Transaction, user_id: uuid.UUID, profile_id: uuid.UUID
 ) -> RowMapping:
     return await CONVERSATIONS.create(
         session, {"user_id": user_id, "business_profile_id": profile_id, "title": "Chat"}
@@ -170,7 +172,7 @@ def evidence_values(parents: Mapping[str, Any], name: str = "Access review") -> 
     }
 
 
-async def evidence_parents(session: AsyncSession) -> dict[str, Any]:
+async def evidence_parents(session: Transaction) -> dict[str, Any]:
     user = await new_user(session)
     profile = await new_profile(session, user["id"])
     framework = await new_framework(session)
@@ -198,8 +200,8 @@ class Scope:
 class Case:
     name: str
     repository: Repository
-    make_scope: Callable[[AsyncSession], Awaitable[Scope]]
-    minimal: Callable[[AsyncSession, Scope, int], Awaitable[dict[str, Any]]]
+    make_scope: Callable[[Transaction], Awaitable[Scope]]
+    minimal: Callable[[Transaction, Scope, int], Awaitable[dict[str, Any]]]
     """The required values of row `i`; row `i` of one scope differs from the others."""
     variety: Callable[[int], dict[str, Any]]
     """Optional values that spread rows of a scope over the sort and filter keys."""
@@ -216,12 +218,12 @@ class Case:
         return self.name
 
 
-async def _users_scope(session: AsyncSession) -> Scope:
+async def _users_scope(session: Transaction) -> Scope:
     marker = unique("scope")
     return Scope(f'full_name = "{marker}"', {"full_name": marker})
 
 
-async def _users_minimal(session: AsyncSession, scope: Scope, i: int) -> dict[str, Any]:
+async def _users_minimal(session: Transaction, scope: Scope, i: int) -> dict[str, Any]:
     return {
         "email": f"{unique('user')}@example.com",
         "full_name": scope.parents["full_name"],
@@ -229,16 +231,16 @@ async def _users_minimal(session: AsyncSession, scope: Scope, i: int) -> dict[st
     }
 
 
-async def _evidence_scope(session: AsyncSession) -> Scope:
+async def _evidence_scope(session: Transaction) -> Scope:
     parents = await evidence_parents(session)
     return Scope(f"user_id = {parents['user_id']}", parents)
 
 
-async def _evidence_minimal(session: AsyncSession, scope: Scope, i: int) -> dict[str, Any]:
+async def _evidence_minimal(session: Transaction, scope: Scope, i: int) -> dict[str, Any]:
     return evidence_values(scope.parents, name=f"evidence {i:04d}")
 
 
-async def _messages_scope(session: AsyncSession) -> Scope:
+async def _messages_scope(session: Transaction) -> Scope:
     user = await new_user(session)
     profile = await new_profile(session, user["id"])
     conversation = await new_conversation(session, user["id"], profile["id"])
@@ -247,7 +249,7 @@ async def _messages_scope(session: AsyncSession) -> Scope:
     )
 
 
-async def _messages_minimal(session: AsyncSession, scope: Scope, i: int) -> dict[str, Any]:
+async def _messages_minimal(session: Transaction, scope: Scope, i: int) -> dict[str, Any]:
     return {
         "conversation_id": scope.parents["conversation_id"],
         "role": ChatMessageRole.USER,
@@ -256,14 +258,14 @@ async def _messages_minimal(session: AsyncSession, scope: Scope, i: int) -> dict
     }
 
 
-async def _integrations_scope(session: AsyncSession) -> Scope:
+async def _integrations_scope(session: Transaction) -> Scope:
     # Unique (user_id, provider) allows seven rows per user, so each row has a user
     # of its own and the scope is a moment no other test uses.
     moment = LONG_AGO - dt.timedelta(days=1, microseconds=uuid.uuid4().int % 10**9)
     return Scope(f"last_health_check = {moment.isoformat()}", {"last_health_check": moment})
 
 
-async def _integrations_minimal(session: AsyncSession, scope: Scope, i: int) -> dict[str, Any]:
+async def _integrations_minimal(session: Transaction, scope: Scope, i: int) -> dict[str, Any]:
     user = await new_user(session)
     return {
         "user_id": user["id"],
@@ -367,7 +369,7 @@ ORDERS = [
 
 
 async def insert_rows(
-    case: Case, session: AsyncSession, scope: Scope, count: int, *, shared_time: bool = False
+    case: Case, session: Transaction, scope: Scope, count: int, *, shared_time: bool = False
 ) -> list[RowMapping]:
     """`count` new rows of the scope. Unless `shared_time`, half of them get one of
     three old creation times and the rest the transaction's now(), so many rows
@@ -383,7 +385,7 @@ async def insert_rows(
 
 
 async def every_id(
-    case: Case, session: AsyncSession, scope: Scope, order: str = ""
+    case: Case, session: Transaction, scope: Scope, order: str = ""
 ) -> list[uuid.UUID]:
     page = await case.repository.list(
         session, filter_text=scope.filter, order_by=order, page_size=MAX_PAGE_SIZE
@@ -406,7 +408,7 @@ def violation(error: pytest.ExceptionInfo[InvalidArgumentError]) -> tuple[str, s
     return error.value.violations[0].field, error.value.violations[0].description
 
 
-async def stored_secret(session: AsyncSession, case: Case, row_id: uuid.UUID) -> Any:
+async def stored_secret(session: Transaction, case: Case, row_id: uuid.UUID) -> Any:
     assert case.secret is not None
     table = case.repository.table
     return (
@@ -1517,26 +1519,26 @@ async def test_delete_of_a_missing_row_is_not_found(
     assert error.value.metadata["id"] == str(missing)
 
 
-async def _user_with_profile(session: AsyncSession) -> tuple[Repository, uuid.UUID]:
+async def _user_with_profile(session: Transaction) -> tuple[Repository, uuid.UUID]:
     user = await new_user(session)
     await new_profile(session, user["id"])
     return USERS, user["id"]
 
 
-async def _framework_with_evidence(session: AsyncSession) -> tuple[Repository, uuid.UUID]:
+async def _framework_with_evidence(session: Transaction) -> tuple[Repository, uuid.UUID]:
     parents = await evidence_parents(session)
     await EVIDENCE.create(session, evidence_values(parents))
     return FRAMEWORKS, parents["framework_id"]
 
 
-async def _profile_with_conversation(session: AsyncSession) -> tuple[Repository, uuid.UUID]:
+async def _profile_with_conversation(session: Transaction) -> tuple[Repository, uuid.UUID]:
     user = await new_user(session)
     profile = await new_profile(session, user["id"])
     await new_conversation(session, user["id"], profile["id"])
     return PROFILES, profile["id"]
 
 
-async def _user_with_integration(session: AsyncSession) -> tuple[Repository, uuid.UUID]:
+async def _user_with_integration(session: Transaction) -> tuple[Repository, uuid.UUID]:
     user = await new_user(session)
     await INTEGRATIONS.create(
         session, {"user_id": user["id"], "provider": "github", "encrypted_credentials": "c"}
@@ -1556,7 +1558,7 @@ async def _user_with_integration(session: AsyncSession) -> tuple[Repository, uui
 )
 async def test_delete_with_dependents_fails_naming_the_dependent_table(
     db: Db,
-    build: Callable[[AsyncSession], Awaitable[tuple[Repository, uuid.UUID]]],
+    build: Callable[[Transaction], Awaitable[tuple[Repository, uuid.UUID]]],
     dependent: str,
 ) -> None:
     async with db.write() as session:
@@ -1586,7 +1588,7 @@ async def test_delete_of_a_conversation_takes_its_messages_with_it(db: Db) -> No
     assert messages
 
 
-async def build_tree(session: AsyncSession) -> dict[str, list[uuid.UUID]]:
+async def build_tree(session: Transaction) -> dict[str, list[uuid.UUID]]:
     """A user owning one row of every table that can refer to a user."""
     user = await new_user(session)
     profile = await new_profile(session, user["id"])
@@ -1671,7 +1673,7 @@ async def build_tree(session: AsyncSession) -> dict[str, list[uuid.UUID]]:
 
 
 async def surviving(
-    session: AsyncSession, tree: Mapping[str, Sequence[uuid.UUID]]
+    session: Transaction, tree: Mapping[str, Sequence[uuid.UUID]]
 ) -> dict[str, int]:
     counts = {}
     for name, ids in tree.items():
@@ -1689,7 +1691,7 @@ async def test_force_delete_removes_the_whole_dependent_tree_in_one_transaction(
 
     async with db.write() as session:
         with pytest.raises(FailedPreconditionError):
-            async with session.begin_nested():
+            async with savepoint(session):
                 await USERS.delete(session, user_id)
         await USERS.delete(session, user_id, force=True)
         before_commit = await surviving(session, doomed)
@@ -1855,19 +1857,19 @@ async def test_commit_makes_changes_visible_to_another_connection(database: Data
     email = f"{unique('committed')}@example.com"
     user_id: uuid.UUID | None = None
     try:
-        async with UnitOfWork(database.async_engine) as writer:
+        async with database.unit_of_work() as writer:
             user = await new_user(writer.transaction, email=email)
             user_id = user["id"]
-            async with UnitOfWork(database.async_engine) as reader:
+            async with database.unit_of_work() as reader:
                 with pytest.raises(NotFoundError):
                     await USERS.get(reader.transaction, user_id)
             await writer.commit()
-        async with UnitOfWork(database.async_engine) as reader:
+        async with database.unit_of_work() as reader:
             seen = await USERS.get(reader.transaction, user_id)
         assert seen["email"] == email
     finally:
         if user_id is not None:
-            async with UnitOfWork(database.async_engine) as cleanup:
+            async with database.unit_of_work() as cleanup:
                 await USERS.delete(cleanup.transaction, user_id, force=True)
                 await cleanup.commit()
     assert database.pool_stats().checked_out == 0
@@ -1891,7 +1893,7 @@ async def test_translated_errors_keep_the_driver_error_as_cause(
     async with db.write() as session:
         user = await new_user(session)
         await new_profile(session, user["id"])
-    attempts: dict[str, Callable[[AsyncSession], Awaitable[Any]]] = {
+    attempts: dict[str, Callable[[Transaction], Awaitable[Any]]] = {
         "duplicate": lambda s: new_user(s, email=user["email"]),
         "check": lambda s: new_user(s, email="no-at"),
         "parent": lambda s: new_profile(s, uuid.uuid4()),
@@ -1910,7 +1912,7 @@ async def test_translated_errors_keep_the_driver_error_as_cause(
 
 
 async def test_statement_timeout_ends_a_slow_query_as_deadline_exceeded(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: OuterTransaction,
 ) -> None:
 
     async def slow() -> None:
