@@ -37,6 +37,11 @@ from .resources import Resource
 # A reply is a message, or its bytes when the servicer encoded it itself (encoding.py).
 Behaviour = Callable[[bytes, grpc.aio.ServicerContext[Any, Any]], Awaitable[Message | bytes]]
 T = TypeVar("T")
+# A write request checked and converted, ready to run in any unit of work: it
+# returns the row it created or updated, None for a delete. Single calls and
+# Commit run the same ones, so every rule holds in both.
+Write = Callable[[Transaction], Awaitable[Row | None]]
+RowWrite = Callable[[Transaction], Awaitable[Row]]
 
 # Metadata a caller sends to read from the primary even when replicas are set:
 # after its own write, a replica may not have replayed it yet.
@@ -311,42 +316,83 @@ class ResourceServicer:
 
     async def create(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
         request = _parsed(self._create_request, data)
+        write = self.create_write(request)
+        # A plain create is one INSERT; an idempotent one or one with rules is more,
+        # and so is one that may make a row too large to reply with (refused then).
+        hooks = (self.resource.before_create, self.resource.after_create)
+        single = not request.request_id and hooks == (None, None) and self._surely_fits(data)
+        async with self._unit(
+            context, single_statement=single, changes=self._changes(context)
+        ) as uow:
+            row = await write(uow.transaction)
+            reply = self._reply(row, written=not single)
+            await uow.commit()
+        return reply
+
+    def create_write(self, request: Any) -> RowWrite:
+        """A Create request, checked and converted: what it writes inside any unit
+        of work (a Create call's, or a Commit's)."""
         if not request.HasField(self.field):
             raise InvalidArgumentError.single(self.field, "is required")
         values = self.converter.values_for_create(getattr(request, self.field), self.field)
         request_id = parse_uuid(request.request_id, "request_id") if request.request_id else None
         chosen = self._chosen_id(getattr(request, self.id_field))
-        # A plain create is one INSERT; an idempotent one or one with rules is more,
-        # and so is one that may make a row too large to reply with (refused then).
-        hooks = (self.resource.before_create, self.resource.after_create)
-        single = request_id is None and hooks == (None, None) and self._surely_fits(data)
-        async with self._unit(
-            context, single_statement=single, changes=self._changes(context)
-        ) as uow:
+
+        async def run(transaction: Transaction) -> Row:
             new_id = chosen or uuid7()
             if request_id is not None:
                 # AIP-155: the request_id wins; a repeat gets the first row back,
                 # whatever id it asks for.
                 first = await idempotency.claim(
-                    uow.transaction, self.repository.name, request_id, new_id
+                    transaction, self.repository.name, request_id, new_id
                 )
                 if first is not None:
-                    return self._reply(await self.repository.get(uow.transaction, first))
-            values["id"] = new_id
+                    return await self.repository.get(transaction, first)
+            # A fresh copy each run: rules fill it in, and a Commit may run again.
+            row_values = {**values, "id": new_id}
             if self.resource.before_create is not None:
-                await self.resource.before_create(uow.transaction, values)
+                await self.resource.before_create(transaction, row_values)
             try:
                 with self._request_paths():
-                    row = await self.repository.create(uow.transaction, values)
+                    row = await self.repository.create(transaction, row_values)
             except AlreadyExistsError as error:
                 if chosen is not None and error.metadata.get("fields") == "id":
                     raise self._id_taken(chosen, error) from error
                 raise
             if self.resource.after_create is not None:
-                await self.resource.after_create(uow.transaction, row)
-            reply = self._reply(row, written=not single)
-            await uow.commit()
-        return reply
+                await self.resource.after_create(transaction, row)
+            return row
+
+        return run
+
+    def write_request(self, verb: str) -> type[Message] | None:
+        """The request message of `verb` (create, update, delete); None when the
+        resource has no such method (append-only ones have no update)."""
+        return {
+            "create": self._create_request,
+            "update": self._update_request,
+            "delete": self._delete_request,
+        }[verb]
+
+    def write_for(self, verb: str, request: Any) -> Write:
+        """The checked write of a `verb` request (see create_write)."""
+        if verb == "create":
+            return self.create_write(request)
+        if verb == "update":
+            return self.update_write(request)
+        return self.delete_write(request)
+
+    def target_of(self, verb: str, request: Any) -> uuid.UUID | None:
+        """The existing row a checked `verb` request changes; None for a create."""
+        if verb == "update":
+            return parse_uuid(getattr(request, self.field).id, f"{self.field}.id")
+        if verb == "delete":
+            return parse_uuid(request.id, "id")
+        return None
+
+    def reply_for_write(self, row: Row) -> bytes:
+        """A written row's bytes, refused (before the commit) when no reply may hold it."""
+        return self._reply(row, written=True)
 
     def _chosen_id(self, value: str) -> uuid.UUID | None:
         """The id the caller chose for the new row (AIP-133), None to assign one."""
@@ -377,26 +423,33 @@ class ResourceServicer:
 
     async def update(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
         assert self._update_request is not None  # only served when the contract has it
-        request = _parsed(self._update_request, data)
-        if not request.HasField(self.field):
-            raise InvalidArgumentError.single(self.field, "is required")
-        resource = getattr(request, self.field)
-        row_id = parse_uuid(resource.id, f"{self.field}.id")
-        names = self._masked_fields(request, resource)
-        values = self.converter.values_for_update(resource, self.field, names)
+        write = self.update_write(_parsed(self._update_request, data))
         # The fields left unchanged count too: a small update of a large row that
         # makes it too large is written, and its reply refused as a read would be.
         single = self._surely_fits(data)
         async with self._unit(
             context, single_statement=single, changes=self._changes(context)
         ) as uow:
-            with self._request_paths():
-                row = await self.repository.update(
-                    uow.transaction, row_id, values, etag=request.etag or resource.etag
-                )
+            row = await write(uow.transaction)
             reply = self._reply(row, written=not single)
             await uow.commit()
         return reply
+
+    def update_write(self, request: Any) -> RowWrite:
+        """An Update request, checked and converted (see create_write)."""
+        if not request.HasField(self.field):
+            raise InvalidArgumentError.single(self.field, "is required")
+        resource = getattr(request, self.field)
+        row_id = parse_uuid(resource.id, f"{self.field}.id")
+        names = self._masked_fields(request, resource)
+        values = self.converter.values_for_update(resource, self.field, names)
+        etag = request.etag or resource.etag
+
+        async def run(transaction: Transaction) -> Row:
+            with self._request_paths():
+                return await self.repository.update(transaction, row_id, values, etag=etag)
+
+        return run
 
     @contextmanager
     def _request_paths(self) -> Iterator[None]:
@@ -433,16 +486,24 @@ class ResourceServicer:
 
     async def delete(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
         request = _parsed(self._delete_request, data)
-        row_id = parse_uuid(request.id, "id")
+        write = self.delete_write(request)
         # With force, dependents go first: more than one statement.
         async with self._unit(
             context, single_statement=not request.force, changes=self._changes(context)
         ) as uow:
-            await self.repository.delete(
-                uow.transaction, row_id, etag=request.etag, force=request.force
-            )
+            await write(uow.transaction)
             await uow.commit()
         return empty_pb2.Empty()
+
+    def delete_write(self, request: Any) -> Write:
+        """A Delete request, checked (see create_write); its write returns None."""
+        row_id = parse_uuid(request.id, "id")
+        etag, force = request.etag, request.force
+
+        async def run(transaction: Transaction) -> None:
+            await self.repository.delete(transaction, row_id, etag=etag, force=force)
+
+        return run
 
 
 def _read_your_writes(context: grpc.aio.ServicerContext[Any, Any]) -> bool:
