@@ -26,6 +26,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    LargeBinary,
     MetaData,
     Text,
     UniqueConstraint,
@@ -612,6 +613,18 @@ class ChangeEvent(Base):
     commit_id: Mapped[str | None]
     transaction_id: Mapped[int] = mapped_column(BigInteger)
     erased_at: Mapped[dt.datetime | None]
+
+
+class CommitResponse(Base):
+    """The response of a Commit sent with a request_id, stored in its transaction,
+    so a repeat gets the first response itself (not a re-read of rows changed since)."""
+
+    __tablename__ = "commit_responses"
+
+    request_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    # NULL while the first call's transaction runs: it only claims the request_id.
+    response: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(server_default=func.now(), index=True)
 
 
 def _add_table_wide_rules() -> None:

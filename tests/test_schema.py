@@ -218,6 +218,11 @@ async def _idempotency_key(conn: AsyncConnection) -> dict[str, Any]:
     return {"resource": "users", "request_id": uuid.uuid4(), "resource_id": uuid.uuid4()}
 
 
+@required("commit_responses")
+async def _commit_response(conn: AsyncConnection) -> dict[str, Any]:
+    return {"request_id": uuid.uuid4()}
+
+
 async def refusal(conn: AsyncConnection, statement: Executable, params: Any = None) -> Any:
     """Run `statement` in a savepoint, expecting the database to refuse it; the
     driver's error, which carries sqlstate, constraint_name and column_name."""
@@ -366,6 +371,7 @@ EXPECTED_DEFAULTS: dict[str, dict[str, Any]] = {
     "chat_messages": {},
     "idempotency_keys": {},
     "change_events": {},
+    "commit_responses": {},
 }
 
 # Timestamps the database stamps with the transaction's now().
