@@ -129,6 +129,9 @@ class Repository:
         self._sql_get_locked = self._sql_get + " FOR UPDATE"
         self._sql_get_many = f"SELECT {self._columns_sql} FROM {name} WHERE id = ANY($1::uuid[])"
         self._sql_exists = f"SELECT 1 FROM {name} WHERE id = $1"
+        self._sql_lock_many = (
+            f"SELECT id FROM {name} WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE"
+        )
         self._sql_delete = f"DELETE FROM {name} WHERE id = $1 RETURNING id"
         self._sql_delete_etag = f"DELETE FROM {name} WHERE id = $1 AND xmin::text = $2 RETURNING id"
         self._insert_sql = lru_cache(maxsize=256)(self._compile_insert)
@@ -187,6 +190,15 @@ class Repository:
             if row_id not in by_id:
                 raise self.not_found(row_id)
         return [by_id[row_id] for row_id in ids]
+
+    async def lock_many(self, session: Session, ids: Sequence[uuid.UUID]) -> None:
+        """Lock the rows of `ids` that exist, in id order. Transactions that lock
+        the rows they will change this way, table by table in name order, wait for
+        each other instead of deadlocking."""
+        with translated():
+            await session.driver.execute(
+                self._sql_lock_many, list(ids), timeout=session.statement_timeout
+            )
 
     async def list(
         self,

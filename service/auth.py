@@ -10,12 +10,13 @@ caller names to entries:
      "reports": {"certificate_cn": "reports.ruleiq.internal", "allow": ["read"]},
      "ops":     {"token_sha256": ["<current>", "<next>"], "allow": ["admin"]}}
 
-Permissions: `read` (Get, List, BatchGet), `write` (Create, Update, Delete; implies
-read), `admin` (DatabaseService), `audit` (ChangeService: the change history, which
-holds every resource's past values, so neither read nor write implies it).
-`allow` is a list (every service) or a map from service name (full, or short as
-`UserService`) or `*` to a list; a caller's permissions on a service are those
-under `*` plus those under its name. Only the token's SHA-256 is stored; a list
+Permissions: `read` (Get, List, BatchGet), `write` (Create, Update, Delete and their
+Batch methods; implies read), `admin` (DatabaseService), `audit` (ChangeService: the
+change history, which holds every resource's past values, so neither read nor write
+implies it). A DataService.Commit needs `write` on the service of every resource its
+mutations write. `allow` is a list (every service) or a map from service name (full,
+or short as `UserService`) or `*` to a list; a caller's permissions on a service are
+those under `*` plus those under its name. Only the token's SHA-256 is stored; a list
 of them lets a token be rotated without downtime.
 
 Health and reflection are always open. The check runs before the handler, so a
@@ -34,7 +35,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection
-from ruleiq.data.v1 import change_pb2, database_pb2
+from ruleiq.data.v1 import change_pb2, data_service_pb2, database_pb2
 
 from repositories.config import ConfigError
 
@@ -64,21 +65,45 @@ OPEN_SERVICES = frozenset(
     }
 )
 _READ_METHODS = ("Get", "List", "BatchGet")
-_WRITE_METHODS = ("Create", "Update", "Delete")
+_WRITE_METHODS = ("Create", "Update", "Delete", "BatchCreate", "BatchUpdate", "BatchDelete")
+COMMIT_SERVICE: str = data_service_pb2.DESCRIPTOR.services_by_name["DataService"].full_name
+# Each Mutation member (create_user, ...) -> the service whose write it is.
+_MUTATION_SERVICES: dict[str, str] = {
+    member.name: str(service.full_name)
+    for member in data_service_pb2.Mutation.DESCRIPTOR.oneofs_by_name["operation"].fields
+    if member.message_type is not None
+    for service in member.message_type.file.services_by_name.values()
+}
 _NOTHING: frozenset[str] = frozenset()
 
 
 def required_permission(service: str, method: str) -> str:
     """What a method needs: reads need read, changes write, the change history
-    audit, anything else admin."""
+    audit, anything else admin. A Commit's write is checked on each service its
+    mutations write to."""
     if service == CHANGE_SERVICE:
         return AUDIT
+    if service == COMMIT_SERVICE:
+        return WRITE
     if service != DATABASE_SERVICE:
         if method.startswith(_READ_METHODS):
             return READ
         if method.startswith(_WRITE_METHODS):
             return WRITE
     return ADMIN
+
+
+def _services_written(service: str, request: Any) -> list[str]:
+    """The services a Commit writes to, from its mutations; none for other calls. A
+    request that does not parse writes nothing: the handler refuses it."""
+    if service != COMMIT_SERVICE:
+        return []
+    try:
+        commit = data_service_pb2.CommitRequest.FromString(request)
+    except Exception:  # whatever the parser raises, nothing is written
+        return []
+    names = {m.WhichOneof("operation") for m in commit.mutations}
+    return sorted({_MUTATION_SERVICES[name] for name in names if name is not None})
 
 
 @dataclass(frozen=True)
@@ -246,7 +271,16 @@ class AuthInterceptor(PerMethodInterceptor):
             # Not reset: the call's task ends with it, and the call's log line,
             # written by the observer outside this interceptor, names the caller.
             CALLER.set(caller.name)
-            if not caller.may(service, permission):
+            for needed in _services_written(service, request):
+                if not caller.may(needed, WRITE):
+                    await refuse(
+                        context,
+                        grpc.StatusCode.PERMISSION_DENIED,
+                        f"caller {caller.name!r} has no 'write' permission on {needed}",
+                        "NOT_ALLOWED",
+                        {"caller": caller.name, "permission": WRITE, "service": needed},
+                    )
+            if service != COMMIT_SERVICE and not caller.may(service, permission):
                 await refuse(
                     context,
                     grpc.StatusCode.PERMISSION_DENIED,

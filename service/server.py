@@ -24,6 +24,7 @@ from repositories.replicas import BACKSTOP_SECONDS
 from .admission import Admission
 from .auth import AuthInterceptor
 from .changes import CHANGE_SERVICE, ChangeServicer, add_change_service
+from .commit import CommitServicer, Executor
 from .config import Access, Config, load_access
 from .errors import ErrorInterceptor
 from .metrics import Metrics
@@ -162,6 +163,7 @@ class App:
 
     def _add_services(self) -> list[str]:
         names = []
+        servicers = []
         for resource in RESOURCES:
             servicer = ResourceServicer(
                 resource,
@@ -170,11 +172,20 @@ class App:
                 max_response_bytes=self.settings.grpc_max_response_bytes,
                 tell_history=not self.settings.change_history_bench_off,
             )
+            servicers.append(servicer)
+        executor = Executor(
+            self.database, max_statement_timeout=self.settings.max_statement_timeout_seconds
+        )
+        committer = CommitServicer(
+            servicers, executor, max_response_bytes=self.settings.grpc_max_response_bytes
+        )
+        services: list[ResourceServicer | CommitServicer] = [*servicers, committer]
+        for service in services:
             handler = grpc.method_handlers_generic_handler(
-                servicer.full_name, servicer.method_handlers()
+                service.full_name, service.method_handlers()
             )
             self.server.add_generic_rpc_handlers((handler,))
-            names.append(servicer.full_name)
+            names.append(service.full_name)
         database_pb2_grpc.add_DatabaseServiceServicer_to_server(
             DatabaseServicer(
                 self.cluster, max_statement_timeout=self.settings.max_statement_timeout_seconds

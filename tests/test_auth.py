@@ -21,6 +21,8 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from ruleiq.data.v1 import (
     compliance_framework_pb2,
     compliance_framework_pb2_grpc,
+    data_service_pb2,
+    data_service_pb2_grpc,
     database_pb2,
     database_pb2_grpc,
     user_pb2,
@@ -185,6 +187,32 @@ async def test_permissions_are_per_service_and_checked_before_the_request_is_rea
         metadata=bearer("billing"),
         timeout=TIMEOUT,
     )
+
+
+async def test_a_commit_needs_write_on_every_service_it_writes_to(
+    channel: grpc.aio.Channel,
+) -> None:
+    commits = data_service_pb2_grpc.DataServiceStub(channel)
+    user = data_service_pb2.Mutation(create_user=new_user())
+    framework = data_service_pb2.Mutation(
+        create_compliance_framework=compliance_framework_pb2.CreateComplianceFrameworkRequest()
+    )
+    failure = await refused(
+        commits.Commit(
+            data_service_pb2.CommitRequest(mutations=[user, framework]),
+            metadata=bearer("billing"),
+            timeout=TIMEOUT,
+        )
+    )
+    assert failure.code == grpc.StatusCode.PERMISSION_DENIED
+    assert failure.info.metadata["service"] == FRAMEWORKS
+    assert await emails(channel, user.create_user.user.email) == []
+    committed = await commits.Commit(
+        data_service_pb2.CommitRequest(mutations=[user]),
+        metadata=bearer("billing"),
+        timeout=TIMEOUT,
+    )
+    assert committed.results[0].user.email == user.create_user.user.email
 
 
 async def test_only_admin_may_call_database_service(channel: grpc.aio.Channel) -> None:

@@ -18,7 +18,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection
-from ruleiq.data.v1 import change_pb2, database_pb2, user_pb2
+from ruleiq.data.v1 import change_pb2, data_service_pb2, database_pb2, user_pb2
 
 from repositories.config import PROJECT_ROOT as ROOT
 from repositories.config import DatabaseSettings
@@ -95,6 +95,7 @@ def service_names() -> set[str]:
     }
     names.add(database_pb2.DESCRIPTOR.services_by_name["DatabaseService"].full_name)
     names.add(change_pb2.DESCRIPTOR.services_by_name["ChangeService"].full_name)
+    names.add(data_service_pb2.DESCRIPTOR.services_by_name["DataService"].full_name)
     names.add(health_pb2.DESCRIPTOR.services_by_name["Health"].full_name)
     names.add(reflection.SERVICE_NAME)
     return names

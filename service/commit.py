@@ -1,0 +1,313 @@
+"""Atomic writes across rows: `DataService.Commit`, and the executor it shares with
+the batch methods. Every write runs the resource servicers' own code (their
+`*_write` functions), so a rule holds in a commit exactly as in a single call."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import grpc
+from google.protobuf import message_factory
+from google.protobuf.message import Message
+from ruleiq.data.v1 import data_service_pb2
+
+from repositories import commits
+from repositories.database import Database
+from repositories.errors import (
+    AbortedError,
+    DataError,
+    DeadlineExceededError,
+    FieldViolation,
+    InvalidArgumentError,
+    translated,
+)
+from repositories.repository import Repository, Row
+from repositories.unit_of_work import Session
+
+from .conversion import parse_uuid
+from .encoding import PageEncoder
+from .handlers import parse_request
+from .servicer import ResourceServicer, Write, statement_timeout
+
+MAX_MUTATIONS = 100
+"""Mutations per Commit; more is INVALID_ARGUMENT. A commit holds its row locks until
+it ends: a bound keeps one caller from holding many for long."""
+MAX_ATTEMPTS = 5
+"""Runs of one atomic call when serialization failures or deadlocks abort it."""
+_BACKOFF_SECONDS = 0.01
+_BACKOFF_CAP_SECONDS = 0.25
+# A statement_timeout is set again only when the deadline left has fallen this far
+# below it: a fast commit pays no extra round trip.
+_TIGHTEN_BELOW = 0.9
+_PURGE_EVERY_SECONDS = 60.0
+
+SERVICE = data_service_pb2.DESCRIPTOR.services_by_name["DataService"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One write of an atomic call, how its result is encoded, and how its errors
+    name it: `path` prefixes field violations, `index_key` goes into ErrorInfo."""
+
+    write: Write
+    encode: Callable[[Row | None], bytes]
+    path: str
+    index: int
+    index_key: str
+    target: tuple[Repository, uuid.UUID] | None = None
+    """The existing row the write changes (updates, deletes)."""
+
+    def named(self, error: DataError) -> DataError:
+        return named(error, self.path, self.index_key, self.index)
+
+
+def named(error: DataError, path: str, index_key: str, index: int) -> DataError:
+    """`error` as one step's: its fields under `path`, its index in ErrorInfo."""
+    if isinstance(error, InvalidArgumentError):
+        violations = [
+            replace(v, field=path if v.field == "request" else f"{path}.{v.field}")
+            for v in error.violations
+        ]
+        metadata = {**error.metadata, index_key: str(index)}
+        return InvalidArgumentError(*violations, reason=error.reason, metadata=metadata)
+    # The same object, so what the unit of work decides from its class holds.
+    error.metadata[index_key] = str(index)
+    error.message = f"{path}: {error.message}"
+    return error
+
+
+def prepared(prepare: Callable[[], Write], path: str, index_key: str, index: int) -> Write:
+    """The write `prepare` checks and converts, its refusals named as the step's."""
+    try:
+        return prepare()
+    except DataError as error:
+        raise named(error, path, index_key, index) from error
+
+
+def _parsed(message_class: type[Message], data: bytes) -> Any:
+    return parse_request(message_class.FromString, data, message_class.DESCRIPTOR.name)
+
+
+def retryable(error: DataError) -> bool:
+    """A serialization failure or deadlock: the same commit may well succeed when run
+    again. A stale etag never does."""
+    return isinstance(error, AbortedError) and error.reason == "CONCURRENT_CONFLICT"
+
+
+class Executor:
+    """Runs steps in one transaction, all or nothing, on the primary; runs them again
+    after a serialization failure or deadlock while the call's deadline allows."""
+
+    def __init__(self, database: Database, *, max_statement_timeout: float) -> None:
+        self.database = database
+        self.max_statement_timeout = max_statement_timeout
+        self._last_purge = 0.0
+
+    async def run(
+        self,
+        context: grpc.aio.ServicerContext[Any, Any],
+        steps: Sequence[Step],
+        assemble: Callable[[list[bytes]], bytes],
+        *,
+        request_id: uuid.UUID | None = None,
+        validate_only: bool = False,
+    ) -> bytes:
+        """The reply `assemble` makes of the steps' encoded results; with
+        `request_id`, the first reply stored for it when there is one."""
+        attempt = 0
+        while True:
+            try:
+                return await self._attempt(context, steps, assemble, request_id, validate_only)
+            except DataError as error:
+                attempt += 1
+                if not retryable(error) or attempt >= MAX_ATTEMPTS:
+                    raise
+                # Full jitter: conflicting callers do not meet again in step.
+                delay = random.uniform(0, min(_BACKOFF_CAP_SECONDS, _BACKOFF_SECONDS * 2**attempt))
+                remaining = context.time_remaining()
+                if remaining is not None and remaining <= delay + _BACKOFF_SECONDS:
+                    raise
+                await asyncio.sleep(delay)
+
+    async def _attempt(
+        self,
+        context: grpc.aio.ServicerContext[Any, Any],
+        steps: Sequence[Step],
+        assemble: Callable[[list[bytes]], bytes],
+        request_id: uuid.UUID | None,
+        validate_only: bool,
+    ) -> bytes:
+        timeout = statement_timeout(context, self.max_statement_timeout)
+        async with self.database.unit_of_work(timeout) as uow:
+            session = uow.session
+            if request_id is not None:
+                await self._maybe_purge(session)
+                first = await commits.claim(session, request_id)
+                if first is not None:
+                    return first
+            await _lock_targets(session, steps)
+            parts = []
+            for step in steps:
+                timeout = await _within_deadline(context, session, timeout)
+                try:
+                    parts.append(step.encode(await step.write(session)))
+                except DataError as error:
+                    raise step.named(error) from error
+            reply = assemble(parts)
+            if validate_only:
+                return reply  # the unit rolls back
+            if request_id is not None:
+                await commits.store(session, request_id, reply)
+            await uow.commit()
+        return reply
+
+    async def _maybe_purge(self, session: Session) -> None:
+        """Responses past retention go a batch at a time, at most once a minute per
+        process, in the transaction of a commit that stores one."""
+        now = time.monotonic()
+        if now - self._last_purge >= _PURGE_EVERY_SECONDS:
+            self._last_purge = now
+            await commits.purge(session)
+
+
+async def _lock_targets(session: Session, steps: Sequence[Step]) -> None:
+    """Rows the steps change are locked up front in one global order (table, then
+    id), when there are several: two commits changing the same rows in different
+    orders then queue instead of deadlocking (which PostgreSQL notices only after
+    deadlock_timeout, a second by default)."""
+    targets: dict[str, tuple[Repository, set[uuid.UUID]]] = {}
+    for step in steps:
+        if step.target is not None:
+            repository, row_id = step.target
+            targets.setdefault(repository.name, (repository, set()))[1].add(row_id)
+    if sum(len(ids) for _, ids in targets.values()) < 2:
+        return
+    for name in sorted(targets):
+        repository, ids = targets[name]
+        await repository.lock_many(session, sorted(ids))
+
+
+async def _within_deadline(
+    context: grpc.aio.ServicerContext[Any, Any], session: Session, allowed: float
+) -> float:
+    """The whole commit is one budget: once much of the deadline is spent, the next
+    statements get only what is left, not the first statement's allowance again."""
+    remaining = context.time_remaining()
+    if remaining is None or remaining >= allowed * _TIGHTEN_BELOW:
+        return allowed
+    if remaining <= 0:
+        raise DeadlineExceededError("the call's deadline had passed", reason="DEADLINE_PASSED")
+    milliseconds = max(1, int(remaining * 1000))
+    with translated():
+        await session.driver.execute(f"SET LOCAL statement_timeout = {milliseconds}")
+    return remaining
+
+
+class CommitServicer:
+    """Serves `DataService.Commit` over the resource servicers' writes."""
+
+    def __init__(
+        self,
+        servicers: Sequence[ResourceServicer],
+        executor: Executor,
+        *,
+        max_response_bytes: int,
+    ) -> None:
+        self.executor = executor
+        self.max_response_bytes = max_response_bytes
+        self.full_name = str(SERVICE.full_name)
+        method = SERVICE.methods_by_name["Commit"]
+        self._request: type[Message] = message_factory.GetMessageClass(method.input_type)
+        response: type[Message] = message_factory.GetMessageClass(method.output_type)
+        self._results = PageEncoder(response, "results")
+        result = data_service_pb2.MutationResult
+        # Each oneof member of Mutation: the servicer and which of its writes.
+        self._operations: dict[str, tuple[ResourceServicer, str]] = {}
+        by_request = {}
+        for servicer in servicers:
+            for verb in ("create", "update", "delete"):
+                request = servicer.write_request(verb)
+                if request is not None:
+                    by_request[request.DESCRIPTOR.full_name] = (servicer, verb)
+        for member in data_service_pb2.Mutation.DESCRIPTOR.oneofs_by_name["operation"].fields:
+            assert member.message_type is not None  # every member is a write request
+            self._operations[member.name] = by_request[member.message_type.full_name]
+        self._row_encoders = {
+            servicer.field: PageEncoder(result, servicer.field) for servicer in servicers
+        }
+        deleted = PageEncoder(result, "deleted")
+        self._deleted = deleted.prefix(b"")
+
+    def method_handlers(self) -> dict[str, grpc.RpcMethodHandler[Any, Any]]:
+        return {"Commit": grpc.unary_unary_rpc_method_handler(self.commit)}
+
+    async def commit(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
+        request: Any = _parsed(self._request, data)
+        if not request.mutations:
+            raise InvalidArgumentError.single("mutations", "is required")
+        if len(request.mutations) > MAX_MUTATIONS:
+            raise InvalidArgumentError.single(
+                "mutations", f"at most {MAX_MUTATIONS} mutations per commit"
+            )
+        request_id = parse_uuid(request.request_id, "request_id") if request.request_id else None
+        steps = [self._step(index, mutation) for index, mutation in enumerate(request.mutations)]
+        return await self.executor.run(
+            context,
+            steps,
+            self._assemble,
+            request_id=request_id,
+            validate_only=request.validate_only,
+        )
+
+    def _step(self, index: int, mutation: Any) -> Step:
+        operation = mutation.WhichOneof("operation")
+        if operation is None:
+            raise InvalidArgumentError(
+                FieldViolation(f"mutations[{index}]", "names no operation"),
+                metadata={"mutation_index": str(index)},
+            )
+        servicer, verb = self._operations[operation]
+        prefix = self._row_encoders[servicer.field].prefix
+
+        def encode(row: Row | None) -> bytes:
+            if row is None:
+                return self._deleted
+            item = servicer.reply_for_write(row)
+            return prefix(item) + item
+
+        path = f"mutations[{index}].{operation}"
+        write = prepared(
+            lambda: servicer.write_for(verb, getattr(mutation, operation)),
+            path,
+            "mutation_index",
+            index,
+        )
+        target = servicer.target_of(verb, getattr(mutation, operation))
+        return Step(
+            write,
+            encode,
+            path,
+            index,
+            "mutation_index",
+            (servicer.repository, target) if target else None,
+        )
+
+    def _assemble(self, parts: list[bytes]) -> bytes:
+        out = b"".join(self._results.prefix(part) + part for part in parts)
+        if len(out) > self.max_response_bytes:
+            # Refused before the commit: the caller could never learn it happened.
+            raise InvalidArgumentError(
+                FieldViolation(
+                    "mutations",
+                    f"make a response of {len(out)} bytes; no response may exceed "
+                    f"{self.max_response_bytes} bytes: split the commit",
+                ),
+                reason="RESPONSE_TOO_LARGE",
+            )
+        return out
