@@ -5,6 +5,7 @@ the batch methods. Every write runs the resource servicers' own code (their
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import time
 import uuid
@@ -13,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import grpc
-from google.protobuf import message_factory
+from google.protobuf import empty_pb2, message_factory
 from google.protobuf.message import Message
 from ruleiq.data.v1 import data_service_pb2
 
@@ -33,7 +34,7 @@ from repositories.unit_of_work import Session
 from .conversion import parse_uuid
 from .encoding import PageEncoder
 from .handlers import parse_request
-from .servicer import ResourceServicer, Write, statement_timeout
+from .servicer import Behaviour, ResourceServicer, Write, check_batch, statement_timeout
 
 MAX_MUTATIONS = 100
 """Mutations per Commit; more is INVALID_ARGUMENT. A commit holds its row locks until
@@ -311,3 +312,125 @@ class CommitServicer:
                 reason="RESPONSE_TOO_LARGE",
             )
         return out
+
+
+class BatchMethods:
+    """AIP-233/234/235 `BatchCreate<R>s`, `BatchUpdate<R>s` and `BatchDelete<R>s` of
+    one resource, from its declaration: its own writes, run on the executor, atomic
+    like a Commit. Append-only resources get no BatchUpdate."""
+
+    def __init__(
+        self, servicer: ResourceServicer, executor: Executor, *, max_response_bytes: int
+    ) -> None:
+        self.servicer = servicer
+        self.executor = executor
+        self.max_response_bytes = max_response_bytes
+        p = servicer.resource.plural
+        self._create = self._method(f"BatchCreate{p}")
+        self._update = None if servicer.resource.append_only else self._method(f"BatchUpdate{p}")
+        self._delete, _ = servicer.messages_of(f"BatchDelete{p}")
+
+    def _method(self, name: str) -> tuple[type[Message], PageEncoder]:
+        request, response = self.servicer.messages_of(name)
+        return request, PageEncoder(response, self.servicer.list_field)
+
+    def behaviours(self) -> dict[str, Behaviour]:
+        p = self.servicer.resource.plural
+        found: dict[str, Behaviour] = {
+            f"BatchCreate{p}": self.batch_create,
+            f"BatchDelete{p}": self.batch_delete,
+        }
+        if self._update is not None:
+            found[f"BatchUpdate{p}"] = self.batch_update
+        return found
+
+    async def batch_create(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
+        return await self._batch(data, context, "create", *self._create)
+
+    async def batch_update(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
+        assert self._update is not None  # only served when the contract has it
+        return await self._batch(data, context, "update", *self._update)
+
+    async def _batch(
+        self,
+        data: bytes,
+        context: grpc.aio.ServicerContext[Any, Any],
+        verb: str,
+        request_class: type[Message],
+        encoder: PageEncoder,
+    ) -> bytes:
+        request: Any = _parsed(request_class, data)
+        _check_size("requests", len(request.requests))
+        servicer = self.servicer
+
+        def encode(row: Row | None) -> bytes:
+            assert row is not None  # creates and updates return their row
+            item = servicer.reply_for_write(row)
+            return encoder.prefix(item) + item
+
+        steps = []
+        for index, item in enumerate(request.requests):
+            path = f"requests[{index}]"
+            write = prepared(
+                functools.partial(servicer.write_for, verb, item), path, "request_index", index
+            )
+            target = servicer.target_of(verb, item)
+            steps.append(
+                Step(
+                    write,
+                    encode,
+                    path,
+                    index,
+                    "request_index",
+                    (servicer.repository, target) if target else None,
+                )
+            )
+        return await self.executor.run(context, steps, self._fitted)
+
+    async def batch_delete(
+        self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> Message:
+        request: Any = _parsed(self._delete, data)
+        _check_size("ids", len(request.ids))
+        if request.etags and len(request.etags) != len(request.ids):
+            raise InvalidArgumentError.single("etags", "must be empty or one per id")
+        servicer = self.servicer
+        delete_class = servicer.write_request("delete")
+        assert delete_class is not None
+        steps = []
+        for index, value in enumerate(request.ids):
+            path = f"ids[{index}]"
+            row_id = parse_uuid(value, path)
+            etag = request.etags[index] if request.etags else ""
+            item = delete_class(id=str(row_id), etag=etag, force=request.force)
+            steps.append(
+                Step(
+                    servicer.delete_write(item),
+                    lambda row: b"",
+                    path,
+                    index,
+                    "request_index",
+                    (servicer.repository, row_id),
+                )
+            )
+        await self.executor.run(context, steps, lambda parts: b"")
+        return empty_pb2.Empty()
+
+    def _fitted(self, parts: list[bytes]) -> bytes:
+        out = b"".join(parts)
+        if len(out) > self.max_response_bytes:
+            raise InvalidArgumentError(
+                FieldViolation(
+                    "requests",
+                    f"make a response of {len(out)} bytes; no response may exceed "
+                    f"{self.max_response_bytes} bytes: send fewer per call",
+                ),
+                reason="RESPONSE_TOO_LARGE",
+            )
+        return out
+
+
+def _check_size(field: str, count: int) -> None:
+    if not count:
+        raise InvalidArgumentError.single(field, "is required")
+    check_batch(count, field)

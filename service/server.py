@@ -24,7 +24,7 @@ from repositories.replicas import BACKSTOP_SECONDS
 from .admission import Admission
 from .auth import AuthInterceptor
 from .changes import CHANGE_SERVICE, ChangeServicer, add_change_service
-from .commit import CommitServicer, Executor
+from .commit import BatchMethods, CommitServicer, Executor
 from .config import Access, Config, load_access
 from .errors import ErrorInterceptor
 from .metrics import Metrics
@@ -179,13 +179,22 @@ class App:
         committer = CommitServicer(
             servicers, executor, max_response_bytes=self.settings.grpc_max_response_bytes
         )
-        services: list[ResourceServicer | CommitServicer] = [*servicers, committer]
-        for service in services:
-            handler = grpc.method_handlers_generic_handler(
-                service.full_name, service.method_handlers()
+        response_bytes = self.settings.grpc_max_response_bytes
+        handlers = [
+            (
+                servicer.full_name,
+                servicer.method_handlers(
+                    BatchMethods(servicer, executor, max_response_bytes=response_bytes).behaviours()
+                ),
             )
-            self.server.add_generic_rpc_handlers((handler,))
-            names.append(service.full_name)
+            for servicer in servicers
+        ]
+        handlers.append((committer.full_name, committer.method_handlers()))
+        for name, methods in handlers:
+            self.server.add_generic_rpc_handlers(
+                (grpc.method_handlers_generic_handler(name, methods),)
+            )
+            names.append(name)
         database_pb2_grpc.add_DatabaseServiceServicer_to_server(
             DatabaseServicer(
                 self.cluster, max_statement_timeout=self.settings.max_statement_timeout_seconds

@@ -4,7 +4,7 @@ resource declared in service/resources.py."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -133,13 +133,22 @@ class ResourceServicer:
         self._list_encoder = PageEncoder(self._list_response, self.list_field)
         self._batch_encoder = PageEncoder(self._batch_response, self.list_field)
 
+    def messages_of(self, method: str) -> tuple[type[Message], type[Message]]:
+        """The request and response message classes of one of the service's methods."""
+        return self._requests[method], self._responses[method]
+
     @property
     def full_name(self) -> str:
         return str(self.service.full_name)
 
-    def method_handlers(self) -> dict[str, grpc.RpcMethodHandler[Any, Any]]:
+    def method_handlers(
+        self, more: Mapping[str, Behaviour] | None = None
+    ) -> dict[str, grpc.RpcMethodHandler[Any, Any]]:
+        """The service's methods; `more` adds those served elsewhere (the batch
+        writes, on the commit executor)."""
         m, p = self.resource.message, self.resource.plural
         behaviours: dict[str, Behaviour] = {
+            **(more or {}),
             f"Get{m}": self.get,
             f"List{p}": self.list_page,
             f"Create{m}": self.create,

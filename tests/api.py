@@ -520,9 +520,12 @@ def request(message: str, method: str, **fields: Any) -> Any:
     return getattr(Api.pb(message), f"{name}Request")(**fields)
 
 
+BATCH_METHODS = ("BatchGet", "BatchCreate", "BatchUpdate", "BatchDelete")
+
+
 def method_name(message: str, method: str) -> str:
     plural = resource(message).plural
-    return f"{method}{plural}" if method in ("List", "BatchGet") else f"{method}{message}"
+    return f"{method}{plural}" if method in ("List", *BATCH_METHODS) else f"{method}{message}"
 
 
 async def call(api: Api, message: str, method: str, **fields: Any) -> Any:

@@ -108,3 +108,37 @@ class BatchGetAssessmentQuestionsResponse(_message.Message):
     ASSESSMENT_QUESTIONS_FIELD_NUMBER: _ClassVar[int]
     assessment_questions: _containers.RepeatedCompositeFieldContainer[AssessmentQuestion]
     def __init__(self, assessment_questions: _Optional[_Iterable[_Union[AssessmentQuestion, _Mapping]]] = ...) -> None: ...
+
+class BatchCreateAssessmentQuestionsRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[CreateAssessmentQuestionRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[CreateAssessmentQuestionRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchCreateAssessmentQuestionsResponse(_message.Message):
+    __slots__ = ("assessment_questions",)
+    ASSESSMENT_QUESTIONS_FIELD_NUMBER: _ClassVar[int]
+    assessment_questions: _containers.RepeatedCompositeFieldContainer[AssessmentQuestion]
+    def __init__(self, assessment_questions: _Optional[_Iterable[_Union[AssessmentQuestion, _Mapping]]] = ...) -> None: ...
+
+class BatchUpdateAssessmentQuestionsRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[UpdateAssessmentQuestionRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[UpdateAssessmentQuestionRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchUpdateAssessmentQuestionsResponse(_message.Message):
+    __slots__ = ("assessment_questions",)
+    ASSESSMENT_QUESTIONS_FIELD_NUMBER: _ClassVar[int]
+    assessment_questions: _containers.RepeatedCompositeFieldContainer[AssessmentQuestion]
+    def __init__(self, assessment_questions: _Optional[_Iterable[_Union[AssessmentQuestion, _Mapping]]] = ...) -> None: ...
+
+class BatchDeleteAssessmentQuestionsRequest(_message.Message):
+    __slots__ = ("ids", "etags", "force")
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    ETAGS_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    etags: _containers.RepeatedScalarFieldContainer[str]
+    force: bool
+    def __init__(self, ids: _Optional[_Iterable[str]] = ..., etags: _Optional[_Iterable[str]] = ..., force: _Optional[bool] = ...) -> None: ...

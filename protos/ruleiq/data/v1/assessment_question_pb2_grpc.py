@@ -66,6 +66,21 @@ class AssessmentQuestionServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchGetAssessmentQuestionsRequest.SerializeToString,
                 response_deserializer=ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchGetAssessmentQuestionsResponse.FromString,
                 _registered_method=True)
+        self.BatchCreateAssessmentQuestions = channel.unary_unary(
+                '/ruleiq.data.v1.AssessmentQuestionService/BatchCreateAssessmentQuestions',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchCreateAssessmentQuestionsRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchCreateAssessmentQuestionsResponse.FromString,
+                _registered_method=True)
+        self.BatchUpdateAssessmentQuestions = channel.unary_unary(
+                '/ruleiq.data.v1.AssessmentQuestionService/BatchUpdateAssessmentQuestions',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchUpdateAssessmentQuestionsRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchUpdateAssessmentQuestionsResponse.FromString,
+                _registered_method=True)
+        self.BatchDeleteAssessmentQuestions = channel.unary_unary(
+                '/ruleiq.data.v1.AssessmentQuestionService/BatchDeleteAssessmentQuestions',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchDeleteAssessmentQuestionsRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class AssessmentQuestionServiceServicer:
@@ -117,6 +132,30 @@ class AssessmentQuestionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchCreateAssessmentQuestions(self, request, context):
+        """Creates several assessment questions in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchUpdateAssessmentQuestions(self, request, context):
+        """Updates several assessment questions in one transaction, each with its own mask and etag: all of them
+        or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchDeleteAssessmentQuestions(self, request, context):
+        """Deletes several assessment questions in one transaction: all of them or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AssessmentQuestionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -149,6 +188,21 @@ def add_AssessmentQuestionServiceServicer_to_server(servicer, server):
                     servicer.BatchGetAssessmentQuestions,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchGetAssessmentQuestionsRequest.FromString,
                     response_serializer=ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchGetAssessmentQuestionsResponse.SerializeToString,
+            ),
+            'BatchCreateAssessmentQuestions': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchCreateAssessmentQuestions,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchCreateAssessmentQuestionsRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchCreateAssessmentQuestionsResponse.SerializeToString,
+            ),
+            'BatchUpdateAssessmentQuestions': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchUpdateAssessmentQuestions,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchUpdateAssessmentQuestionsRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchUpdateAssessmentQuestionsResponse.SerializeToString,
+            ),
+            'BatchDeleteAssessmentQuestions': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchDeleteAssessmentQuestions,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchDeleteAssessmentQuestionsRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -314,6 +368,87 @@ class AssessmentQuestionService:
             '/ruleiq.data.v1.AssessmentQuestionService/BatchGetAssessmentQuestions',
             ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchGetAssessmentQuestionsRequest.SerializeToString,
             ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchGetAssessmentQuestionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchCreateAssessmentQuestions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.AssessmentQuestionService/BatchCreateAssessmentQuestions',
+            ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchCreateAssessmentQuestionsRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchCreateAssessmentQuestionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchUpdateAssessmentQuestions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.AssessmentQuestionService/BatchUpdateAssessmentQuestions',
+            ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchUpdateAssessmentQuestionsRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchUpdateAssessmentQuestionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchDeleteAssessmentQuestions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.AssessmentQuestionService/BatchDeleteAssessmentQuestions',
+            ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchDeleteAssessmentQuestionsRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

@@ -52,6 +52,17 @@ class AssessmentQuestionServiceStub:
     """Returns several assessment questions by id, in request order. If any id is missing the call
     fails with NOT_FOUND and returns none.
     """
+    BatchCreateAssessmentQuestions: _grpc.UnaryUnaryMultiCallable[_assessment_question_pb2.BatchCreateAssessmentQuestionsRequest, _assessment_question_pb2.BatchCreateAssessmentQuestionsResponse]
+    """Creates several assessment questions in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchUpdateAssessmentQuestions: _grpc.UnaryUnaryMultiCallable[_assessment_question_pb2.BatchUpdateAssessmentQuestionsRequest, _assessment_question_pb2.BatchUpdateAssessmentQuestionsResponse]
+    """Updates several assessment questions in one transaction, each with its own mask and etag: all of them
+    or none (at most 1000).
+    """
+    BatchDeleteAssessmentQuestions: _grpc.UnaryUnaryMultiCallable[_assessment_question_pb2.BatchDeleteAssessmentQuestionsRequest, _empty_pb2.Empty]
+    """Deletes several assessment questions in one transaction: all of them or none (at most 1000)."""
 
 @_typing.type_check_only
 class AssessmentQuestionServiceAsyncStub(AssessmentQuestionServiceStub):
@@ -76,6 +87,17 @@ class AssessmentQuestionServiceAsyncStub(AssessmentQuestionServiceStub):
     """Returns several assessment questions by id, in request order. If any id is missing the call
     fails with NOT_FOUND and returns none.
     """
+    BatchCreateAssessmentQuestions: _aio.UnaryUnaryMultiCallable[_assessment_question_pb2.BatchCreateAssessmentQuestionsRequest, _assessment_question_pb2.BatchCreateAssessmentQuestionsResponse]  # type: ignore[assignment]
+    """Creates several assessment questions in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchUpdateAssessmentQuestions: _aio.UnaryUnaryMultiCallable[_assessment_question_pb2.BatchUpdateAssessmentQuestionsRequest, _assessment_question_pb2.BatchUpdateAssessmentQuestionsResponse]  # type: ignore[assignment]
+    """Updates several assessment questions in one transaction, each with its own mask and etag: all of them
+    or none (at most 1000).
+    """
+    BatchDeleteAssessmentQuestions: _aio.UnaryUnaryMultiCallable[_assessment_question_pb2.BatchDeleteAssessmentQuestionsRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes several assessment questions in one transaction: all of them or none (at most 1000)."""
 
 class AssessmentQuestionServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes assessment questions."""
@@ -133,5 +155,34 @@ class AssessmentQuestionServiceServicer(metaclass=_abc_1.ABCMeta):
         """Returns several assessment questions by id, in request order. If any id is missing the call
         fails with NOT_FOUND and returns none.
         """
+
+    @_abc_1.abstractmethod
+    def BatchCreateAssessmentQuestions(
+        self,
+        request: _assessment_question_pb2.BatchCreateAssessmentQuestionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assessment_question_pb2.BatchCreateAssessmentQuestionsResponse, _abc.Awaitable[_assessment_question_pb2.BatchCreateAssessmentQuestionsResponse]]:
+        """Creates several assessment questions in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchUpdateAssessmentQuestions(
+        self,
+        request: _assessment_question_pb2.BatchUpdateAssessmentQuestionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assessment_question_pb2.BatchUpdateAssessmentQuestionsResponse, _abc.Awaitable[_assessment_question_pb2.BatchUpdateAssessmentQuestionsResponse]]:
+        """Updates several assessment questions in one transaction, each with its own mask and etag: all of them
+        or none (at most 1000).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchDeleteAssessmentQuestions(
+        self,
+        request: _assessment_question_pb2.BatchDeleteAssessmentQuestionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes several assessment questions in one transaction: all of them or none (at most 1000)."""
 
 def add_AssessmentQuestionServiceServicer_to_server(servicer: AssessmentQuestionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -142,3 +142,37 @@ class BatchGetAssessmentSessionsResponse(_message.Message):
     ASSESSMENT_SESSIONS_FIELD_NUMBER: _ClassVar[int]
     assessment_sessions: _containers.RepeatedCompositeFieldContainer[AssessmentSession]
     def __init__(self, assessment_sessions: _Optional[_Iterable[_Union[AssessmentSession, _Mapping]]] = ...) -> None: ...
+
+class BatchCreateAssessmentSessionsRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[CreateAssessmentSessionRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[CreateAssessmentSessionRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchCreateAssessmentSessionsResponse(_message.Message):
+    __slots__ = ("assessment_sessions",)
+    ASSESSMENT_SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    assessment_sessions: _containers.RepeatedCompositeFieldContainer[AssessmentSession]
+    def __init__(self, assessment_sessions: _Optional[_Iterable[_Union[AssessmentSession, _Mapping]]] = ...) -> None: ...
+
+class BatchUpdateAssessmentSessionsRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[UpdateAssessmentSessionRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[UpdateAssessmentSessionRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchUpdateAssessmentSessionsResponse(_message.Message):
+    __slots__ = ("assessment_sessions",)
+    ASSESSMENT_SESSIONS_FIELD_NUMBER: _ClassVar[int]
+    assessment_sessions: _containers.RepeatedCompositeFieldContainer[AssessmentSession]
+    def __init__(self, assessment_sessions: _Optional[_Iterable[_Union[AssessmentSession, _Mapping]]] = ...) -> None: ...
+
+class BatchDeleteAssessmentSessionsRequest(_message.Message):
+    __slots__ = ("ids", "etags", "force")
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    ETAGS_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    etags: _containers.RepeatedScalarFieldContainer[str]
+    force: bool
+    def __init__(self, ids: _Optional[_Iterable[str]] = ..., etags: _Optional[_Iterable[str]] = ..., force: _Optional[bool] = ...) -> None: ...

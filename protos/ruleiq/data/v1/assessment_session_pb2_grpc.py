@@ -66,6 +66,21 @@ class AssessmentSessionServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchGetAssessmentSessionsRequest.SerializeToString,
                 response_deserializer=ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchGetAssessmentSessionsResponse.FromString,
                 _registered_method=True)
+        self.BatchCreateAssessmentSessions = channel.unary_unary(
+                '/ruleiq.data.v1.AssessmentSessionService/BatchCreateAssessmentSessions',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchCreateAssessmentSessionsRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchCreateAssessmentSessionsResponse.FromString,
+                _registered_method=True)
+        self.BatchUpdateAssessmentSessions = channel.unary_unary(
+                '/ruleiq.data.v1.AssessmentSessionService/BatchUpdateAssessmentSessions',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchUpdateAssessmentSessionsRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchUpdateAssessmentSessionsResponse.FromString,
+                _registered_method=True)
+        self.BatchDeleteAssessmentSessions = channel.unary_unary(
+                '/ruleiq.data.v1.AssessmentSessionService/BatchDeleteAssessmentSessions',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchDeleteAssessmentSessionsRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class AssessmentSessionServiceServicer:
@@ -117,6 +132,30 @@ class AssessmentSessionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchCreateAssessmentSessions(self, request, context):
+        """Creates several assessment sessions in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchUpdateAssessmentSessions(self, request, context):
+        """Updates several assessment sessions in one transaction, each with its own mask and etag: all of them
+        or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchDeleteAssessmentSessions(self, request, context):
+        """Deletes several assessment sessions in one transaction: all of them or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AssessmentSessionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -149,6 +188,21 @@ def add_AssessmentSessionServiceServicer_to_server(servicer, server):
                     servicer.BatchGetAssessmentSessions,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchGetAssessmentSessionsRequest.FromString,
                     response_serializer=ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchGetAssessmentSessionsResponse.SerializeToString,
+            ),
+            'BatchCreateAssessmentSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchCreateAssessmentSessions,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchCreateAssessmentSessionsRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchCreateAssessmentSessionsResponse.SerializeToString,
+            ),
+            'BatchUpdateAssessmentSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchUpdateAssessmentSessions,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchUpdateAssessmentSessionsRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchUpdateAssessmentSessionsResponse.SerializeToString,
+            ),
+            'BatchDeleteAssessmentSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchDeleteAssessmentSessions,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchDeleteAssessmentSessionsRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -314,6 +368,87 @@ class AssessmentSessionService:
             '/ruleiq.data.v1.AssessmentSessionService/BatchGetAssessmentSessions',
             ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchGetAssessmentSessionsRequest.SerializeToString,
             ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchGetAssessmentSessionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchCreateAssessmentSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.AssessmentSessionService/BatchCreateAssessmentSessions',
+            ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchCreateAssessmentSessionsRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchCreateAssessmentSessionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchUpdateAssessmentSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.AssessmentSessionService/BatchUpdateAssessmentSessions',
+            ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchUpdateAssessmentSessionsRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchUpdateAssessmentSessionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchDeleteAssessmentSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.AssessmentSessionService/BatchDeleteAssessmentSessions',
+            ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchDeleteAssessmentSessionsRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

@@ -52,6 +52,17 @@ class AssessmentSessionServiceStub:
     """Returns several assessment sessions by id, in request order. If any id is missing the call
     fails with NOT_FOUND and returns none.
     """
+    BatchCreateAssessmentSessions: _grpc.UnaryUnaryMultiCallable[_assessment_session_pb2.BatchCreateAssessmentSessionsRequest, _assessment_session_pb2.BatchCreateAssessmentSessionsResponse]
+    """Creates several assessment sessions in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchUpdateAssessmentSessions: _grpc.UnaryUnaryMultiCallable[_assessment_session_pb2.BatchUpdateAssessmentSessionsRequest, _assessment_session_pb2.BatchUpdateAssessmentSessionsResponse]
+    """Updates several assessment sessions in one transaction, each with its own mask and etag: all of them
+    or none (at most 1000).
+    """
+    BatchDeleteAssessmentSessions: _grpc.UnaryUnaryMultiCallable[_assessment_session_pb2.BatchDeleteAssessmentSessionsRequest, _empty_pb2.Empty]
+    """Deletes several assessment sessions in one transaction: all of them or none (at most 1000)."""
 
 @_typing.type_check_only
 class AssessmentSessionServiceAsyncStub(AssessmentSessionServiceStub):
@@ -76,6 +87,17 @@ class AssessmentSessionServiceAsyncStub(AssessmentSessionServiceStub):
     """Returns several assessment sessions by id, in request order. If any id is missing the call
     fails with NOT_FOUND and returns none.
     """
+    BatchCreateAssessmentSessions: _aio.UnaryUnaryMultiCallable[_assessment_session_pb2.BatchCreateAssessmentSessionsRequest, _assessment_session_pb2.BatchCreateAssessmentSessionsResponse]  # type: ignore[assignment]
+    """Creates several assessment sessions in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchUpdateAssessmentSessions: _aio.UnaryUnaryMultiCallable[_assessment_session_pb2.BatchUpdateAssessmentSessionsRequest, _assessment_session_pb2.BatchUpdateAssessmentSessionsResponse]  # type: ignore[assignment]
+    """Updates several assessment sessions in one transaction, each with its own mask and etag: all of them
+    or none (at most 1000).
+    """
+    BatchDeleteAssessmentSessions: _aio.UnaryUnaryMultiCallable[_assessment_session_pb2.BatchDeleteAssessmentSessionsRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes several assessment sessions in one transaction: all of them or none (at most 1000)."""
 
 class AssessmentSessionServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes assessment sessions."""
@@ -133,5 +155,34 @@ class AssessmentSessionServiceServicer(metaclass=_abc_1.ABCMeta):
         """Returns several assessment sessions by id, in request order. If any id is missing the call
         fails with NOT_FOUND and returns none.
         """
+
+    @_abc_1.abstractmethod
+    def BatchCreateAssessmentSessions(
+        self,
+        request: _assessment_session_pb2.BatchCreateAssessmentSessionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assessment_session_pb2.BatchCreateAssessmentSessionsResponse, _abc.Awaitable[_assessment_session_pb2.BatchCreateAssessmentSessionsResponse]]:
+        """Creates several assessment sessions in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchUpdateAssessmentSessions(
+        self,
+        request: _assessment_session_pb2.BatchUpdateAssessmentSessionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assessment_session_pb2.BatchUpdateAssessmentSessionsResponse, _abc.Awaitable[_assessment_session_pb2.BatchUpdateAssessmentSessionsResponse]]:
+        """Updates several assessment sessions in one transaction, each with its own mask and etag: all of them
+        or none (at most 1000).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchDeleteAssessmentSessions(
+        self,
+        request: _assessment_session_pb2.BatchDeleteAssessmentSessionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes several assessment sessions in one transaction: all of them or none (at most 1000)."""
 
 def add_AssessmentSessionServiceServicer_to_server(servicer: AssessmentSessionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

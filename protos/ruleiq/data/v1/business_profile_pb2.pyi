@@ -154,3 +154,37 @@ class BatchGetBusinessProfilesResponse(_message.Message):
     BUSINESS_PROFILES_FIELD_NUMBER: _ClassVar[int]
     business_profiles: _containers.RepeatedCompositeFieldContainer[BusinessProfile]
     def __init__(self, business_profiles: _Optional[_Iterable[_Union[BusinessProfile, _Mapping]]] = ...) -> None: ...
+
+class BatchCreateBusinessProfilesRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[CreateBusinessProfileRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[CreateBusinessProfileRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchCreateBusinessProfilesResponse(_message.Message):
+    __slots__ = ("business_profiles",)
+    BUSINESS_PROFILES_FIELD_NUMBER: _ClassVar[int]
+    business_profiles: _containers.RepeatedCompositeFieldContainer[BusinessProfile]
+    def __init__(self, business_profiles: _Optional[_Iterable[_Union[BusinessProfile, _Mapping]]] = ...) -> None: ...
+
+class BatchUpdateBusinessProfilesRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[UpdateBusinessProfileRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[UpdateBusinessProfileRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchUpdateBusinessProfilesResponse(_message.Message):
+    __slots__ = ("business_profiles",)
+    BUSINESS_PROFILES_FIELD_NUMBER: _ClassVar[int]
+    business_profiles: _containers.RepeatedCompositeFieldContainer[BusinessProfile]
+    def __init__(self, business_profiles: _Optional[_Iterable[_Union[BusinessProfile, _Mapping]]] = ...) -> None: ...
+
+class BatchDeleteBusinessProfilesRequest(_message.Message):
+    __slots__ = ("ids", "etags", "force")
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    ETAGS_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    etags: _containers.RepeatedScalarFieldContainer[str]
+    force: bool
+    def __init__(self, ids: _Optional[_Iterable[str]] = ..., etags: _Optional[_Iterable[str]] = ..., force: _Optional[bool] = ...) -> None: ...

@@ -66,6 +66,21 @@ class BusinessProfileServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchGetBusinessProfilesRequest.SerializeToString,
                 response_deserializer=ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchGetBusinessProfilesResponse.FromString,
                 _registered_method=True)
+        self.BatchCreateBusinessProfiles = channel.unary_unary(
+                '/ruleiq.data.v1.BusinessProfileService/BatchCreateBusinessProfiles',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchCreateBusinessProfilesRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchCreateBusinessProfilesResponse.FromString,
+                _registered_method=True)
+        self.BatchUpdateBusinessProfiles = channel.unary_unary(
+                '/ruleiq.data.v1.BusinessProfileService/BatchUpdateBusinessProfiles',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchUpdateBusinessProfilesRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchUpdateBusinessProfilesResponse.FromString,
+                _registered_method=True)
+        self.BatchDeleteBusinessProfiles = channel.unary_unary(
+                '/ruleiq.data.v1.BusinessProfileService/BatchDeleteBusinessProfiles',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchDeleteBusinessProfilesRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class BusinessProfileServiceServicer:
@@ -118,6 +133,30 @@ class BusinessProfileServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchCreateBusinessProfiles(self, request, context):
+        """Creates several business profiles in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchUpdateBusinessProfiles(self, request, context):
+        """Updates several business profiles in one transaction, each with its own mask and etag: all of them
+        or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchDeleteBusinessProfiles(self, request, context):
+        """Deletes several business profiles in one transaction: all of them or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BusinessProfileServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -150,6 +189,21 @@ def add_BusinessProfileServiceServicer_to_server(servicer, server):
                     servicer.BatchGetBusinessProfiles,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchGetBusinessProfilesRequest.FromString,
                     response_serializer=ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchGetBusinessProfilesResponse.SerializeToString,
+            ),
+            'BatchCreateBusinessProfiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchCreateBusinessProfiles,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchCreateBusinessProfilesRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchCreateBusinessProfilesResponse.SerializeToString,
+            ),
+            'BatchUpdateBusinessProfiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchUpdateBusinessProfiles,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchUpdateBusinessProfilesRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchUpdateBusinessProfilesResponse.SerializeToString,
+            ),
+            'BatchDeleteBusinessProfiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchDeleteBusinessProfiles,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchDeleteBusinessProfilesRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -315,6 +369,87 @@ class BusinessProfileService:
             '/ruleiq.data.v1.BusinessProfileService/BatchGetBusinessProfiles',
             ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchGetBusinessProfilesRequest.SerializeToString,
             ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchGetBusinessProfilesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchCreateBusinessProfiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.BusinessProfileService/BatchCreateBusinessProfiles',
+            ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchCreateBusinessProfilesRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchCreateBusinessProfilesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchUpdateBusinessProfiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.BusinessProfileService/BatchUpdateBusinessProfiles',
+            ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchUpdateBusinessProfilesRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchUpdateBusinessProfilesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchDeleteBusinessProfiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.BusinessProfileService/BatchDeleteBusinessProfiles',
+            ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchDeleteBusinessProfilesRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

@@ -54,6 +54,17 @@ class BusinessProfileServiceStub:
     """Returns several business profiles by id, in request order. If any id is missing the call
     fails with NOT_FOUND and returns none.
     """
+    BatchCreateBusinessProfiles: _grpc.UnaryUnaryMultiCallable[_business_profile_pb2.BatchCreateBusinessProfilesRequest, _business_profile_pb2.BatchCreateBusinessProfilesResponse]
+    """Creates several business profiles in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchUpdateBusinessProfiles: _grpc.UnaryUnaryMultiCallable[_business_profile_pb2.BatchUpdateBusinessProfilesRequest, _business_profile_pb2.BatchUpdateBusinessProfilesResponse]
+    """Updates several business profiles in one transaction, each with its own mask and etag: all of them
+    or none (at most 1000).
+    """
+    BatchDeleteBusinessProfiles: _grpc.UnaryUnaryMultiCallable[_business_profile_pb2.BatchDeleteBusinessProfilesRequest, _empty_pb2.Empty]
+    """Deletes several business profiles in one transaction: all of them or none (at most 1000)."""
 
 @_typing.type_check_only
 class BusinessProfileServiceAsyncStub(BusinessProfileServiceStub):
@@ -80,6 +91,17 @@ class BusinessProfileServiceAsyncStub(BusinessProfileServiceStub):
     """Returns several business profiles by id, in request order. If any id is missing the call
     fails with NOT_FOUND and returns none.
     """
+    BatchCreateBusinessProfiles: _aio.UnaryUnaryMultiCallable[_business_profile_pb2.BatchCreateBusinessProfilesRequest, _business_profile_pb2.BatchCreateBusinessProfilesResponse]  # type: ignore[assignment]
+    """Creates several business profiles in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchUpdateBusinessProfiles: _aio.UnaryUnaryMultiCallable[_business_profile_pb2.BatchUpdateBusinessProfilesRequest, _business_profile_pb2.BatchUpdateBusinessProfilesResponse]  # type: ignore[assignment]
+    """Updates several business profiles in one transaction, each with its own mask and etag: all of them
+    or none (at most 1000).
+    """
+    BatchDeleteBusinessProfiles: _aio.UnaryUnaryMultiCallable[_business_profile_pb2.BatchDeleteBusinessProfilesRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes several business profiles in one transaction: all of them or none (at most 1000)."""
 
 class BusinessProfileServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes business profiles."""
@@ -139,5 +161,34 @@ class BusinessProfileServiceServicer(metaclass=_abc_1.ABCMeta):
         """Returns several business profiles by id, in request order. If any id is missing the call
         fails with NOT_FOUND and returns none.
         """
+
+    @_abc_1.abstractmethod
+    def BatchCreateBusinessProfiles(
+        self,
+        request: _business_profile_pb2.BatchCreateBusinessProfilesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_business_profile_pb2.BatchCreateBusinessProfilesResponse, _abc.Awaitable[_business_profile_pb2.BatchCreateBusinessProfilesResponse]]:
+        """Creates several business profiles in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchUpdateBusinessProfiles(
+        self,
+        request: _business_profile_pb2.BatchUpdateBusinessProfilesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_business_profile_pb2.BatchUpdateBusinessProfilesResponse, _abc.Awaitable[_business_profile_pb2.BatchUpdateBusinessProfilesResponse]]:
+        """Updates several business profiles in one transaction, each with its own mask and etag: all of them
+        or none (at most 1000).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchDeleteBusinessProfiles(
+        self,
+        request: _business_profile_pb2.BatchDeleteBusinessProfilesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes several business profiles in one transaction: all of them or none (at most 1000)."""
 
 def add_BusinessProfileServiceServicer_to_server(servicer: BusinessProfileServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -115,3 +115,37 @@ class BatchGetChatConversationsResponse(_message.Message):
     CHAT_CONVERSATIONS_FIELD_NUMBER: _ClassVar[int]
     chat_conversations: _containers.RepeatedCompositeFieldContainer[ChatConversation]
     def __init__(self, chat_conversations: _Optional[_Iterable[_Union[ChatConversation, _Mapping]]] = ...) -> None: ...
+
+class BatchCreateChatConversationsRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[CreateChatConversationRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[CreateChatConversationRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchCreateChatConversationsResponse(_message.Message):
+    __slots__ = ("chat_conversations",)
+    CHAT_CONVERSATIONS_FIELD_NUMBER: _ClassVar[int]
+    chat_conversations: _containers.RepeatedCompositeFieldContainer[ChatConversation]
+    def __init__(self, chat_conversations: _Optional[_Iterable[_Union[ChatConversation, _Mapping]]] = ...) -> None: ...
+
+class BatchUpdateChatConversationsRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[UpdateChatConversationRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[UpdateChatConversationRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchUpdateChatConversationsResponse(_message.Message):
+    __slots__ = ("chat_conversations",)
+    CHAT_CONVERSATIONS_FIELD_NUMBER: _ClassVar[int]
+    chat_conversations: _containers.RepeatedCompositeFieldContainer[ChatConversation]
+    def __init__(self, chat_conversations: _Optional[_Iterable[_Union[ChatConversation, _Mapping]]] = ...) -> None: ...
+
+class BatchDeleteChatConversationsRequest(_message.Message):
+    __slots__ = ("ids", "etags", "force")
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    ETAGS_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    etags: _containers.RepeatedScalarFieldContainer[str]
+    force: bool
+    def __init__(self, ids: _Optional[_Iterable[str]] = ..., etags: _Optional[_Iterable[str]] = ..., force: _Optional[bool] = ...) -> None: ...

@@ -66,6 +66,21 @@ class ChatConversationServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchGetChatConversationsRequest.SerializeToString,
                 response_deserializer=ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchGetChatConversationsResponse.FromString,
                 _registered_method=True)
+        self.BatchCreateChatConversations = channel.unary_unary(
+                '/ruleiq.data.v1.ChatConversationService/BatchCreateChatConversations',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchCreateChatConversationsRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchCreateChatConversationsResponse.FromString,
+                _registered_method=True)
+        self.BatchUpdateChatConversations = channel.unary_unary(
+                '/ruleiq.data.v1.ChatConversationService/BatchUpdateChatConversations',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchUpdateChatConversationsRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchUpdateChatConversationsResponse.FromString,
+                _registered_method=True)
+        self.BatchDeleteChatConversations = channel.unary_unary(
+                '/ruleiq.data.v1.ChatConversationService/BatchDeleteChatConversations',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchDeleteChatConversationsRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class ChatConversationServiceServicer:
@@ -117,6 +132,30 @@ class ChatConversationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchCreateChatConversations(self, request, context):
+        """Creates several chat conversations in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchUpdateChatConversations(self, request, context):
+        """Updates several chat conversations in one transaction, each with its own mask and etag: all of them
+        or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchDeleteChatConversations(self, request, context):
+        """Deletes several chat conversations in one transaction: all of them or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ChatConversationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -149,6 +188,21 @@ def add_ChatConversationServiceServicer_to_server(servicer, server):
                     servicer.BatchGetChatConversations,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchGetChatConversationsRequest.FromString,
                     response_serializer=ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchGetChatConversationsResponse.SerializeToString,
+            ),
+            'BatchCreateChatConversations': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchCreateChatConversations,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchCreateChatConversationsRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchCreateChatConversationsResponse.SerializeToString,
+            ),
+            'BatchUpdateChatConversations': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchUpdateChatConversations,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchUpdateChatConversationsRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchUpdateChatConversationsResponse.SerializeToString,
+            ),
+            'BatchDeleteChatConversations': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchDeleteChatConversations,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchDeleteChatConversationsRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -314,6 +368,87 @@ class ChatConversationService:
             '/ruleiq.data.v1.ChatConversationService/BatchGetChatConversations',
             ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchGetChatConversationsRequest.SerializeToString,
             ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchGetChatConversationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchCreateChatConversations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.ChatConversationService/BatchCreateChatConversations',
+            ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchCreateChatConversationsRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchCreateChatConversationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchUpdateChatConversations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.ChatConversationService/BatchUpdateChatConversations',
+            ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchUpdateChatConversationsRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchUpdateChatConversationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchDeleteChatConversations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.ChatConversationService/BatchDeleteChatConversations',
+            ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchDeleteChatConversationsRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

@@ -52,6 +52,17 @@ class ChatConversationServiceStub:
     """Returns several chat conversations by id, in request order. If any id is missing the call
     fails with NOT_FOUND and returns none.
     """
+    BatchCreateChatConversations: _grpc.UnaryUnaryMultiCallable[_chat_conversation_pb2.BatchCreateChatConversationsRequest, _chat_conversation_pb2.BatchCreateChatConversationsResponse]
+    """Creates several chat conversations in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchUpdateChatConversations: _grpc.UnaryUnaryMultiCallable[_chat_conversation_pb2.BatchUpdateChatConversationsRequest, _chat_conversation_pb2.BatchUpdateChatConversationsResponse]
+    """Updates several chat conversations in one transaction, each with its own mask and etag: all of them
+    or none (at most 1000).
+    """
+    BatchDeleteChatConversations: _grpc.UnaryUnaryMultiCallable[_chat_conversation_pb2.BatchDeleteChatConversationsRequest, _empty_pb2.Empty]
+    """Deletes several chat conversations in one transaction: all of them or none (at most 1000)."""
 
 @_typing.type_check_only
 class ChatConversationServiceAsyncStub(ChatConversationServiceStub):
@@ -76,6 +87,17 @@ class ChatConversationServiceAsyncStub(ChatConversationServiceStub):
     """Returns several chat conversations by id, in request order. If any id is missing the call
     fails with NOT_FOUND and returns none.
     """
+    BatchCreateChatConversations: _aio.UnaryUnaryMultiCallable[_chat_conversation_pb2.BatchCreateChatConversationsRequest, _chat_conversation_pb2.BatchCreateChatConversationsResponse]  # type: ignore[assignment]
+    """Creates several chat conversations in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchUpdateChatConversations: _aio.UnaryUnaryMultiCallable[_chat_conversation_pb2.BatchUpdateChatConversationsRequest, _chat_conversation_pb2.BatchUpdateChatConversationsResponse]  # type: ignore[assignment]
+    """Updates several chat conversations in one transaction, each with its own mask and etag: all of them
+    or none (at most 1000).
+    """
+    BatchDeleteChatConversations: _aio.UnaryUnaryMultiCallable[_chat_conversation_pb2.BatchDeleteChatConversationsRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes several chat conversations in one transaction: all of them or none (at most 1000)."""
 
 class ChatConversationServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes chat conversations."""
@@ -133,5 +155,34 @@ class ChatConversationServiceServicer(metaclass=_abc_1.ABCMeta):
         """Returns several chat conversations by id, in request order. If any id is missing the call
         fails with NOT_FOUND and returns none.
         """
+
+    @_abc_1.abstractmethod
+    def BatchCreateChatConversations(
+        self,
+        request: _chat_conversation_pb2.BatchCreateChatConversationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_chat_conversation_pb2.BatchCreateChatConversationsResponse, _abc.Awaitable[_chat_conversation_pb2.BatchCreateChatConversationsResponse]]:
+        """Creates several chat conversations in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchUpdateChatConversations(
+        self,
+        request: _chat_conversation_pb2.BatchUpdateChatConversationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_chat_conversation_pb2.BatchUpdateChatConversationsResponse, _abc.Awaitable[_chat_conversation_pb2.BatchUpdateChatConversationsResponse]]:
+        """Updates several chat conversations in one transaction, each with its own mask and etag: all of them
+        or none (at most 1000).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchDeleteChatConversations(
+        self,
+        request: _chat_conversation_pb2.BatchDeleteChatConversationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes several chat conversations in one transaction: all of them or none (at most 1000)."""
 
 def add_ChatConversationServiceServicer_to_server(servicer: ChatConversationServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

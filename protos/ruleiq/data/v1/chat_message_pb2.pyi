@@ -105,3 +105,25 @@ class BatchGetChatMessagesResponse(_message.Message):
     CHAT_MESSAGES_FIELD_NUMBER: _ClassVar[int]
     chat_messages: _containers.RepeatedCompositeFieldContainer[ChatMessage]
     def __init__(self, chat_messages: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ...) -> None: ...
+
+class BatchCreateChatMessagesRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[CreateChatMessageRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[CreateChatMessageRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchCreateChatMessagesResponse(_message.Message):
+    __slots__ = ("chat_messages",)
+    CHAT_MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    chat_messages: _containers.RepeatedCompositeFieldContainer[ChatMessage]
+    def __init__(self, chat_messages: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ...) -> None: ...
+
+class BatchDeleteChatMessagesRequest(_message.Message):
+    __slots__ = ("ids", "etags", "force")
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    ETAGS_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    etags: _containers.RepeatedScalarFieldContainer[str]
+    force: bool
+    def __init__(self, ids: _Optional[_Iterable[str]] = ..., etags: _Optional[_Iterable[str]] = ..., force: _Optional[bool] = ...) -> None: ...

@@ -61,6 +61,16 @@ class ChatMessageServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_chat__message__pb2.BatchGetChatMessagesRequest.SerializeToString,
                 response_deserializer=ruleiq_dot_data_dot_v1_dot_chat__message__pb2.BatchGetChatMessagesResponse.FromString,
                 _registered_method=True)
+        self.BatchCreateChatMessages = channel.unary_unary(
+                '/ruleiq.data.v1.ChatMessageService/BatchCreateChatMessages',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_chat__message__pb2.BatchCreateChatMessagesRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_chat__message__pb2.BatchCreateChatMessagesResponse.FromString,
+                _registered_method=True)
+        self.BatchDeleteChatMessages = channel.unary_unary(
+                '/ruleiq.data.v1.ChatMessageService/BatchDeleteChatMessages',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_chat__message__pb2.BatchDeleteChatMessagesRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class ChatMessageServiceServicer:
@@ -104,6 +114,22 @@ class ChatMessageServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchCreateChatMessages(self, request, context):
+        """Creates several chat messages in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchDeleteChatMessages(self, request, context):
+        """Deletes several chat messages in one transaction: all of them or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ChatMessageServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -131,6 +157,16 @@ def add_ChatMessageServiceServicer_to_server(servicer, server):
                     servicer.BatchGetChatMessages,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_chat__message__pb2.BatchGetChatMessagesRequest.FromString,
                     response_serializer=ruleiq_dot_data_dot_v1_dot_chat__message__pb2.BatchGetChatMessagesResponse.SerializeToString,
+            ),
+            'BatchCreateChatMessages': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchCreateChatMessages,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_chat__message__pb2.BatchCreateChatMessagesRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_chat__message__pb2.BatchCreateChatMessagesResponse.SerializeToString,
+            ),
+            'BatchDeleteChatMessages': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchDeleteChatMessages,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_chat__message__pb2.BatchDeleteChatMessagesRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -269,6 +305,60 @@ class ChatMessageService:
             '/ruleiq.data.v1.ChatMessageService/BatchGetChatMessages',
             ruleiq_dot_data_dot_v1_dot_chat__message__pb2.BatchGetChatMessagesRequest.SerializeToString,
             ruleiq_dot_data_dot_v1_dot_chat__message__pb2.BatchGetChatMessagesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchCreateChatMessages(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.ChatMessageService/BatchCreateChatMessages',
+            ruleiq_dot_data_dot_v1_dot_chat__message__pb2.BatchCreateChatMessagesRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_chat__message__pb2.BatchCreateChatMessagesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchDeleteChatMessages(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.ChatMessageService/BatchDeleteChatMessages',
+            ruleiq_dot_data_dot_v1_dot_chat__message__pb2.BatchDeleteChatMessagesRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

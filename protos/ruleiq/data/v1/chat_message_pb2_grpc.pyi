@@ -48,6 +48,13 @@ class ChatMessageServiceStub:
     """Returns several chat messages by id, in request order. If any id is missing the call fails
     with NOT_FOUND and returns none.
     """
+    BatchCreateChatMessages: _grpc.UnaryUnaryMultiCallable[_chat_message_pb2.BatchCreateChatMessagesRequest, _chat_message_pb2.BatchCreateChatMessagesResponse]
+    """Creates several chat messages in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchDeleteChatMessages: _grpc.UnaryUnaryMultiCallable[_chat_message_pb2.BatchDeleteChatMessagesRequest, _empty_pb2.Empty]
+    """Deletes several chat messages in one transaction: all of them or none (at most 1000)."""
 
 @_typing.type_check_only
 class ChatMessageServiceAsyncStub(ChatMessageServiceStub):
@@ -68,6 +75,13 @@ class ChatMessageServiceAsyncStub(ChatMessageServiceStub):
     """Returns several chat messages by id, in request order. If any id is missing the call fails
     with NOT_FOUND and returns none.
     """
+    BatchCreateChatMessages: _aio.UnaryUnaryMultiCallable[_chat_message_pb2.BatchCreateChatMessagesRequest, _chat_message_pb2.BatchCreateChatMessagesResponse]  # type: ignore[assignment]
+    """Creates several chat messages in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchDeleteChatMessages: _aio.UnaryUnaryMultiCallable[_chat_message_pb2.BatchDeleteChatMessagesRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes several chat messages in one transaction: all of them or none (at most 1000)."""
 
 class ChatMessageServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes chat messages. Append-only: rows are created and read, never updated."""
@@ -115,5 +129,24 @@ class ChatMessageServiceServicer(metaclass=_abc_1.ABCMeta):
         """Returns several chat messages by id, in request order. If any id is missing the call fails
         with NOT_FOUND and returns none.
         """
+
+    @_abc_1.abstractmethod
+    def BatchCreateChatMessages(
+        self,
+        request: _chat_message_pb2.BatchCreateChatMessagesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_chat_message_pb2.BatchCreateChatMessagesResponse, _abc.Awaitable[_chat_message_pb2.BatchCreateChatMessagesResponse]]:
+        """Creates several chat messages in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchDeleteChatMessages(
+        self,
+        request: _chat_message_pb2.BatchDeleteChatMessagesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes several chat messages in one transaction: all of them or none (at most 1000)."""
 
 def add_ChatMessageServiceServicer_to_server(servicer: ChatMessageServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -136,3 +136,37 @@ class BatchGetComplianceFrameworksResponse(_message.Message):
     COMPLIANCE_FRAMEWORKS_FIELD_NUMBER: _ClassVar[int]
     compliance_frameworks: _containers.RepeatedCompositeFieldContainer[ComplianceFramework]
     def __init__(self, compliance_frameworks: _Optional[_Iterable[_Union[ComplianceFramework, _Mapping]]] = ...) -> None: ...
+
+class BatchCreateComplianceFrameworksRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[CreateComplianceFrameworkRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[CreateComplianceFrameworkRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchCreateComplianceFrameworksResponse(_message.Message):
+    __slots__ = ("compliance_frameworks",)
+    COMPLIANCE_FRAMEWORKS_FIELD_NUMBER: _ClassVar[int]
+    compliance_frameworks: _containers.RepeatedCompositeFieldContainer[ComplianceFramework]
+    def __init__(self, compliance_frameworks: _Optional[_Iterable[_Union[ComplianceFramework, _Mapping]]] = ...) -> None: ...
+
+class BatchUpdateComplianceFrameworksRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[UpdateComplianceFrameworkRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[UpdateComplianceFrameworkRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchUpdateComplianceFrameworksResponse(_message.Message):
+    __slots__ = ("compliance_frameworks",)
+    COMPLIANCE_FRAMEWORKS_FIELD_NUMBER: _ClassVar[int]
+    compliance_frameworks: _containers.RepeatedCompositeFieldContainer[ComplianceFramework]
+    def __init__(self, compliance_frameworks: _Optional[_Iterable[_Union[ComplianceFramework, _Mapping]]] = ...) -> None: ...
+
+class BatchDeleteComplianceFrameworksRequest(_message.Message):
+    __slots__ = ("ids", "etags", "force")
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    ETAGS_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    etags: _containers.RepeatedScalarFieldContainer[str]
+    force: bool
+    def __init__(self, ids: _Optional[_Iterable[str]] = ..., etags: _Optional[_Iterable[str]] = ..., force: _Optional[bool] = ...) -> None: ...

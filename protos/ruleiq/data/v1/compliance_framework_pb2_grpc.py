@@ -66,6 +66,21 @@ class ComplianceFrameworkServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchGetComplianceFrameworksRequest.SerializeToString,
                 response_deserializer=ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchGetComplianceFrameworksResponse.FromString,
                 _registered_method=True)
+        self.BatchCreateComplianceFrameworks = channel.unary_unary(
+                '/ruleiq.data.v1.ComplianceFrameworkService/BatchCreateComplianceFrameworks',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchCreateComplianceFrameworksRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchCreateComplianceFrameworksResponse.FromString,
+                _registered_method=True)
+        self.BatchUpdateComplianceFrameworks = channel.unary_unary(
+                '/ruleiq.data.v1.ComplianceFrameworkService/BatchUpdateComplianceFrameworks',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchUpdateComplianceFrameworksRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchUpdateComplianceFrameworksResponse.FromString,
+                _registered_method=True)
+        self.BatchDeleteComplianceFrameworks = channel.unary_unary(
+                '/ruleiq.data.v1.ComplianceFrameworkService/BatchDeleteComplianceFrameworks',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchDeleteComplianceFrameworksRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class ComplianceFrameworkServiceServicer:
@@ -118,6 +133,30 @@ class ComplianceFrameworkServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchCreateComplianceFrameworks(self, request, context):
+        """Creates several compliance frameworks in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchUpdateComplianceFrameworks(self, request, context):
+        """Updates several compliance frameworks in one transaction, each with its own mask and etag: all of them
+        or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchDeleteComplianceFrameworks(self, request, context):
+        """Deletes several compliance frameworks in one transaction: all of them or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ComplianceFrameworkServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -150,6 +189,21 @@ def add_ComplianceFrameworkServiceServicer_to_server(servicer, server):
                     servicer.BatchGetComplianceFrameworks,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchGetComplianceFrameworksRequest.FromString,
                     response_serializer=ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchGetComplianceFrameworksResponse.SerializeToString,
+            ),
+            'BatchCreateComplianceFrameworks': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchCreateComplianceFrameworks,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchCreateComplianceFrameworksRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchCreateComplianceFrameworksResponse.SerializeToString,
+            ),
+            'BatchUpdateComplianceFrameworks': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchUpdateComplianceFrameworks,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchUpdateComplianceFrameworksRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchUpdateComplianceFrameworksResponse.SerializeToString,
+            ),
+            'BatchDeleteComplianceFrameworks': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchDeleteComplianceFrameworks,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchDeleteComplianceFrameworksRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -315,6 +369,87 @@ class ComplianceFrameworkService:
             '/ruleiq.data.v1.ComplianceFrameworkService/BatchGetComplianceFrameworks',
             ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchGetComplianceFrameworksRequest.SerializeToString,
             ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchGetComplianceFrameworksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchCreateComplianceFrameworks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.ComplianceFrameworkService/BatchCreateComplianceFrameworks',
+            ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchCreateComplianceFrameworksRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchCreateComplianceFrameworksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchUpdateComplianceFrameworks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.ComplianceFrameworkService/BatchUpdateComplianceFrameworks',
+            ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchUpdateComplianceFrameworksRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchUpdateComplianceFrameworksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchDeleteComplianceFrameworks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.ComplianceFrameworkService/BatchDeleteComplianceFrameworks',
+            ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchDeleteComplianceFrameworksRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

@@ -54,6 +54,17 @@ class ComplianceFrameworkServiceStub:
     """Returns several compliance frameworks by id, in request order. If any id is missing the
     call fails with NOT_FOUND and returns none.
     """
+    BatchCreateComplianceFrameworks: _grpc.UnaryUnaryMultiCallable[_compliance_framework_pb2.BatchCreateComplianceFrameworksRequest, _compliance_framework_pb2.BatchCreateComplianceFrameworksResponse]
+    """Creates several compliance frameworks in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchUpdateComplianceFrameworks: _grpc.UnaryUnaryMultiCallable[_compliance_framework_pb2.BatchUpdateComplianceFrameworksRequest, _compliance_framework_pb2.BatchUpdateComplianceFrameworksResponse]
+    """Updates several compliance frameworks in one transaction, each with its own mask and etag: all of them
+    or none (at most 1000).
+    """
+    BatchDeleteComplianceFrameworks: _grpc.UnaryUnaryMultiCallable[_compliance_framework_pb2.BatchDeleteComplianceFrameworksRequest, _empty_pb2.Empty]
+    """Deletes several compliance frameworks in one transaction: all of them or none (at most 1000)."""
 
 @_typing.type_check_only
 class ComplianceFrameworkServiceAsyncStub(ComplianceFrameworkServiceStub):
@@ -80,6 +91,17 @@ class ComplianceFrameworkServiceAsyncStub(ComplianceFrameworkServiceStub):
     """Returns several compliance frameworks by id, in request order. If any id is missing the
     call fails with NOT_FOUND and returns none.
     """
+    BatchCreateComplianceFrameworks: _aio.UnaryUnaryMultiCallable[_compliance_framework_pb2.BatchCreateComplianceFrameworksRequest, _compliance_framework_pb2.BatchCreateComplianceFrameworksResponse]  # type: ignore[assignment]
+    """Creates several compliance frameworks in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchUpdateComplianceFrameworks: _aio.UnaryUnaryMultiCallable[_compliance_framework_pb2.BatchUpdateComplianceFrameworksRequest, _compliance_framework_pb2.BatchUpdateComplianceFrameworksResponse]  # type: ignore[assignment]
+    """Updates several compliance frameworks in one transaction, each with its own mask and etag: all of them
+    or none (at most 1000).
+    """
+    BatchDeleteComplianceFrameworks: _aio.UnaryUnaryMultiCallable[_compliance_framework_pb2.BatchDeleteComplianceFrameworksRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes several compliance frameworks in one transaction: all of them or none (at most 1000)."""
 
 class ComplianceFrameworkServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes compliance frameworks."""
@@ -139,5 +161,34 @@ class ComplianceFrameworkServiceServicer(metaclass=_abc_1.ABCMeta):
         """Returns several compliance frameworks by id, in request order. If any id is missing the
         call fails with NOT_FOUND and returns none.
         """
+
+    @_abc_1.abstractmethod
+    def BatchCreateComplianceFrameworks(
+        self,
+        request: _compliance_framework_pb2.BatchCreateComplianceFrameworksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compliance_framework_pb2.BatchCreateComplianceFrameworksResponse, _abc.Awaitable[_compliance_framework_pb2.BatchCreateComplianceFrameworksResponse]]:
+        """Creates several compliance frameworks in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchUpdateComplianceFrameworks(
+        self,
+        request: _compliance_framework_pb2.BatchUpdateComplianceFrameworksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compliance_framework_pb2.BatchUpdateComplianceFrameworksResponse, _abc.Awaitable[_compliance_framework_pb2.BatchUpdateComplianceFrameworksResponse]]:
+        """Updates several compliance frameworks in one transaction, each with its own mask and etag: all of them
+        or none (at most 1000).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchDeleteComplianceFrameworks(
+        self,
+        request: _compliance_framework_pb2.BatchDeleteComplianceFrameworksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes several compliance frameworks in one transaction: all of them or none (at most 1000)."""
 
 def add_ComplianceFrameworkServiceServicer_to_server(servicer: ComplianceFrameworkServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

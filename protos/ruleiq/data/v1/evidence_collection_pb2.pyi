@@ -153,3 +153,37 @@ class BatchGetEvidenceCollectionsResponse(_message.Message):
     EVIDENCE_COLLECTIONS_FIELD_NUMBER: _ClassVar[int]
     evidence_collections: _containers.RepeatedCompositeFieldContainer[EvidenceCollection]
     def __init__(self, evidence_collections: _Optional[_Iterable[_Union[EvidenceCollection, _Mapping]]] = ...) -> None: ...
+
+class BatchCreateEvidenceCollectionsRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[CreateEvidenceCollectionRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[CreateEvidenceCollectionRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchCreateEvidenceCollectionsResponse(_message.Message):
+    __slots__ = ("evidence_collections",)
+    EVIDENCE_COLLECTIONS_FIELD_NUMBER: _ClassVar[int]
+    evidence_collections: _containers.RepeatedCompositeFieldContainer[EvidenceCollection]
+    def __init__(self, evidence_collections: _Optional[_Iterable[_Union[EvidenceCollection, _Mapping]]] = ...) -> None: ...
+
+class BatchUpdateEvidenceCollectionsRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[UpdateEvidenceCollectionRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[UpdateEvidenceCollectionRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchUpdateEvidenceCollectionsResponse(_message.Message):
+    __slots__ = ("evidence_collections",)
+    EVIDENCE_COLLECTIONS_FIELD_NUMBER: _ClassVar[int]
+    evidence_collections: _containers.RepeatedCompositeFieldContainer[EvidenceCollection]
+    def __init__(self, evidence_collections: _Optional[_Iterable[_Union[EvidenceCollection, _Mapping]]] = ...) -> None: ...
+
+class BatchDeleteEvidenceCollectionsRequest(_message.Message):
+    __slots__ = ("ids", "etags", "force")
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    ETAGS_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    etags: _containers.RepeatedScalarFieldContainer[str]
+    force: bool
+    def __init__(self, ids: _Optional[_Iterable[str]] = ..., etags: _Optional[_Iterable[str]] = ..., force: _Optional[bool] = ...) -> None: ...

@@ -66,6 +66,21 @@ class EvidenceCollectionServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchGetEvidenceCollectionsRequest.SerializeToString,
                 response_deserializer=ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchGetEvidenceCollectionsResponse.FromString,
                 _registered_method=True)
+        self.BatchCreateEvidenceCollections = channel.unary_unary(
+                '/ruleiq.data.v1.EvidenceCollectionService/BatchCreateEvidenceCollections',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchCreateEvidenceCollectionsRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchCreateEvidenceCollectionsResponse.FromString,
+                _registered_method=True)
+        self.BatchUpdateEvidenceCollections = channel.unary_unary(
+                '/ruleiq.data.v1.EvidenceCollectionService/BatchUpdateEvidenceCollections',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchUpdateEvidenceCollectionsRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchUpdateEvidenceCollectionsResponse.FromString,
+                _registered_method=True)
+        self.BatchDeleteEvidenceCollections = channel.unary_unary(
+                '/ruleiq.data.v1.EvidenceCollectionService/BatchDeleteEvidenceCollections',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchDeleteEvidenceCollectionsRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class EvidenceCollectionServiceServicer:
@@ -117,6 +132,30 @@ class EvidenceCollectionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchCreateEvidenceCollections(self, request, context):
+        """Creates several evidence collections in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchUpdateEvidenceCollections(self, request, context):
+        """Updates several evidence collections in one transaction, each with its own mask and etag: all of them
+        or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchDeleteEvidenceCollections(self, request, context):
+        """Deletes several evidence collections in one transaction: all of them or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EvidenceCollectionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -149,6 +188,21 @@ def add_EvidenceCollectionServiceServicer_to_server(servicer, server):
                     servicer.BatchGetEvidenceCollections,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchGetEvidenceCollectionsRequest.FromString,
                     response_serializer=ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchGetEvidenceCollectionsResponse.SerializeToString,
+            ),
+            'BatchCreateEvidenceCollections': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchCreateEvidenceCollections,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchCreateEvidenceCollectionsRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchCreateEvidenceCollectionsResponse.SerializeToString,
+            ),
+            'BatchUpdateEvidenceCollections': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchUpdateEvidenceCollections,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchUpdateEvidenceCollectionsRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchUpdateEvidenceCollectionsResponse.SerializeToString,
+            ),
+            'BatchDeleteEvidenceCollections': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchDeleteEvidenceCollections,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchDeleteEvidenceCollectionsRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -314,6 +368,87 @@ class EvidenceCollectionService:
             '/ruleiq.data.v1.EvidenceCollectionService/BatchGetEvidenceCollections',
             ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchGetEvidenceCollectionsRequest.SerializeToString,
             ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchGetEvidenceCollectionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchCreateEvidenceCollections(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.EvidenceCollectionService/BatchCreateEvidenceCollections',
+            ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchCreateEvidenceCollectionsRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchCreateEvidenceCollectionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchUpdateEvidenceCollections(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.EvidenceCollectionService/BatchUpdateEvidenceCollections',
+            ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchUpdateEvidenceCollectionsRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchUpdateEvidenceCollectionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchDeleteEvidenceCollections(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.EvidenceCollectionService/BatchDeleteEvidenceCollections',
+            ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchDeleteEvidenceCollectionsRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

@@ -52,6 +52,17 @@ class EvidenceCollectionServiceStub:
     """Returns several evidence collections by id, in request order. If any id is missing the call
     fails with NOT_FOUND and returns none.
     """
+    BatchCreateEvidenceCollections: _grpc.UnaryUnaryMultiCallable[_evidence_collection_pb2.BatchCreateEvidenceCollectionsRequest, _evidence_collection_pb2.BatchCreateEvidenceCollectionsResponse]
+    """Creates several evidence collections in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchUpdateEvidenceCollections: _grpc.UnaryUnaryMultiCallable[_evidence_collection_pb2.BatchUpdateEvidenceCollectionsRequest, _evidence_collection_pb2.BatchUpdateEvidenceCollectionsResponse]
+    """Updates several evidence collections in one transaction, each with its own mask and etag: all of them
+    or none (at most 1000).
+    """
+    BatchDeleteEvidenceCollections: _grpc.UnaryUnaryMultiCallable[_evidence_collection_pb2.BatchDeleteEvidenceCollectionsRequest, _empty_pb2.Empty]
+    """Deletes several evidence collections in one transaction: all of them or none (at most 1000)."""
 
 @_typing.type_check_only
 class EvidenceCollectionServiceAsyncStub(EvidenceCollectionServiceStub):
@@ -76,6 +87,17 @@ class EvidenceCollectionServiceAsyncStub(EvidenceCollectionServiceStub):
     """Returns several evidence collections by id, in request order. If any id is missing the call
     fails with NOT_FOUND and returns none.
     """
+    BatchCreateEvidenceCollections: _aio.UnaryUnaryMultiCallable[_evidence_collection_pb2.BatchCreateEvidenceCollectionsRequest, _evidence_collection_pb2.BatchCreateEvidenceCollectionsResponse]  # type: ignore[assignment]
+    """Creates several evidence collections in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchUpdateEvidenceCollections: _aio.UnaryUnaryMultiCallable[_evidence_collection_pb2.BatchUpdateEvidenceCollectionsRequest, _evidence_collection_pb2.BatchUpdateEvidenceCollectionsResponse]  # type: ignore[assignment]
+    """Updates several evidence collections in one transaction, each with its own mask and etag: all of them
+    or none (at most 1000).
+    """
+    BatchDeleteEvidenceCollections: _aio.UnaryUnaryMultiCallable[_evidence_collection_pb2.BatchDeleteEvidenceCollectionsRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes several evidence collections in one transaction: all of them or none (at most 1000)."""
 
 class EvidenceCollectionServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes evidence collections."""
@@ -133,5 +155,34 @@ class EvidenceCollectionServiceServicer(metaclass=_abc_1.ABCMeta):
         """Returns several evidence collections by id, in request order. If any id is missing the call
         fails with NOT_FOUND and returns none.
         """
+
+    @_abc_1.abstractmethod
+    def BatchCreateEvidenceCollections(
+        self,
+        request: _evidence_collection_pb2.BatchCreateEvidenceCollectionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_evidence_collection_pb2.BatchCreateEvidenceCollectionsResponse, _abc.Awaitable[_evidence_collection_pb2.BatchCreateEvidenceCollectionsResponse]]:
+        """Creates several evidence collections in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchUpdateEvidenceCollections(
+        self,
+        request: _evidence_collection_pb2.BatchUpdateEvidenceCollectionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_evidence_collection_pb2.BatchUpdateEvidenceCollectionsResponse, _abc.Awaitable[_evidence_collection_pb2.BatchUpdateEvidenceCollectionsResponse]]:
+        """Updates several evidence collections in one transaction, each with its own mask and etag: all of them
+        or none (at most 1000).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchDeleteEvidenceCollections(
+        self,
+        request: _evidence_collection_pb2.BatchDeleteEvidenceCollectionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes several evidence collections in one transaction: all of them or none (at most 1000)."""
 
 def add_EvidenceCollectionServiceServicer_to_server(servicer: EvidenceCollectionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

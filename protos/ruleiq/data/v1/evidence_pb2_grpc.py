@@ -66,6 +66,21 @@ class EvidenceServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchGetEvidenceRequest.SerializeToString,
                 response_deserializer=ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchGetEvidenceResponse.FromString,
                 _registered_method=True)
+        self.BatchCreateEvidence = channel.unary_unary(
+                '/ruleiq.data.v1.EvidenceService/BatchCreateEvidence',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchCreateEvidenceRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchCreateEvidenceResponse.FromString,
+                _registered_method=True)
+        self.BatchUpdateEvidence = channel.unary_unary(
+                '/ruleiq.data.v1.EvidenceService/BatchUpdateEvidence',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchUpdateEvidenceRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchUpdateEvidenceResponse.FromString,
+                _registered_method=True)
+        self.BatchDeleteEvidence = channel.unary_unary(
+                '/ruleiq.data.v1.EvidenceService/BatchDeleteEvidence',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchDeleteEvidenceRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class EvidenceServiceServicer:
@@ -117,6 +132,30 @@ class EvidenceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchCreateEvidence(self, request, context):
+        """Creates several evidence items in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchUpdateEvidence(self, request, context):
+        """Updates several evidence items in one transaction, each with its own mask and etag: all of them
+        or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchDeleteEvidence(self, request, context):
+        """Deletes several evidence items in one transaction: all of them or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EvidenceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -149,6 +188,21 @@ def add_EvidenceServiceServicer_to_server(servicer, server):
                     servicer.BatchGetEvidence,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchGetEvidenceRequest.FromString,
                     response_serializer=ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchGetEvidenceResponse.SerializeToString,
+            ),
+            'BatchCreateEvidence': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchCreateEvidence,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchCreateEvidenceRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchCreateEvidenceResponse.SerializeToString,
+            ),
+            'BatchUpdateEvidence': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchUpdateEvidence,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchUpdateEvidenceRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchUpdateEvidenceResponse.SerializeToString,
+            ),
+            'BatchDeleteEvidence': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchDeleteEvidence,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchDeleteEvidenceRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -314,6 +368,87 @@ class EvidenceService:
             '/ruleiq.data.v1.EvidenceService/BatchGetEvidence',
             ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchGetEvidenceRequest.SerializeToString,
             ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchGetEvidenceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchCreateEvidence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.EvidenceService/BatchCreateEvidence',
+            ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchCreateEvidenceRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchCreateEvidenceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchUpdateEvidence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.EvidenceService/BatchUpdateEvidence',
+            ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchUpdateEvidenceRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchUpdateEvidenceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchDeleteEvidence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.EvidenceService/BatchDeleteEvidence',
+            ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchDeleteEvidenceRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

@@ -52,6 +52,17 @@ class EvidenceServiceStub:
     """Returns several evidence items by id, in request order. If any id is missing the call fails
     with NOT_FOUND and returns none.
     """
+    BatchCreateEvidence: _grpc.UnaryUnaryMultiCallable[_evidence_pb2.BatchCreateEvidenceRequest, _evidence_pb2.BatchCreateEvidenceResponse]
+    """Creates several evidence items in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchUpdateEvidence: _grpc.UnaryUnaryMultiCallable[_evidence_pb2.BatchUpdateEvidenceRequest, _evidence_pb2.BatchUpdateEvidenceResponse]
+    """Updates several evidence items in one transaction, each with its own mask and etag: all of them
+    or none (at most 1000).
+    """
+    BatchDeleteEvidence: _grpc.UnaryUnaryMultiCallable[_evidence_pb2.BatchDeleteEvidenceRequest, _empty_pb2.Empty]
+    """Deletes several evidence items in one transaction: all of them or none (at most 1000)."""
 
 @_typing.type_check_only
 class EvidenceServiceAsyncStub(EvidenceServiceStub):
@@ -76,6 +87,17 @@ class EvidenceServiceAsyncStub(EvidenceServiceStub):
     """Returns several evidence items by id, in request order. If any id is missing the call fails
     with NOT_FOUND and returns none.
     """
+    BatchCreateEvidence: _aio.UnaryUnaryMultiCallable[_evidence_pb2.BatchCreateEvidenceRequest, _evidence_pb2.BatchCreateEvidenceResponse]  # type: ignore[assignment]
+    """Creates several evidence items in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchUpdateEvidence: _aio.UnaryUnaryMultiCallable[_evidence_pb2.BatchUpdateEvidenceRequest, _evidence_pb2.BatchUpdateEvidenceResponse]  # type: ignore[assignment]
+    """Updates several evidence items in one transaction, each with its own mask and etag: all of them
+    or none (at most 1000).
+    """
+    BatchDeleteEvidence: _aio.UnaryUnaryMultiCallable[_evidence_pb2.BatchDeleteEvidenceRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes several evidence items in one transaction: all of them or none (at most 1000)."""
 
 class EvidenceServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes evidence items."""
@@ -133,5 +155,34 @@ class EvidenceServiceServicer(metaclass=_abc_1.ABCMeta):
         """Returns several evidence items by id, in request order. If any id is missing the call fails
         with NOT_FOUND and returns none.
         """
+
+    @_abc_1.abstractmethod
+    def BatchCreateEvidence(
+        self,
+        request: _evidence_pb2.BatchCreateEvidenceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_evidence_pb2.BatchCreateEvidenceResponse, _abc.Awaitable[_evidence_pb2.BatchCreateEvidenceResponse]]:
+        """Creates several evidence items in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchUpdateEvidence(
+        self,
+        request: _evidence_pb2.BatchUpdateEvidenceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_evidence_pb2.BatchUpdateEvidenceResponse, _abc.Awaitable[_evidence_pb2.BatchUpdateEvidenceResponse]]:
+        """Updates several evidence items in one transaction, each with its own mask and etag: all of them
+        or none (at most 1000).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchDeleteEvidence(
+        self,
+        request: _evidence_pb2.BatchDeleteEvidenceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes several evidence items in one transaction: all of them or none (at most 1000)."""
 
 def add_EvidenceServiceServicer_to_server(servicer: EvidenceServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -107,3 +107,25 @@ class BatchGetIntegrationHealthLogsResponse(_message.Message):
     INTEGRATION_HEALTH_LOGS_FIELD_NUMBER: _ClassVar[int]
     integration_health_logs: _containers.RepeatedCompositeFieldContainer[IntegrationHealthLog]
     def __init__(self, integration_health_logs: _Optional[_Iterable[_Union[IntegrationHealthLog, _Mapping]]] = ...) -> None: ...
+
+class BatchCreateIntegrationHealthLogsRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[CreateIntegrationHealthLogRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[CreateIntegrationHealthLogRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchCreateIntegrationHealthLogsResponse(_message.Message):
+    __slots__ = ("integration_health_logs",)
+    INTEGRATION_HEALTH_LOGS_FIELD_NUMBER: _ClassVar[int]
+    integration_health_logs: _containers.RepeatedCompositeFieldContainer[IntegrationHealthLog]
+    def __init__(self, integration_health_logs: _Optional[_Iterable[_Union[IntegrationHealthLog, _Mapping]]] = ...) -> None: ...
+
+class BatchDeleteIntegrationHealthLogsRequest(_message.Message):
+    __slots__ = ("ids", "etags", "force")
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    ETAGS_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    etags: _containers.RepeatedScalarFieldContainer[str]
+    force: bool
+    def __init__(self, ids: _Optional[_Iterable[str]] = ..., etags: _Optional[_Iterable[str]] = ..., force: _Optional[bool] = ...) -> None: ...

@@ -62,6 +62,16 @@ class IntegrationHealthLogServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.BatchGetIntegrationHealthLogsRequest.SerializeToString,
                 response_deserializer=ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.BatchGetIntegrationHealthLogsResponse.FromString,
                 _registered_method=True)
+        self.BatchCreateIntegrationHealthLogs = channel.unary_unary(
+                '/ruleiq.data.v1.IntegrationHealthLogService/BatchCreateIntegrationHealthLogs',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.BatchCreateIntegrationHealthLogsRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.BatchCreateIntegrationHealthLogsResponse.FromString,
+                _registered_method=True)
+        self.BatchDeleteIntegrationHealthLogs = channel.unary_unary(
+                '/ruleiq.data.v1.IntegrationHealthLogService/BatchDeleteIntegrationHealthLogs',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.BatchDeleteIntegrationHealthLogsRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class IntegrationHealthLogServiceServicer:
@@ -106,6 +116,22 @@ class IntegrationHealthLogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchCreateIntegrationHealthLogs(self, request, context):
+        """Creates several integration health logs in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchDeleteIntegrationHealthLogs(self, request, context):
+        """Deletes several integration health logs in one transaction: all of them or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IntegrationHealthLogServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -133,6 +159,16 @@ def add_IntegrationHealthLogServiceServicer_to_server(servicer, server):
                     servicer.BatchGetIntegrationHealthLogs,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.BatchGetIntegrationHealthLogsRequest.FromString,
                     response_serializer=ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.BatchGetIntegrationHealthLogsResponse.SerializeToString,
+            ),
+            'BatchCreateIntegrationHealthLogs': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchCreateIntegrationHealthLogs,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.BatchCreateIntegrationHealthLogsRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.BatchCreateIntegrationHealthLogsResponse.SerializeToString,
+            ),
+            'BatchDeleteIntegrationHealthLogs': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchDeleteIntegrationHealthLogs,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.BatchDeleteIntegrationHealthLogsRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -272,6 +308,60 @@ class IntegrationHealthLogService:
             '/ruleiq.data.v1.IntegrationHealthLogService/BatchGetIntegrationHealthLogs',
             ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.BatchGetIntegrationHealthLogsRequest.SerializeToString,
             ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.BatchGetIntegrationHealthLogsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchCreateIntegrationHealthLogs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.IntegrationHealthLogService/BatchCreateIntegrationHealthLogs',
+            ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.BatchCreateIntegrationHealthLogsRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.BatchCreateIntegrationHealthLogsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchDeleteIntegrationHealthLogs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.IntegrationHealthLogService/BatchDeleteIntegrationHealthLogs',
+            ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.BatchDeleteIntegrationHealthLogsRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

@@ -50,6 +50,13 @@ class IntegrationHealthLogServiceStub:
     """Returns several integration health logs by id, in request order. If any id is missing the
     call fails with NOT_FOUND and returns none.
     """
+    BatchCreateIntegrationHealthLogs: _grpc.UnaryUnaryMultiCallable[_integration_health_log_pb2.BatchCreateIntegrationHealthLogsRequest, _integration_health_log_pb2.BatchCreateIntegrationHealthLogsResponse]
+    """Creates several integration health logs in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchDeleteIntegrationHealthLogs: _grpc.UnaryUnaryMultiCallable[_integration_health_log_pb2.BatchDeleteIntegrationHealthLogsRequest, _empty_pb2.Empty]
+    """Deletes several integration health logs in one transaction: all of them or none (at most 1000)."""
 
 @_typing.type_check_only
 class IntegrationHealthLogServiceAsyncStub(IntegrationHealthLogServiceStub):
@@ -72,6 +79,13 @@ class IntegrationHealthLogServiceAsyncStub(IntegrationHealthLogServiceStub):
     """Returns several integration health logs by id, in request order. If any id is missing the
     call fails with NOT_FOUND and returns none.
     """
+    BatchCreateIntegrationHealthLogs: _aio.UnaryUnaryMultiCallable[_integration_health_log_pb2.BatchCreateIntegrationHealthLogsRequest, _integration_health_log_pb2.BatchCreateIntegrationHealthLogsResponse]  # type: ignore[assignment]
+    """Creates several integration health logs in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchDeleteIntegrationHealthLogs: _aio.UnaryUnaryMultiCallable[_integration_health_log_pb2.BatchDeleteIntegrationHealthLogsRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes several integration health logs in one transaction: all of them or none (at most 1000)."""
 
 class IntegrationHealthLogServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes integration health logs. Append-only: rows are created and read, never
@@ -121,5 +135,24 @@ class IntegrationHealthLogServiceServicer(metaclass=_abc_1.ABCMeta):
         """Returns several integration health logs by id, in request order. If any id is missing the
         call fails with NOT_FOUND and returns none.
         """
+
+    @_abc_1.abstractmethod
+    def BatchCreateIntegrationHealthLogs(
+        self,
+        request: _integration_health_log_pb2.BatchCreateIntegrationHealthLogsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_integration_health_log_pb2.BatchCreateIntegrationHealthLogsResponse, _abc.Awaitable[_integration_health_log_pb2.BatchCreateIntegrationHealthLogsResponse]]:
+        """Creates several integration health logs in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchDeleteIntegrationHealthLogs(
+        self,
+        request: _integration_health_log_pb2.BatchDeleteIntegrationHealthLogsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes several integration health logs in one transaction: all of them or none (at most 1000)."""
 
 def add_IntegrationHealthLogServiceServicer_to_server(servicer: IntegrationHealthLogServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

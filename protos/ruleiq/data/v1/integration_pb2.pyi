@@ -130,3 +130,37 @@ class BatchGetIntegrationsResponse(_message.Message):
     INTEGRATIONS_FIELD_NUMBER: _ClassVar[int]
     integrations: _containers.RepeatedCompositeFieldContainer[Integration]
     def __init__(self, integrations: _Optional[_Iterable[_Union[Integration, _Mapping]]] = ...) -> None: ...
+
+class BatchCreateIntegrationsRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[CreateIntegrationRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[CreateIntegrationRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchCreateIntegrationsResponse(_message.Message):
+    __slots__ = ("integrations",)
+    INTEGRATIONS_FIELD_NUMBER: _ClassVar[int]
+    integrations: _containers.RepeatedCompositeFieldContainer[Integration]
+    def __init__(self, integrations: _Optional[_Iterable[_Union[Integration, _Mapping]]] = ...) -> None: ...
+
+class BatchUpdateIntegrationsRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[UpdateIntegrationRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[UpdateIntegrationRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchUpdateIntegrationsResponse(_message.Message):
+    __slots__ = ("integrations",)
+    INTEGRATIONS_FIELD_NUMBER: _ClassVar[int]
+    integrations: _containers.RepeatedCompositeFieldContainer[Integration]
+    def __init__(self, integrations: _Optional[_Iterable[_Union[Integration, _Mapping]]] = ...) -> None: ...
+
+class BatchDeleteIntegrationsRequest(_message.Message):
+    __slots__ = ("ids", "etags", "force")
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    ETAGS_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    etags: _containers.RepeatedScalarFieldContainer[str]
+    force: bool
+    def __init__(self, ids: _Optional[_Iterable[str]] = ..., etags: _Optional[_Iterable[str]] = ..., force: _Optional[bool] = ...) -> None: ...

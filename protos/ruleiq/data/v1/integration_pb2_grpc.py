@@ -66,6 +66,21 @@ class IntegrationServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchGetIntegrationsRequest.SerializeToString,
                 response_deserializer=ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchGetIntegrationsResponse.FromString,
                 _registered_method=True)
+        self.BatchCreateIntegrations = channel.unary_unary(
+                '/ruleiq.data.v1.IntegrationService/BatchCreateIntegrations',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchCreateIntegrationsRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchCreateIntegrationsResponse.FromString,
+                _registered_method=True)
+        self.BatchUpdateIntegrations = channel.unary_unary(
+                '/ruleiq.data.v1.IntegrationService/BatchUpdateIntegrations',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchUpdateIntegrationsRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchUpdateIntegrationsResponse.FromString,
+                _registered_method=True)
+        self.BatchDeleteIntegrations = channel.unary_unary(
+                '/ruleiq.data.v1.IntegrationService/BatchDeleteIntegrations',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchDeleteIntegrationsRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class IntegrationServiceServicer:
@@ -117,6 +132,30 @@ class IntegrationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchCreateIntegrations(self, request, context):
+        """Creates several integrations in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchUpdateIntegrations(self, request, context):
+        """Updates several integrations in one transaction, each with its own mask and etag: all of them
+        or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchDeleteIntegrations(self, request, context):
+        """Deletes several integrations in one transaction: all of them or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IntegrationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -149,6 +188,21 @@ def add_IntegrationServiceServicer_to_server(servicer, server):
                     servicer.BatchGetIntegrations,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchGetIntegrationsRequest.FromString,
                     response_serializer=ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchGetIntegrationsResponse.SerializeToString,
+            ),
+            'BatchCreateIntegrations': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchCreateIntegrations,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchCreateIntegrationsRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchCreateIntegrationsResponse.SerializeToString,
+            ),
+            'BatchUpdateIntegrations': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchUpdateIntegrations,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchUpdateIntegrationsRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchUpdateIntegrationsResponse.SerializeToString,
+            ),
+            'BatchDeleteIntegrations': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchDeleteIntegrations,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchDeleteIntegrationsRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -314,6 +368,87 @@ class IntegrationService:
             '/ruleiq.data.v1.IntegrationService/BatchGetIntegrations',
             ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchGetIntegrationsRequest.SerializeToString,
             ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchGetIntegrationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchCreateIntegrations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.IntegrationService/BatchCreateIntegrations',
+            ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchCreateIntegrationsRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchCreateIntegrationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchUpdateIntegrations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.IntegrationService/BatchUpdateIntegrations',
+            ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchUpdateIntegrationsRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchUpdateIntegrationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchDeleteIntegrations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.IntegrationService/BatchDeleteIntegrations',
+            ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchDeleteIntegrationsRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

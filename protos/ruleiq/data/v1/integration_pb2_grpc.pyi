@@ -52,6 +52,17 @@ class IntegrationServiceStub:
     """Returns several integrations by id, in request order. If any id is missing the call fails
     with NOT_FOUND and returns none.
     """
+    BatchCreateIntegrations: _grpc.UnaryUnaryMultiCallable[_integration_pb2.BatchCreateIntegrationsRequest, _integration_pb2.BatchCreateIntegrationsResponse]
+    """Creates several integrations in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchUpdateIntegrations: _grpc.UnaryUnaryMultiCallable[_integration_pb2.BatchUpdateIntegrationsRequest, _integration_pb2.BatchUpdateIntegrationsResponse]
+    """Updates several integrations in one transaction, each with its own mask and etag: all of them
+    or none (at most 1000).
+    """
+    BatchDeleteIntegrations: _grpc.UnaryUnaryMultiCallable[_integration_pb2.BatchDeleteIntegrationsRequest, _empty_pb2.Empty]
+    """Deletes several integrations in one transaction: all of them or none (at most 1000)."""
 
 @_typing.type_check_only
 class IntegrationServiceAsyncStub(IntegrationServiceStub):
@@ -76,6 +87,17 @@ class IntegrationServiceAsyncStub(IntegrationServiceStub):
     """Returns several integrations by id, in request order. If any id is missing the call fails
     with NOT_FOUND and returns none.
     """
+    BatchCreateIntegrations: _aio.UnaryUnaryMultiCallable[_integration_pb2.BatchCreateIntegrationsRequest, _integration_pb2.BatchCreateIntegrationsResponse]  # type: ignore[assignment]
+    """Creates several integrations in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchUpdateIntegrations: _aio.UnaryUnaryMultiCallable[_integration_pb2.BatchUpdateIntegrationsRequest, _integration_pb2.BatchUpdateIntegrationsResponse]  # type: ignore[assignment]
+    """Updates several integrations in one transaction, each with its own mask and etag: all of them
+    or none (at most 1000).
+    """
+    BatchDeleteIntegrations: _aio.UnaryUnaryMultiCallable[_integration_pb2.BatchDeleteIntegrationsRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes several integrations in one transaction: all of them or none (at most 1000)."""
 
 class IntegrationServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes integrations."""
@@ -133,5 +155,34 @@ class IntegrationServiceServicer(metaclass=_abc_1.ABCMeta):
         """Returns several integrations by id, in request order. If any id is missing the call fails
         with NOT_FOUND and returns none.
         """
+
+    @_abc_1.abstractmethod
+    def BatchCreateIntegrations(
+        self,
+        request: _integration_pb2.BatchCreateIntegrationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_integration_pb2.BatchCreateIntegrationsResponse, _abc.Awaitable[_integration_pb2.BatchCreateIntegrationsResponse]]:
+        """Creates several integrations in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchUpdateIntegrations(
+        self,
+        request: _integration_pb2.BatchUpdateIntegrationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_integration_pb2.BatchUpdateIntegrationsResponse, _abc.Awaitable[_integration_pb2.BatchUpdateIntegrationsResponse]]:
+        """Updates several integrations in one transaction, each with its own mask and etag: all of them
+        or none (at most 1000).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchDeleteIntegrations(
+        self,
+        request: _integration_pb2.BatchDeleteIntegrationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes several integrations in one transaction: all of them or none (at most 1000)."""
 
 def add_IntegrationServiceServicer_to_server(servicer: IntegrationServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

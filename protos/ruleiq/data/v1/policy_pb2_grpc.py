@@ -66,6 +66,21 @@ class PolicyServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchGetPoliciesRequest.SerializeToString,
                 response_deserializer=ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchGetPoliciesResponse.FromString,
                 _registered_method=True)
+        self.BatchCreatePolicies = channel.unary_unary(
+                '/ruleiq.data.v1.PolicyService/BatchCreatePolicies',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchCreatePoliciesRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchCreatePoliciesResponse.FromString,
+                _registered_method=True)
+        self.BatchUpdatePolicies = channel.unary_unary(
+                '/ruleiq.data.v1.PolicyService/BatchUpdatePolicies',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchUpdatePoliciesRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchUpdatePoliciesResponse.FromString,
+                _registered_method=True)
+        self.BatchDeletePolicies = channel.unary_unary(
+                '/ruleiq.data.v1.PolicyService/BatchDeletePolicies',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchDeletePoliciesRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class PolicyServiceServicer:
@@ -116,6 +131,30 @@ class PolicyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchCreatePolicies(self, request, context):
+        """Creates several policies in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchUpdatePolicies(self, request, context):
+        """Updates several policies in one transaction, each with its own mask and etag: all of them
+        or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchDeletePolicies(self, request, context):
+        """Deletes several policies in one transaction: all of them or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PolicyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -148,6 +187,21 @@ def add_PolicyServiceServicer_to_server(servicer, server):
                     servicer.BatchGetPolicies,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchGetPoliciesRequest.FromString,
                     response_serializer=ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchGetPoliciesResponse.SerializeToString,
+            ),
+            'BatchCreatePolicies': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchCreatePolicies,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchCreatePoliciesRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchCreatePoliciesResponse.SerializeToString,
+            ),
+            'BatchUpdatePolicies': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchUpdatePolicies,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchUpdatePoliciesRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchUpdatePoliciesResponse.SerializeToString,
+            ),
+            'BatchDeletePolicies': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchDeletePolicies,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchDeletePoliciesRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -313,6 +367,87 @@ class PolicyService:
             '/ruleiq.data.v1.PolicyService/BatchGetPolicies',
             ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchGetPoliciesRequest.SerializeToString,
             ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchGetPoliciesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchCreatePolicies(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.PolicyService/BatchCreatePolicies',
+            ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchCreatePoliciesRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchCreatePoliciesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchUpdatePolicies(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.PolicyService/BatchUpdatePolicies',
+            ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchUpdatePoliciesRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchUpdatePoliciesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchDeletePolicies(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.PolicyService/BatchDeletePolicies',
+            ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchDeletePoliciesRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

@@ -50,6 +50,17 @@ class PolicyServiceStub:
     """Returns several policies by id, in request order. If any id is missing the call fails with
     NOT_FOUND and returns none.
     """
+    BatchCreatePolicies: _grpc.UnaryUnaryMultiCallable[_policy_pb2.BatchCreatePoliciesRequest, _policy_pb2.BatchCreatePoliciesResponse]
+    """Creates several policies in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchUpdatePolicies: _grpc.UnaryUnaryMultiCallable[_policy_pb2.BatchUpdatePoliciesRequest, _policy_pb2.BatchUpdatePoliciesResponse]
+    """Updates several policies in one transaction, each with its own mask and etag: all of them
+    or none (at most 1000).
+    """
+    BatchDeletePolicies: _grpc.UnaryUnaryMultiCallable[_policy_pb2.BatchDeletePoliciesRequest, _empty_pb2.Empty]
+    """Deletes several policies in one transaction: all of them or none (at most 1000)."""
 
 @_typing.type_check_only
 class PolicyServiceAsyncStub(PolicyServiceStub):
@@ -72,6 +83,17 @@ class PolicyServiceAsyncStub(PolicyServiceStub):
     """Returns several policies by id, in request order. If any id is missing the call fails with
     NOT_FOUND and returns none.
     """
+    BatchCreatePolicies: _aio.UnaryUnaryMultiCallable[_policy_pb2.BatchCreatePoliciesRequest, _policy_pb2.BatchCreatePoliciesResponse]  # type: ignore[assignment]
+    """Creates several policies in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchUpdatePolicies: _aio.UnaryUnaryMultiCallable[_policy_pb2.BatchUpdatePoliciesRequest, _policy_pb2.BatchUpdatePoliciesResponse]  # type: ignore[assignment]
+    """Updates several policies in one transaction, each with its own mask and etag: all of them
+    or none (at most 1000).
+    """
+    BatchDeletePolicies: _aio.UnaryUnaryMultiCallable[_policy_pb2.BatchDeletePoliciesRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes several policies in one transaction: all of them or none (at most 1000)."""
 
 class PolicyServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes policies."""
@@ -127,5 +149,34 @@ class PolicyServiceServicer(metaclass=_abc_1.ABCMeta):
         """Returns several policies by id, in request order. If any id is missing the call fails with
         NOT_FOUND and returns none.
         """
+
+    @_abc_1.abstractmethod
+    def BatchCreatePolicies(
+        self,
+        request: _policy_pb2.BatchCreatePoliciesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_policy_pb2.BatchCreatePoliciesResponse, _abc.Awaitable[_policy_pb2.BatchCreatePoliciesResponse]]:
+        """Creates several policies in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchUpdatePolicies(
+        self,
+        request: _policy_pb2.BatchUpdatePoliciesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_policy_pb2.BatchUpdatePoliciesResponse, _abc.Awaitable[_policy_pb2.BatchUpdatePoliciesResponse]]:
+        """Updates several policies in one transaction, each with its own mask and etag: all of them
+        or none (at most 1000).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchDeletePolicies(
+        self,
+        request: _policy_pb2.BatchDeletePoliciesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes several policies in one transaction: all of them or none (at most 1000)."""
 
 def add_PolicyServiceServicer_to_server(servicer: PolicyServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

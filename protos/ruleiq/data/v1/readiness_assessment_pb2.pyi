@@ -129,3 +129,37 @@ class BatchGetReadinessAssessmentsResponse(_message.Message):
     READINESS_ASSESSMENTS_FIELD_NUMBER: _ClassVar[int]
     readiness_assessments: _containers.RepeatedCompositeFieldContainer[ReadinessAssessment]
     def __init__(self, readiness_assessments: _Optional[_Iterable[_Union[ReadinessAssessment, _Mapping]]] = ...) -> None: ...
+
+class BatchCreateReadinessAssessmentsRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[CreateReadinessAssessmentRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[CreateReadinessAssessmentRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchCreateReadinessAssessmentsResponse(_message.Message):
+    __slots__ = ("readiness_assessments",)
+    READINESS_ASSESSMENTS_FIELD_NUMBER: _ClassVar[int]
+    readiness_assessments: _containers.RepeatedCompositeFieldContainer[ReadinessAssessment]
+    def __init__(self, readiness_assessments: _Optional[_Iterable[_Union[ReadinessAssessment, _Mapping]]] = ...) -> None: ...
+
+class BatchUpdateReadinessAssessmentsRequest(_message.Message):
+    __slots__ = ("requests",)
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    requests: _containers.RepeatedCompositeFieldContainer[UpdateReadinessAssessmentRequest]
+    def __init__(self, requests: _Optional[_Iterable[_Union[UpdateReadinessAssessmentRequest, _Mapping]]] = ...) -> None: ...
+
+class BatchUpdateReadinessAssessmentsResponse(_message.Message):
+    __slots__ = ("readiness_assessments",)
+    READINESS_ASSESSMENTS_FIELD_NUMBER: _ClassVar[int]
+    readiness_assessments: _containers.RepeatedCompositeFieldContainer[ReadinessAssessment]
+    def __init__(self, readiness_assessments: _Optional[_Iterable[_Union[ReadinessAssessment, _Mapping]]] = ...) -> None: ...
+
+class BatchDeleteReadinessAssessmentsRequest(_message.Message):
+    __slots__ = ("ids", "etags", "force")
+    IDS_FIELD_NUMBER: _ClassVar[int]
+    ETAGS_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    ids: _containers.RepeatedScalarFieldContainer[str]
+    etags: _containers.RepeatedScalarFieldContainer[str]
+    force: bool
+    def __init__(self, ids: _Optional[_Iterable[str]] = ..., etags: _Optional[_Iterable[str]] = ..., force: _Optional[bool] = ...) -> None: ...

@@ -66,6 +66,21 @@ class ReadinessAssessmentServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchGetReadinessAssessmentsRequest.SerializeToString,
                 response_deserializer=ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchGetReadinessAssessmentsResponse.FromString,
                 _registered_method=True)
+        self.BatchCreateReadinessAssessments = channel.unary_unary(
+                '/ruleiq.data.v1.ReadinessAssessmentService/BatchCreateReadinessAssessments',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchCreateReadinessAssessmentsRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchCreateReadinessAssessmentsResponse.FromString,
+                _registered_method=True)
+        self.BatchUpdateReadinessAssessments = channel.unary_unary(
+                '/ruleiq.data.v1.ReadinessAssessmentService/BatchUpdateReadinessAssessments',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchUpdateReadinessAssessmentsRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchUpdateReadinessAssessmentsResponse.FromString,
+                _registered_method=True)
+        self.BatchDeleteReadinessAssessments = channel.unary_unary(
+                '/ruleiq.data.v1.ReadinessAssessmentService/BatchDeleteReadinessAssessments',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchDeleteReadinessAssessmentsRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class ReadinessAssessmentServiceServicer:
@@ -117,6 +132,30 @@ class ReadinessAssessmentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchCreateReadinessAssessments(self, request, context):
+        """Creates several readiness assessments in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchUpdateReadinessAssessments(self, request, context):
+        """Updates several readiness assessments in one transaction, each with its own mask and etag: all of them
+        or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchDeleteReadinessAssessments(self, request, context):
+        """Deletes several readiness assessments in one transaction: all of them or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ReadinessAssessmentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -149,6 +188,21 @@ def add_ReadinessAssessmentServiceServicer_to_server(servicer, server):
                     servicer.BatchGetReadinessAssessments,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchGetReadinessAssessmentsRequest.FromString,
                     response_serializer=ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchGetReadinessAssessmentsResponse.SerializeToString,
+            ),
+            'BatchCreateReadinessAssessments': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchCreateReadinessAssessments,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchCreateReadinessAssessmentsRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchCreateReadinessAssessmentsResponse.SerializeToString,
+            ),
+            'BatchUpdateReadinessAssessments': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchUpdateReadinessAssessments,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchUpdateReadinessAssessmentsRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchUpdateReadinessAssessmentsResponse.SerializeToString,
+            ),
+            'BatchDeleteReadinessAssessments': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchDeleteReadinessAssessments,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchDeleteReadinessAssessmentsRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -314,6 +368,87 @@ class ReadinessAssessmentService:
             '/ruleiq.data.v1.ReadinessAssessmentService/BatchGetReadinessAssessments',
             ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchGetReadinessAssessmentsRequest.SerializeToString,
             ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchGetReadinessAssessmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchCreateReadinessAssessments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.ReadinessAssessmentService/BatchCreateReadinessAssessments',
+            ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchCreateReadinessAssessmentsRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchCreateReadinessAssessmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchUpdateReadinessAssessments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.ReadinessAssessmentService/BatchUpdateReadinessAssessments',
+            ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchUpdateReadinessAssessmentsRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchUpdateReadinessAssessmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchDeleteReadinessAssessments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.ReadinessAssessmentService/BatchDeleteReadinessAssessments',
+            ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchDeleteReadinessAssessmentsRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

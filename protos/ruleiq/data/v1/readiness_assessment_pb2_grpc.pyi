@@ -52,6 +52,17 @@ class ReadinessAssessmentServiceStub:
     """Returns several readiness assessments by id, in request order. If any id is missing the
     call fails with NOT_FOUND and returns none.
     """
+    BatchCreateReadinessAssessments: _grpc.UnaryUnaryMultiCallable[_readiness_assessment_pb2.BatchCreateReadinessAssessmentsRequest, _readiness_assessment_pb2.BatchCreateReadinessAssessmentsResponse]
+    """Creates several readiness assessments in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchUpdateReadinessAssessments: _grpc.UnaryUnaryMultiCallable[_readiness_assessment_pb2.BatchUpdateReadinessAssessmentsRequest, _readiness_assessment_pb2.BatchUpdateReadinessAssessmentsResponse]
+    """Updates several readiness assessments in one transaction, each with its own mask and etag: all of them
+    or none (at most 1000).
+    """
+    BatchDeleteReadinessAssessments: _grpc.UnaryUnaryMultiCallable[_readiness_assessment_pb2.BatchDeleteReadinessAssessmentsRequest, _empty_pb2.Empty]
+    """Deletes several readiness assessments in one transaction: all of them or none (at most 1000)."""
 
 @_typing.type_check_only
 class ReadinessAssessmentServiceAsyncStub(ReadinessAssessmentServiceStub):
@@ -76,6 +87,17 @@ class ReadinessAssessmentServiceAsyncStub(ReadinessAssessmentServiceStub):
     """Returns several readiness assessments by id, in request order. If any id is missing the
     call fails with NOT_FOUND and returns none.
     """
+    BatchCreateReadinessAssessments: _aio.UnaryUnaryMultiCallable[_readiness_assessment_pb2.BatchCreateReadinessAssessmentsRequest, _readiness_assessment_pb2.BatchCreateReadinessAssessmentsResponse]  # type: ignore[assignment]
+    """Creates several readiness assessments in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchUpdateReadinessAssessments: _aio.UnaryUnaryMultiCallable[_readiness_assessment_pb2.BatchUpdateReadinessAssessmentsRequest, _readiness_assessment_pb2.BatchUpdateReadinessAssessmentsResponse]  # type: ignore[assignment]
+    """Updates several readiness assessments in one transaction, each with its own mask and etag: all of them
+    or none (at most 1000).
+    """
+    BatchDeleteReadinessAssessments: _aio.UnaryUnaryMultiCallable[_readiness_assessment_pb2.BatchDeleteReadinessAssessmentsRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes several readiness assessments in one transaction: all of them or none (at most 1000)."""
 
 class ReadinessAssessmentServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes readiness assessments."""
@@ -133,5 +155,34 @@ class ReadinessAssessmentServiceServicer(metaclass=_abc_1.ABCMeta):
         """Returns several readiness assessments by id, in request order. If any id is missing the
         call fails with NOT_FOUND and returns none.
         """
+
+    @_abc_1.abstractmethod
+    def BatchCreateReadinessAssessments(
+        self,
+        request: _readiness_assessment_pb2.BatchCreateReadinessAssessmentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_readiness_assessment_pb2.BatchCreateReadinessAssessmentsResponse, _abc.Awaitable[_readiness_assessment_pb2.BatchCreateReadinessAssessmentsResponse]]:
+        """Creates several readiness assessments in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchUpdateReadinessAssessments(
+        self,
+        request: _readiness_assessment_pb2.BatchUpdateReadinessAssessmentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_readiness_assessment_pb2.BatchUpdateReadinessAssessmentsResponse, _abc.Awaitable[_readiness_assessment_pb2.BatchUpdateReadinessAssessmentsResponse]]:
+        """Updates several readiness assessments in one transaction, each with its own mask and etag: all of them
+        or none (at most 1000).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchDeleteReadinessAssessments(
+        self,
+        request: _readiness_assessment_pb2.BatchDeleteReadinessAssessmentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes several readiness assessments in one transaction: all of them or none (at most 1000)."""
 
 def add_ReadinessAssessmentServiceServicer_to_server(servicer: ReadinessAssessmentServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

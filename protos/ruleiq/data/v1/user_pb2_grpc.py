@@ -66,6 +66,21 @@ class UserServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_user__pb2.BatchGetUsersRequest.SerializeToString,
                 response_deserializer=ruleiq_dot_data_dot_v1_dot_user__pb2.BatchGetUsersResponse.FromString,
                 _registered_method=True)
+        self.BatchCreateUsers = channel.unary_unary(
+                '/ruleiq.data.v1.UserService/BatchCreateUsers',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_user__pb2.BatchCreateUsersRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_user__pb2.BatchCreateUsersResponse.FromString,
+                _registered_method=True)
+        self.BatchUpdateUsers = channel.unary_unary(
+                '/ruleiq.data.v1.UserService/BatchUpdateUsers',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_user__pb2.BatchUpdateUsersRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_user__pb2.BatchUpdateUsersResponse.FromString,
+                _registered_method=True)
+        self.BatchDeleteUsers = channel.unary_unary(
+                '/ruleiq.data.v1.UserService/BatchDeleteUsers',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_user__pb2.BatchDeleteUsersRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
 
 
 class UserServiceServicer:
@@ -116,6 +131,30 @@ class UserServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BatchCreateUsers(self, request, context):
+        """Creates several users in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchUpdateUsers(self, request, context):
+        """Updates several users in one transaction, each with its own mask and etag: all of them
+        or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchDeleteUsers(self, request, context):
+        """Deletes several users in one transaction: all of them or none (at most 1000).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_UserServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -148,6 +187,21 @@ def add_UserServiceServicer_to_server(servicer, server):
                     servicer.BatchGetUsers,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_user__pb2.BatchGetUsersRequest.FromString,
                     response_serializer=ruleiq_dot_data_dot_v1_dot_user__pb2.BatchGetUsersResponse.SerializeToString,
+            ),
+            'BatchCreateUsers': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchCreateUsers,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_user__pb2.BatchCreateUsersRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_user__pb2.BatchCreateUsersResponse.SerializeToString,
+            ),
+            'BatchUpdateUsers': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchUpdateUsers,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_user__pb2.BatchUpdateUsersRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_user__pb2.BatchUpdateUsersResponse.SerializeToString,
+            ),
+            'BatchDeleteUsers': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchDeleteUsers,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_user__pb2.BatchDeleteUsersRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -313,6 +367,87 @@ class UserService:
             '/ruleiq.data.v1.UserService/BatchGetUsers',
             ruleiq_dot_data_dot_v1_dot_user__pb2.BatchGetUsersRequest.SerializeToString,
             ruleiq_dot_data_dot_v1_dot_user__pb2.BatchGetUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchCreateUsers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.UserService/BatchCreateUsers',
+            ruleiq_dot_data_dot_v1_dot_user__pb2.BatchCreateUsersRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_user__pb2.BatchCreateUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchUpdateUsers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.UserService/BatchUpdateUsers',
+            ruleiq_dot_data_dot_v1_dot_user__pb2.BatchUpdateUsersRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_user__pb2.BatchUpdateUsersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchDeleteUsers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.UserService/BatchDeleteUsers',
+            ruleiq_dot_data_dot_v1_dot_user__pb2.BatchDeleteUsersRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,

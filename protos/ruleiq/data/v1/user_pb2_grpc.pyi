@@ -50,6 +50,17 @@ class UserServiceStub:
     """Returns several users by id, in request order. If any id is missing the call fails with
     NOT_FOUND and returns none.
     """
+    BatchCreateUsers: _grpc.UnaryUnaryMultiCallable[_user_pb2.BatchCreateUsersRequest, _user_pb2.BatchCreateUsersResponse]
+    """Creates several users in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchUpdateUsers: _grpc.UnaryUnaryMultiCallable[_user_pb2.BatchUpdateUsersRequest, _user_pb2.BatchUpdateUsersResponse]
+    """Updates several users in one transaction, each with its own mask and etag: all of them
+    or none (at most 1000).
+    """
+    BatchDeleteUsers: _grpc.UnaryUnaryMultiCallable[_user_pb2.BatchDeleteUsersRequest, _empty_pb2.Empty]
+    """Deletes several users in one transaction: all of them or none (at most 1000)."""
 
 @_typing.type_check_only
 class UserServiceAsyncStub(UserServiceStub):
@@ -72,6 +83,17 @@ class UserServiceAsyncStub(UserServiceStub):
     """Returns several users by id, in request order. If any id is missing the call fails with
     NOT_FOUND and returns none.
     """
+    BatchCreateUsers: _aio.UnaryUnaryMultiCallable[_user_pb2.BatchCreateUsersRequest, _user_pb2.BatchCreateUsersResponse]  # type: ignore[assignment]
+    """Creates several users in one transaction, in order: all of them or none (at most 1000).
+    A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+    BadRequest paths under `requests[3]`).
+    """
+    BatchUpdateUsers: _aio.UnaryUnaryMultiCallable[_user_pb2.BatchUpdateUsersRequest, _user_pb2.BatchUpdateUsersResponse]  # type: ignore[assignment]
+    """Updates several users in one transaction, each with its own mask and etag: all of them
+    or none (at most 1000).
+    """
+    BatchDeleteUsers: _aio.UnaryUnaryMultiCallable[_user_pb2.BatchDeleteUsersRequest, _empty_pb2.Empty]  # type: ignore[assignment]
+    """Deletes several users in one transaction: all of them or none (at most 1000)."""
 
 class UserServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes users."""
@@ -127,5 +149,34 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         """Returns several users by id, in request order. If any id is missing the call fails with
         NOT_FOUND and returns none.
         """
+
+    @_abc_1.abstractmethod
+    def BatchCreateUsers(
+        self,
+        request: _user_pb2.BatchCreateUsersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_user_pb2.BatchCreateUsersResponse, _abc.Awaitable[_user_pb2.BatchCreateUsersResponse]]:
+        """Creates several users in one transaction, in order: all of them or none (at most 1000).
+        A failing item fails the call and names its index (ErrorInfo metadata `request_index`;
+        BadRequest paths under `requests[3]`).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchUpdateUsers(
+        self,
+        request: _user_pb2.BatchUpdateUsersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_user_pb2.BatchUpdateUsersResponse, _abc.Awaitable[_user_pb2.BatchUpdateUsersResponse]]:
+        """Updates several users in one transaction, each with its own mask and etag: all of them
+        or none (at most 1000).
+        """
+
+    @_abc_1.abstractmethod
+    def BatchDeleteUsers(
+        self,
+        request: _user_pb2.BatchDeleteUsersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
+        """Deletes several users in one transaction: all of them or none (at most 1000)."""
 
 def add_UserServiceServicer_to_server(servicer: UserServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
