@@ -504,3 +504,17 @@ async def test_eight_clients_in_different_orders_lose_no_update(api: Api) -> Non
     )
     assert acknowledged >= 1
     assert [f.description for f in final.compliance_frameworks] == [str(acknowledged)] * 3
+
+
+async def test_a_deadlock_between_two_commits_is_run_again_inside_the_server(api: Api) -> None:
+    first, second = await conversation(api), await conversation(api)
+    for _ in range(3):
+        # Each append locks its conversation until the commit ends: opposite orders
+        # deadlock, and PostgreSQL aborts one of them; the server runs it again.
+        await asyncio.gather(
+            commit(api, append(first.id, "a"), append(second.id, "a")),
+            commit(api, append(second.id, "b"), append(first.id, "b")),
+        )
+    for chat in (first, second):
+        numbers = [m.sequence_number for m in await messages_of(api, chat.id)]
+        assert numbers == list(range(1, 7))
