@@ -29,7 +29,14 @@ from google.type import date_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
-from ruleiq.data.v1 import change_pb2, change_pb2_grpc, chat_message_pb2, database_pb2, user_pb2
+from ruleiq.data.v1 import (
+    change_pb2,
+    change_pb2_grpc,
+    chat_message_pb2,
+    data_service_pb2,
+    database_pb2,
+    user_pb2,
+)
 from sqlalchemy import Column, Table, text
 
 from repositories.database import Database
@@ -50,6 +57,8 @@ from .test_response_size import all_pages, conversation_with
 
 # ---------------------------------------------------------------------------
 # The methods under test, from the descriptors: every ruleiq.data.v1.*Service.
+
+BATCH_WRITES = ("BatchCreate", "BatchUpdate", "BatchDelete")
 
 BAD_CODES = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
 UNUSUAL = {
@@ -85,8 +94,8 @@ class Method:
 
 def _kind(name: str, resource: Resource | None) -> str:
     if resource is None:
-        return "Info"
-    for kind in ("BatchGet", "Get", "List", "Create", "Update", "Delete"):
+        return "Commit" if name == "Commit" else "Info"
+    for kind in (*BATCH_WRITES, "BatchGet", "Get", "List", "Create", "Update", "Delete"):
         if name.startswith(kind):
             return kind
     raise AssertionError(name)
@@ -98,6 +107,7 @@ def all_methods() -> list[Method]:
     ]
     owners.append((database_pb2.DESCRIPTOR.services_by_name["DatabaseService"], None))
     owners.append((change_pb2.DESCRIPTOR.services_by_name["ChangeService"], None))
+    owners.append((data_service_pb2.DESCRIPTOR.services_by_name["DataService"], None))
     methods = []
     for service, resource in owners:
         for method in service.methods:
@@ -648,8 +658,12 @@ class Strategies:
         cls = method.request_class
         if cls is change_pb2.ListChangesRequest:
             return self._list_changes()
+        if method.kind == "Commit":
+            return self._commit()
         if r is None:
             return st.just(cls())
+        if method.kind in BATCH_WRITES:
+            return self._batch(method, r)
         if method.kind == "Get":
             return st.builds(lambda i: cls(id=i), self.ids_for(r))
         if method.kind == "BatchGet":
@@ -697,6 +711,50 @@ class Strategies:
             )
         assert method.kind == "Update"
         return self._update(method, r)
+
+    def single(self, r: Resource, kind: str) -> st.SearchStrategy[Message]:
+        """Requests of `r`'s single write `kind` (Create, Update, Delete)."""
+        method = next(m for m in METHODS if m.resource is r and m.kind == kind)
+        return self.request(method)
+
+    @_memo
+    def _batch(self, method: Method, r: Resource) -> st.SearchStrategy[Message]:
+        cls = method.request_class
+        if method.kind == "BatchDelete":
+            return st.builds(
+                lambda ids, etags, force: cls(ids=ids, etags=etags[: len(ids)], force=force),
+                st.lists(self.ids_for(r, deleting=True), max_size=4),
+                st.lists(st.one_of(st.just(""), st.integers(0, 2**32).map(str)), max_size=4),
+                st.booleans(),
+            )
+        one = self.single(r, method.kind.removeprefix("Batch"))
+        return st.lists(one, max_size=4).map(lambda requests: cls(requests=requests))
+
+    @_memo
+    def _commit(self) -> st.SearchStrategy[Message]:
+        writes = []
+        for r in RESOURCES:
+            for kind in ("Create", "Update", "Delete"):
+                if kind == "Update" and r.append_only:
+                    continue
+                name = f"{kind.lower()}_{snake(r.message)}"
+                writes.append(
+                    self.single(r, kind).map(
+                        lambda request, name=name: data_service_pb2.Mutation(**{name: request})
+                    )
+                )
+        mutations = st.one_of(*writes, st.just(data_service_pb2.Mutation()))
+        # Fresh ids only: a repeat answers the first commit's response, which the
+        # accounting would read against the repeat's own mutations.
+        request_ids = st.one_of(st.just(""), st.builds(lambda: str(uuid.uuid4())), malformed_ids)
+        return st.builds(
+            lambda ms, rid, dry: data_service_pb2.CommitRequest(
+                mutations=ms, request_id=rid, validate_only=dry
+            ),
+            st.lists(mutations, max_size=5),
+            request_ids,
+            st.booleans(),
+        )
 
     def _list(self, method: Method, r: Resource) -> st.SearchStrategy[Message]:
         cls = method.request_class
@@ -954,6 +1012,7 @@ class Ledger:
     created: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     deleted: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     claimed: set[tuple[str, uuid.UUID]] = field(default_factory=set)
+    commits: set[uuid.UUID] = field(default_factory=set)
     sent: Counter[str] = field(default_factory=Counter)
     how: Counter[str] = field(default_factory=Counter)
     codes: Counter[str] = field(default_factory=Counter)
@@ -1036,6 +1095,12 @@ class Fuzzer:
 
     def account(self, method: Method, data: bytes, reply: bytes) -> None:
         r = method.resource
+        if method.kind == "Commit":
+            self.account_commit(data, reply)
+            return
+        if r is not None and method.kind in ("BatchCreate", "BatchDelete"):
+            self.account_batch(method, r, data, reply)
+            return
         if r is None or method.kind not in ("Create", "Delete"):
             return
         table = table_of(r).name
@@ -1045,6 +1110,39 @@ class Fuzzer:
             return
         created: Any = method.response_class.FromString(reply)
         self.ledger.created[table].add(created.id)
+        if request.request_id:
+            self.ledger.claimed.add((table, uuid.UUID(request.request_id)))
+
+    def account_batch(self, method: Method, r: Resource, data: bytes, reply: bytes) -> None:
+        table = table_of(r).name
+        request: Any = method.request_class.FromString(data)
+        if method.kind == "BatchDelete":
+            self.ledger.deleted[table].update(str(uuid.UUID(i)) for i in request.ids)
+            return
+        response: Any = method.response_class.FromString(reply)
+        for item, created in zip(request.requests, items(r.message, response), strict=True):
+            self.created(table, item, created)
+
+    def account_commit(self, data: bytes, reply: bytes) -> None:
+        request = data_service_pb2.CommitRequest.FromString(data)
+        if request.validate_only:
+            return
+        if request.request_id:
+            self.ledger.commits.add(uuid.UUID(request.request_id))
+        response = data_service_pb2.CommitResponse.FromString(reply)
+        for mutation, result in zip(request.mutations, response.results, strict=True):
+            operation = mutation.WhichOneof("operation")
+            assert operation is not None
+            verb, _, field_name = operation.partition("_")
+            r = next(r for r in RESOURCES if snake(r.message) == field_name)
+            table = table_of(r).name
+            if verb == "delete":
+                self.ledger.deleted[table].add(str(uuid.UUID(getattr(mutation, operation).id)))
+            elif verb == "create":
+                self.created(table, getattr(mutation, operation), getattr(result, field_name))
+
+    def created(self, table: str, request: Any, row: Any) -> None:
+        self.ledger.created[table].add(row.id)
         if request.request_id:
             self.ledger.claimed.add((table, uuid.UUID(request.request_id)))
 
@@ -1191,6 +1289,7 @@ async def test_every_rpc_answers_generated_and_garbage_requests_with_a_proper_st
     # Every write records events, the refused ones none: the creates recorded are
     # exactly the acknowledged ones.
     expected["change_events"] = counts_after["change_events"]
+    expected["commit_responses"] += len(ledger.commits)
     assert counts_after == expected, summary
     creates = {
         resource_of_table(table).message: len(ids) for table, ids in ledger.created.items() if ids
