@@ -5,15 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Table, func, or_, select, update
+from sqlalchemy import Table, or_, update
 
 from .errors import FailedPreconditionError
-from .models import ChatConversation, ChatMessage, Integration
+from .models import Integration
 from .unit_of_work import Transaction
 
-_conversations = ChatConversation.__table__
-_messages = ChatMessage.__table__
 _integrations: Table = Integration.__table__  # type: ignore[assignment]
+
+
+# Two statements: in READ COMMITTED each statement takes a new snapshot, so the
+# count read after the lock sees every message committed by the appends the lock
+# waited for (one statement would read with its older snapshot).
+_LOCK_CONVERSATION = "SELECT 1 FROM chat_conversations WHERE id = $1 FOR UPDATE"
+_NEXT_NUMBER = (
+    "SELECT coalesce(max(sequence_number), 0) + 1 FROM chat_messages WHERE conversation_id = $1"
+)
 
 
 async def number_chat_message(transaction: Transaction, values: dict[str, Any]) -> None:
@@ -23,21 +30,14 @@ async def number_chat_message(transaction: Transaction, values: dict[str, Any]) 
     take turns and the numbers stay 1, 2, 3... with no gap and no duplicate, while
     appends to different conversations do not wait for each other."""
     conversation_id = values["conversation_id"]
-    locked = await transaction.execute(
-        select(_conversations.c.id).where(_conversations.c.id == conversation_id).with_for_update()
-    )
-    if locked.first() is None:
+    locked = await transaction.fetchval(_LOCK_CONVERSATION, conversation_id)
+    if locked is None:
         raise FailedPreconditionError(
             "conversation_id names no row in chat_conversations",
             reason="PARENT_NOT_FOUND",
             metadata={"field": "conversation_id"},
         )
-    last = await transaction.execute(
-        select(func.coalesce(func.max(_messages.c.sequence_number), 0)).where(
-            _messages.c.conversation_id == conversation_id
-        )
-    )
-    values["sequence_number"] = last.scalar_one() + 1
+    values["sequence_number"] = await transaction.fetchval(_NEXT_NUMBER, conversation_id)
 
 
 async def record_health_check(transaction: Transaction, log: Mapping[Any, Any]) -> None:
