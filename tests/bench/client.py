@@ -165,6 +165,7 @@ class GrpcDriver:
         self.tag = uuid.uuid4().hex[:8]
         self.serial = itertools.count()
         self.owned: list[list[list[str]]] = []  # per worker: [id, etag] pairs
+        self.conversations: list[str] = []  # per worker: the chat it sends to
         self.address = ""
 
     async def connect(self, address: str, deep: bool, workers: int = 0) -> dict[str, Any]:
@@ -172,7 +173,7 @@ class GrpcDriver:
         opened until each worker holds the same number of them."""
         import grpc
         from grpc_health.v1 import health_pb2_grpc
-        from ruleiq.data.v1 import user_pb2_grpc
+        from ruleiq.data.v1 import data_service_pb2_grpc, user_pb2_grpc
 
         await self.close()
         self.address = address
@@ -185,6 +186,7 @@ class GrpcDriver:
                 for _ in range(self.spec.channels)
             ]
         self.users = [user_pb2_grpc.UserServiceStub(c) for c in self.channels]
+        self.commits = [data_service_pb2_grpc.DataServiceStub(c) for c in self.channels]
         self.health = [health_pb2_grpc.HealthStub(c) for c in self.channels]
         if not deep:
             return answer
@@ -246,7 +248,11 @@ class GrpcDriver:
         return self.users[index % len(self.users)]
 
     async def prepare(self, workload: str) -> None:
-        """Untimed set-up: the update workload's workers each own users and their etags."""
+        """Untimed set-up: the update workload's workers each own users and their etags;
+        the chat-send one's each a conversation of their own."""
+        if workload == "commit_chat_send":
+            await self._prepare_conversations()
+            return
         if workload != "update":
             return
         from ruleiq.data.v1 import user_pb2
@@ -265,10 +271,63 @@ class GrpcDriver:
         if any(len(owned) < UPDATE_USERS_PER_WORKER for owned in self.owned):
             raise RuntimeError("too few users seeded for the update workload")
 
+    async def _prepare_conversations(self) -> None:
+        from ruleiq.data.v1 import (
+            business_profile_pb2,
+            chat_conversation_pb2,
+            data_service_pb2,
+            user_pb2,
+        )
+
+        if len(self.conversations) >= self.spec.concurrency:
+            return
+        mutations, ids = [], []
+        for _ in range(self.spec.concurrency):
+            user_id, profile_id, chat_id = (str(uuid.uuid4()) for _ in range(3))
+            email = f"bench-{self.tag}-{next(self.serial)}@chat.bench.example"
+            mutations += [
+                data_service_pb2.Mutation(
+                    create_user=user_pb2.CreateUserRequest(
+                        user=user_pb2.User(email=email, full_name="Bench Chat"), user_id=user_id
+                    )
+                ),
+                data_service_pb2.Mutation(
+                    create_business_profile=business_profile_pb2.CreateBusinessProfileRequest(
+                        business_profile=business_profile_pb2.BusinessProfile(
+                            user_id=user_id,
+                            company_name="Bench Ltd",
+                            industry="software",
+                            employee_count=10,
+                        ),
+                        business_profile_id=profile_id,
+                    )
+                ),
+                data_service_pb2.Mutation(
+                    create_chat_conversation=chat_conversation_pb2.CreateChatConversationRequest(
+                        chat_conversation=chat_conversation_pb2.ChatConversation(
+                            user_id=user_id, business_profile_id=profile_id, title="Bench chat"
+                        ),
+                        chat_conversation_id=chat_id,
+                    )
+                ),
+            ]
+            ids.append(chat_id)
+        for start in range(0, len(mutations), 99):
+            await self.commits[0].Commit(
+                data_service_pb2.CommitRequest(mutations=mutations[start : start + 99]),
+                timeout=self.spec.call_timeout,
+            )
+        self.conversations = ids
+
     def op(self, workload: str) -> Op:
         from google.protobuf import field_mask_pb2
         from grpc_health.v1 import health_pb2
-        from ruleiq.data.v1 import user_pb2
+        from ruleiq.data.v1 import (
+            chat_conversation_pb2,
+            chat_message_pb2,
+            data_service_pb2,
+            user_pb2,
+        )
 
         timeout = self.spec.call_timeout
         read_ids = self.read_ids
@@ -337,6 +396,56 @@ class GrpcDriver:
                 raise
             entry[1] = reply.etag
 
+        async def batch_create(i: int) -> None:
+            requests = [
+                user_pb2.CreateUserRequest(
+                    user=user_pb2.User(
+                        email=f"bench-{self.tag}-{next(self.serial)}@batch.bench.example",
+                        full_name="Bench Batch",
+                    )
+                )
+                for _ in range(BATCH_SIZE)
+            ]
+            reply = await self._user(i).BatchCreateUsers(
+                user_pb2.BatchCreateUsersRequest(requests=requests), timeout=timeout
+            )
+            if len(reply.users) != BATCH_SIZE:
+                raise RuntimeError(f"BatchCreateUsers returned {len(reply.users)} users")
+
+        title_mask = field_mask_pb2.FieldMask(paths=["title"])
+
+        async def chat_send(i: int) -> None:
+            # The platform's chat send: the user's message, the reply, the chat touched.
+            chat_id = self.conversations[i]
+            mutations = [
+                data_service_pb2.Mutation(
+                    create_chat_message=chat_message_pb2.CreateChatMessageRequest(
+                        chat_message=chat_message_pb2.ChatMessage(
+                            conversation_id=chat_id, role=role, content=content
+                        )
+                    )
+                )
+                for role, content in (
+                    (chat_message_pb2.CHAT_MESSAGE_ROLE_USER, "What does A.9 ask?"),
+                    (chat_message_pb2.CHAT_MESSAGE_ROLE_ASSISTANT, "Access control."),
+                )
+            ]
+            mutations.append(
+                data_service_pb2.Mutation(
+                    update_chat_conversation=chat_conversation_pb2.UpdateChatConversationRequest(
+                        chat_conversation=chat_conversation_pb2.ChatConversation(
+                            id=chat_id, title=f"Bench chat {next(self.serial)}"
+                        ),
+                        update_mask=title_mask,
+                    )
+                )
+            )
+            reply = await self.commits[i % len(self.commits)].Commit(
+                data_service_pb2.CommitRequest(mutations=mutations), timeout=timeout
+            )
+            if len(reply.results) != 3:
+                raise RuntimeError(f"Commit returned {len(reply.results)} results")
+
         async def delete(i: int) -> None:
             if not self.delete_ids:
                 raise Exhausted
@@ -351,6 +460,8 @@ class GrpcDriver:
             "list_first_page": list_first,
             "list_deep_page": list_deep,
             "create": create,
+            "commit_chat_send": chat_send,
+            "batch_create_100": batch_create,
             "update": update,
             "delete": delete,
         }

@@ -16,6 +16,8 @@ WORKLOADS = (
     "list_first_page",
     "list_deep_page",
     "create",
+    "commit_chat_send",
+    "batch_create_100",
     "update",
     "delete",
 )
@@ -81,7 +83,8 @@ class BenchConfig:
         (a database is created on it and dropped afterwards); BENCH_POOL_SIZES for
         the pool-size mode; BENCH_WORKERS (1,2) for the workers mode; BENCH_USERS,
         BENCH_DURATION, BENCH_WARMUP, BENCH_ROUNDS, BENCH_CONCURRENCY and
-        BENCH_CHANNELS override the rest."""
+        BENCH_CHANNELS override the rest; BENCH_WORKLOADS (e.g. create,commit_chat_send)
+        runs only those."""
         quick = os.environ.get("BENCH_QUICK", "").strip() not in ("", "0", "false", "no")
         duration = _float("BENCH_DURATION", 1.5 if quick else 5.0)
         warmup = _float("BENCH_WARMUP", 0.5 if quick else 1.0)
@@ -95,7 +98,13 @@ class BenchConfig:
         )
         sizes_raw = os.environ.get("BENCH_POOL_SIZES", "").strip()
         workers_raw = os.environ.get("BENCH_WORKERS", "").strip()
-        workloads = WORKLOADS
+        workloads: tuple[str, ...] = WORKLOADS
+        chosen = os.environ.get("BENCH_WORKLOADS", "").replace(" ", "")
+        if chosen:
+            names = set(chosen.split(","))
+            if not names <= set(WORKLOADS):
+                raise ValueError(f"BENCH_WORKLOADS: unknown {sorted(names - set(WORKLOADS))}")
+            workloads = tuple(w for w in WORKLOADS if w in names)
         if pool_mode:
             workloads = POOL_WORKLOADS
         elif workers_mode:

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .config import BATCH_SIZE
 from .database import ROOT
 
 RESULTS_DIR = ROOT / "bench-results"
@@ -128,6 +129,20 @@ GOALS = (
         lambda s: s["update"].ops_per_second / s["update_no_history"].ops_per_second,
         ">=",
         0.85,
+    ),
+    Goal(
+        "commit3_over_create",
+        "Commit of 3 (chat send) / Create (ops/s)",
+        lambda s: s["commit_chat_send"].ops_per_second / s["create"].ops_per_second,
+        ">=",
+        0.60,
+    ),
+    Goal(
+        "batch_create_rows_over_create",
+        "BatchCreate 100 / Create (rows/s)",
+        lambda s: s["batch_create_100"].ops_per_second * BATCH_SIZE / s["create"].ops_per_second,
+        ">=",
+        10.0,
     ),
     Goal(
         "get_over_asyncpg_raw",
