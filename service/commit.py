@@ -26,6 +26,7 @@ from repositories.errors import (
     DeadlineExceededError,
     FieldViolation,
     InvalidArgumentError,
+    UnavailableError,
     translated,
 )
 from repositories.repository import Repository, Row
@@ -34,7 +35,15 @@ from repositories.unit_of_work import Session
 from .conversion import parse_uuid
 from .encoding import PageEncoder
 from .handlers import parse_request
-from .servicer import Behaviour, ResourceServicer, Write, check_batch, statement_timeout
+from .servicer import (
+    Behaviour,
+    BulkWrite,
+    CreateWrite,
+    ResourceServicer,
+    Write,
+    check_batch,
+    statement_timeout,
+)
 
 MAX_MUTATIONS = 100
 """Mutations per Commit; more is INVALID_ARGUMENT. A commit holds its row locks until
@@ -118,13 +127,20 @@ class Executor:
         *,
         request_id: uuid.UUID | None = None,
         validate_only: bool = False,
+        bulk: BulkWrite | None = None,
     ) -> bytes:
         """The reply `assemble` makes of the steps' encoded results; with
-        `request_id`, the first reply stored for it when there is one."""
+        `request_id`, the first reply stored for it when there is one. `bulk`
+        writes what the steps would, in fewer statements: when it is refused, the
+        steps run instead, and name the item the refusal is about."""
         attempt = 0
         while True:
             try:
-                return await self._attempt(context, steps, assemble, request_id, validate_only)
+                return await self._attempt(
+                    context, steps, assemble, request_id, validate_only, bulk
+                )
+            except _BulkRefused:
+                bulk = None
             except DataError as error:
                 attempt += 1
                 if not retryable(error) or attempt >= MAX_ATTEMPTS:
@@ -143,6 +159,7 @@ class Executor:
         assemble: Callable[[list[bytes]], bytes],
         request_id: uuid.UUID | None,
         validate_only: bool,
+        bulk: BulkWrite | None,
     ) -> bytes:
         timeout = statement_timeout(context, self.max_statement_timeout)
         async with self.database.unit_of_work(timeout) as uow:
@@ -154,7 +171,14 @@ class Executor:
                     return first
             await _lock_targets(session, steps)
             parts = []
-            for step in steps:
+            if bulk is not None:
+                await _within_deadline(context, session, timeout)
+                for step, row in zip(steps, await _bulk_rows(bulk, session), strict=True):
+                    try:
+                        parts.append(step.encode(row))
+                    except DataError as error:
+                        raise step.named(error) from error
+            for step in steps if bulk is None else ():
                 timeout = await _within_deadline(context, session, timeout)
                 try:
                     parts.append(step.encode(await step.write(session)))
@@ -175,6 +199,19 @@ class Executor:
         if now - self._last_purge >= _PURGE_EVERY_SECONDS:
             self._last_purge = now
             await commits.purge(session)
+
+
+class _BulkRefused(Exception):
+    """The bulk write was refused: the steps run one by one instead."""
+
+
+async def _bulk_rows(bulk: BulkWrite, session: Session) -> list[Row]:
+    try:
+        return await bulk(session)
+    except DataError as error:
+        if retryable(error) or isinstance(error, (UnavailableError, DeadlineExceededError)):
+            raise  # about the transaction, not an item: the steps would meet it too
+        raise _BulkRefused from error
 
 
 async def _lock_targets(session: Session, steps: Sequence[Step]) -> None:
@@ -385,7 +422,9 @@ class BatchMethods:
                     (servicer.repository, target) if target else None,
                 )
             )
-        return await self.executor.run(context, steps, self._fitted)
+        creates = [step.write for step in steps if isinstance(step.write, CreateWrite)]
+        bulk = servicer.bulk_create(creates) if len(creates) == len(steps) else None
+        return await self.executor.run(context, steps, self._fitted, bulk=bulk)
 
     async def batch_delete(
         self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]

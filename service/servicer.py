@@ -4,8 +4,9 @@ resource declared in service/resources.py."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import grpc
@@ -42,6 +43,8 @@ T = TypeVar("T")
 # Commit run the same ones, so every rule holds in both.
 Write = Callable[[Transaction], Awaitable[Row | None]]
 RowWrite = Callable[[Transaction], Awaitable[Row]]
+# Several creates as one statement: their rows, in order.
+BulkWrite = Callable[[Transaction], Awaitable[list[Row]]]
 
 # Metadata a caller sends to read from the primary even when replicas are set:
 # after its own write, a replica may not have replayed it yet.
@@ -77,6 +80,19 @@ def _parsed(message_class: type[Message], data: bytes) -> Any:
     """The servicer takes bytes (their size bounds the reply, see _surely_fits):
     parsed here as every request is, by parse_request."""
     return parse_request(message_class.FromString, data, message_class.DESCRIPTOR.name)
+
+
+@dataclass(frozen=True)
+class CreateWrite:
+    """A checked, converted Create; awaiting it in a transaction writes the row."""
+
+    servicer: ResourceServicer
+    values: dict[str, Any]
+    request_id: uuid.UUID | None
+    chosen: uuid.UUID | None
+
+    def __call__(self, transaction: Transaction) -> Awaitable[Row]:
+        return self.servicer._create(self, transaction)
 
 
 class ResourceServicer:
@@ -338,7 +354,7 @@ class ResourceServicer:
             await uow.commit()
         return reply
 
-    def create_write(self, request: Any) -> RowWrite:
+    def create_write(self, request: Any) -> CreateWrite:
         """A Create request, checked and converted: what it writes inside any unit
         of work (a Create call's, or a Commit's)."""
         if not request.HasField(self.field):
@@ -346,31 +362,43 @@ class ResourceServicer:
         values = self.converter.values_for_create(getattr(request, self.field), self.field)
         request_id = parse_uuid(request.request_id, "request_id") if request.request_id else None
         chosen = self._chosen_id(getattr(request, self.id_field))
+        return CreateWrite(self, values, request_id, chosen)
 
-        async def run(transaction: Transaction) -> Row:
-            new_id = chosen or uuid7()
-            if request_id is not None:
-                # AIP-155: the request_id wins; a repeat gets the first row back,
-                # whatever id it asks for.
-                first = await idempotency.claim(
-                    transaction, self.repository.name, request_id, new_id
-                )
-                if first is not None:
-                    return await self.repository.get(transaction, first)
-            # A fresh copy each run: rules fill it in, and a Commit may run again.
-            row_values = {**values, "id": new_id}
-            if self.resource.before_create is not None:
-                await self.resource.before_create(transaction, row_values)
-            try:
-                with self._request_paths():
-                    row = await self.repository.create(transaction, row_values)
-            except AlreadyExistsError as error:
-                if chosen is not None and error.metadata.get("fields") == "id":
-                    raise self._id_taken(chosen, error) from error
-                raise
-            if self.resource.after_create is not None:
-                await self.resource.after_create(transaction, row)
-            return row
+    async def _create(self, write: CreateWrite, transaction: Transaction) -> Row:
+        chosen, request_id = write.chosen, write.request_id
+        new_id = chosen or uuid7()
+        if request_id is not None:
+            # AIP-155: the request_id wins; a repeat gets the first row back,
+            # whatever id it asks for.
+            first = await idempotency.claim(transaction, self.repository.name, request_id, new_id)
+            if first is not None:
+                return await self.repository.get(transaction, first)
+        # A fresh copy each run: rules fill it in, and a Commit may run again.
+        row_values = {**write.values, "id": new_id}
+        if self.resource.before_create is not None:
+            await self.resource.before_create(transaction, row_values)
+        try:
+            with self._request_paths():
+                row = await self.repository.create(transaction, row_values)
+        except AlreadyExistsError as error:
+            if chosen is not None and error.metadata.get("fields") == "id":
+                raise self._id_taken(chosen, error) from error
+            raise
+        if self.resource.after_create is not None:
+            await self.resource.after_create(transaction, row)
+        return row
+
+    def bulk_create(self, writes: Sequence[CreateWrite]) -> BulkWrite | None:
+        """The same creates as one INSERT, when none of them is more than its INSERT
+        (no rule, no request_id); None otherwise. Any refusal of the one INSERT is
+        left to the creates one by one, which name the item that caused it."""
+        hooks = (self.resource.before_create, self.resource.after_create)
+        if hooks != (None, None) or any(w.request_id is not None for w in writes):
+            return None
+
+        async def run(transaction: Transaction) -> list[Row]:
+            rows = [{**w.values, "id": w.chosen or uuid7()} for w in writes]
+            return await self.repository.create_many(transaction, rows)
 
         return run
 

@@ -187,3 +187,44 @@ async def test_batches_outside_the_limits_are_refused(api: Api, count: int, meth
     await expect_error(
         call(api, "User", method, **fields), grpc.StatusCode.INVALID_ARGUMENT, field_name=field
     )
+
+
+async def test_batch_created_rows_that_leave_out_different_fields_get_their_defaults(
+    api: Api,
+) -> None:
+    r = RESOURCES[0]
+    plain = await valid_fields(api, "User")
+    inactive = {**await valid_fields(api, "User"), "is_active": False}
+    created = items(
+        "User",
+        await call(
+            api,
+            "User",
+            "BatchCreate",
+            requests=[create_request(r, plain), create_request(r, inactive)],
+        ),
+    )
+    assert [user.is_active for user in created] == [True, False]
+    assert [user.email for user in created] == [plain["email"], inactive["email"]]
+
+
+async def test_a_batch_create_clashing_with_a_stored_row_names_the_item(api: Api) -> None:
+    r = RESOURCES[0]
+    taken = await api.make("User")
+    fresh = await valid_fields(api, "User")
+    failure = await expect_error(
+        call(
+            api,
+            "User",
+            "BatchCreate",
+            requests=[
+                create_request(r, fresh),
+                create_request(r, {"email": taken.email, "full_name": "Again"}),
+            ],
+        ),
+        grpc.StatusCode.ALREADY_EXISTS,
+    )
+    assert failure.info is not None
+    assert failure.info.metadata["request_index"] == "1"
+    found = await call(api, "User", "List", filter=f'email = "{fresh["email"]}"')
+    assert items("User", found) == []
