@@ -18,8 +18,8 @@ _integrations: Table = Integration.__table__  # type: ignore[assignment]
 # count read after the lock sees every message committed by the appends the lock
 # waited for (one statement would read with its older snapshot).
 _LOCK_CONVERSATION = "SELECT 1 FROM chat_conversations WHERE id = $1 FOR UPDATE"
-_NEXT_NUMBER = (
-    "SELECT coalesce(max(sequence_number), 0) + 1 FROM chat_messages WHERE conversation_id = $1"
+_LAST_NUMBER = (
+    "SELECT coalesce(max(sequence_number), 0) FROM chat_messages WHERE conversation_id = $1"
 )
 
 
@@ -28,16 +28,22 @@ async def number_chat_message(transaction: Transaction, values: dict[str, Any]) 
 
     The conversation row is locked first, so concurrent appends to one conversation
     take turns and the numbers stay 1, 2, 3... with no gap and no duplicate, while
-    appends to different conversations do not wait for each other."""
+    appends to different conversations do not wait for each other. The lock lasts
+    until the transaction ends: a later append in the same transaction (a Commit)
+    takes the number after the one it gave, without asking again."""
     conversation_id = values["conversation_id"]
-    locked = await transaction.fetchval(_LOCK_CONVERSATION, conversation_id)
-    if locked is None:
-        raise FailedPreconditionError(
-            "conversation_id names no row in chat_conversations",
-            reason="PARENT_NOT_FOUND",
-            metadata={"field": "conversation_id"},
-        )
-    values["sequence_number"] = await transaction.fetchval(_NEXT_NUMBER, conversation_id)
+    key = ("chat_message_number", conversation_id)
+    last = transaction.memo.get(key)
+    if last is None:
+        locked = await transaction.fetchval(_LOCK_CONVERSATION, conversation_id)
+        if locked is None:
+            raise FailedPreconditionError(
+                "conversation_id names no row in chat_conversations",
+                reason="PARENT_NOT_FOUND",
+                metadata={"field": "conversation_id"},
+            )
+        last = await transaction.fetchval(_LAST_NUMBER, conversation_id)
+    values["sequence_number"] = transaction.memo[key] = last + 1
 
 
 async def record_health_check(transaction: Transaction, log: Mapping[Any, Any]) -> None:

@@ -59,6 +59,8 @@ class Transaction:
         # (repositories/history.py `told`), in a transaction it would end with the
         # statement that set it.
         self.changes = changes
+        # What rules learned earlier in this transaction (the locks they hold).
+        self.memo: dict[Any, Any] = {}
 
     @property
     def closed(self) -> bool:
