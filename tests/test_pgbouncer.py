@@ -24,6 +24,7 @@ import grpc
 import psycopg2
 import pytest
 from google.protobuf import field_mask_pb2
+from ruleiq.data.v1 import data_service_pb2, data_service_pb2_grpc
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -266,6 +267,52 @@ async def test_chat_messages_are_numbered_without_gaps_through_pgbouncer(
         page_size=100,
     )
     assert sorted(m.sequence_number for m in items("ChatMessage", page)) == list(range(1, 31))
+
+
+async def test_commits_run_whole_or_not_at_all_through_pgbouncer(bounced_api: Api) -> None:
+    conversation = await bounced_api.make("ChatConversation")
+    commits = data_service_pb2_grpc.DataServiceStub(bounced_api.channel)
+    pb = bounced_api.pb("ChatMessage")
+
+    def append(n: int) -> data_service_pb2.Mutation:
+        message = pb.ChatMessage(
+            conversation_id=conversation.id, role=pb.CHAT_MESSAGE_ROLE_USER, content=f"m{n}"
+        )
+        return data_service_pb2.Mutation(
+            create_chat_message=pb.CreateChatMessageRequest(chat_message=message)
+        )
+
+    async def commit(n: int, request_id: str = "") -> data_service_pb2.CommitResponse:
+        request = data_service_pb2.CommitRequest(
+            mutations=[append(n), append(n)], request_id=request_id
+        )
+        response: data_service_pb2.CommitResponse = await commits.Commit(request, timeout=10)
+        return response
+
+    request_id = str(uuid.uuid4())
+    first = await commit(0, request_id)
+    responses = await asyncio.gather(*(commit(n) for n in range(1, 11)))
+    assert await commit(0, request_id) == first
+    numbers = [r.chat_message.sequence_number for c in (first, *responses) for r in c.results]
+    assert sorted(numbers) == list(range(1, 23))
+    nowhere = pb.ChatMessage(
+        conversation_id=str(uuid.uuid4()), role=pb.CHAT_MESSAGE_ROLE_USER, content="lost"
+    )
+    orphan = data_service_pb2.Mutation(
+        create_chat_message=pb.CreateChatMessageRequest(chat_message=nowhere)
+    )
+    broken = data_service_pb2.CommitRequest(mutations=[append(99), orphan])
+    await expect_error(
+        commits.Commit(broken, timeout=10), grpc.StatusCode.FAILED_PRECONDITION, "PARENT_NOT_FOUND"
+    )
+    page = await call(
+        bounced_api,
+        "ChatMessage",
+        "List",
+        filter=f'conversation_id = "{conversation.id}"',
+        page_size=100,
+    )
+    assert len(items("ChatMessage", page)) == 22
 
 
 async def test_update_with_stale_etag_is_aborted_through_pgbouncer(bounced_api: Api) -> None:
