@@ -22,8 +22,11 @@ from ruleiq.data.v1 import (
     user_pb2,
 )
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from repositories import commits
 from repositories.database import Database
+from repositories.unit_of_work import Session
 
 from .api import TIMEOUT, Api, expect_error, unique, valid_fields
 from .apps import running
@@ -518,3 +521,44 @@ async def test_a_deadlock_between_two_commits_is_run_again_inside_the_server(api
     for chat in (first, second):
         numbers = [m.sequence_number for m in await messages_of(api, chat.id)]
         assert numbers == list(range(1, 7))
+
+
+async def test_a_commit_blocked_past_its_deadline_writes_nothing(
+    api: Api, database: Database
+) -> None:
+    chat = await conversation(api)
+    user_id = new_id()
+    async with database.async_engine.connect() as blocker:
+        await blocker.execute(
+            text("SELECT id FROM chat_conversations WHERE id = :id FOR UPDATE"), {"id": chat.id}
+        )
+        request = data_service_pb2.CommitRequest(
+            mutations=[create_user(user_id), append(chat.id, "late")]
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as error:
+            await data_service(api).Commit(request, timeout=1.5)
+        assert error.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        await blocker.rollback()
+    assert not await user_exists(api, user_id)
+    assert await messages_of(api, chat.id) == []
+
+
+async def test_stored_responses_past_retention_are_purged_and_recent_ones_kept(
+    session: Session, connection: AsyncConnection
+) -> None:
+    old, recent = uuid.uuid4(), uuid.uuid4()
+    await connection.execute(
+        text(
+            "INSERT INTO commit_responses (request_id, response, created_at) VALUES "
+            "(:old, 'x', now() - interval '8 days'), (:recent, 'y', now() - interval '6 days')"
+        ),
+        {"old": old, "recent": recent},
+    )
+    assert await commits.purge(session) >= 1
+    left = (
+        await connection.execute(
+            text("SELECT request_id FROM commit_responses WHERE request_id IN (:old, :recent)"),
+            {"old": old, "recent": recent},
+        )
+    ).scalars()
+    assert list(left) == [recent]
