@@ -28,6 +28,10 @@ Methods (Google AIPs 131-135, 158, 160, 193, 231)
   ALREADY_EXISTS. A request_id seen before wins: its first result comes back.
 - Delete refuses with FAILED_PRECONDITION while other rows refer to the row, unless `force`.
 - Append-only resources (IntegrationHealthLog, ChatMessage) have no Update.
+- BatchCreate, BatchUpdate and BatchDelete (AIP-233/234/235) and DataService.Commit run their
+  writes in order in one transaction: all of them or none. A failing item is named by
+  ErrorInfo metadata `request_index` (batches) or `mutation_index` (Commit). Limits: 1000
+  items per batch, 100 mutations per commit.
 
 Errors
 Every error status carries a google.rpc.ErrorInfo detail (reason in UPPER_SNAKE, domain
