@@ -194,14 +194,11 @@ class Repository:
                 raise self.not_found(row_id)
         return [by_id[row_id] for row_id in ids]
 
-    async def lock_many(self, session: Session, ids: Sequence[uuid.UUID]) -> None:
+    async def lock_many(self, transaction: Transaction, ids: Sequence[uuid.UUID]) -> None:
         """Lock the rows of `ids` that exist, in id order. Transactions that lock
         the rows they will change this way, table by table in name order, wait for
         each other instead of deadlocking."""
-        with translated():
-            await session.driver.execute(
-                self._sql_lock_many, list(ids), timeout=session.statement_timeout
-            )
+        await transaction.fetch(self._sql_lock_many, list(ids))
 
     async def list(
         self,
@@ -247,7 +244,7 @@ class Repository:
         return self._row(record)
 
     async def create_many(
-        self, session: Session, rows: Sequence[Mapping[str, Any]]
+        self, transaction: Transaction, rows: Sequence[Mapping[str, Any]]
     ) -> builtins.list[Row]:
         """Insert `rows` (each with its id) with as few statements as PostgreSQL's
         parameter limit allows; the rows as stored, in the order given. A column a
@@ -274,10 +271,7 @@ class Repository:
                 f"INSERT INTO {_quote(self.name)} ({columns}) VALUES {', '.join(tuples)} "
                 f"RETURNING {self._columns_sql}"
             )
-            with translated():
-                records = await session.driver.fetch(
-                    sql, *arguments, timeout=session.statement_timeout
-                )
+            records = await transaction.fetch(sql, *arguments)
             stored.update((record["id"], self._row(record)) for record in records)
         return [stored[values["id"]] for values in rows]
 

@@ -27,14 +27,15 @@ from repositories.errors import (
     FieldViolation,
     InvalidArgumentError,
     UnavailableError,
-    translated,
 )
+from repositories.ids import uuid7
 from repositories.repository import Repository, Row
-from repositories.unit_of_work import Session
+from repositories.unit_of_work import Transaction
 
 from .conversion import parse_uuid
 from .encoding import PageEncoder
 from .handlers import parse_request
+from .recording import changes_of
 from .servicer import (
     Behaviour,
     BulkWrite,
@@ -114,9 +115,12 @@ class Executor:
     """Runs steps in one transaction, all or nothing, on the primary; runs them again
     after a serialization failure or deadlock while the call's deadline allows."""
 
-    def __init__(self, database: Database, *, max_statement_timeout: float) -> None:
+    def __init__(
+        self, database: Database, *, max_statement_timeout: float, tell_history: bool = True
+    ) -> None:
         self.database = database
         self.max_statement_timeout = max_statement_timeout
+        self.tell_history = tell_history
         self._last_purge = 0.0
 
     async def run(
@@ -162,59 +166,65 @@ class Executor:
         bulk: BulkWrite | None,
     ) -> bytes:
         timeout = statement_timeout(context, self.max_statement_timeout)
-        async with self.database.unit_of_work(timeout) as uow:
-            session = uow.session
+        # Every change event of one commit carries its id: the request_id when the
+        # caller sent one (so a retried commit is recognisable), else a fresh one.
+        changes = None
+        if self.tell_history:
+            commit_id = str(request_id or uuid7())
+            changes = replace(changes_of(context), commit_id=commit_id)
+        async with self.database.unit_of_work(timeout, changes=changes) as uow:
+            transaction = uow.transaction
             if request_id is not None:
-                await self._maybe_purge(session)
-                first = await commits.claim(session, request_id)
+                await self._maybe_purge(transaction)
+                first = await commits.claim(transaction, request_id)
                 if first is not None:
                     return first
-            await _lock_targets(session, steps)
+            await _lock_targets(transaction, steps)
             parts = []
             if bulk is not None:
-                await _within_deadline(context, session, timeout)
-                for step, row in zip(steps, await _bulk_rows(bulk, session), strict=True):
+                await _within_deadline(context, transaction, timeout)
+                for step, row in zip(steps, await _bulk_rows(bulk, transaction), strict=True):
                     try:
                         parts.append(step.encode(row))
                     except DataError as error:
                         raise step.named(error) from error
             for step in steps if bulk is None else ():
-                timeout = await _within_deadline(context, session, timeout)
+                timeout = await _within_deadline(context, transaction, timeout)
                 try:
-                    parts.append(step.encode(await step.write(session)))
+                    parts.append(step.encode(await step.write(transaction)))
                 except DataError as error:
                     raise step.named(error) from error
             reply = assemble(parts)
             if validate_only:
                 return reply  # the unit rolls back
             if request_id is not None:
-                await commits.store(session, request_id, reply)
+                await commits.store(transaction, request_id, reply)
             await uow.commit()
         return reply
 
-    async def _maybe_purge(self, session: Session) -> None:
+    async def _maybe_purge(self, transaction: Transaction) -> None:
         """Responses past retention go a batch at a time, at most once a minute per
         process, in the transaction of a commit that stores one."""
         now = time.monotonic()
         if now - self._last_purge >= _PURGE_EVERY_SECONDS:
             self._last_purge = now
-            await commits.purge(session)
+            await commits.purge(transaction)
 
 
 class _BulkRefused(Exception):
     """The bulk write was refused: the steps run one by one instead."""
 
 
-async def _bulk_rows(bulk: BulkWrite, session: Session) -> list[Row]:
+async def _bulk_rows(bulk: BulkWrite, transaction: Transaction) -> list[Row]:
     try:
-        return await bulk(session)
+        return await bulk(transaction)
     except DataError as error:
         if retryable(error) or isinstance(error, (UnavailableError, DeadlineExceededError)):
             raise  # about the transaction, not an item: the steps would meet it too
         raise _BulkRefused from error
 
 
-async def _lock_targets(session: Session, steps: Sequence[Step]) -> None:
+async def _lock_targets(transaction: Transaction, steps: Sequence[Step]) -> None:
     """Rows the steps change are locked up front in one global order (table, then
     id), when there are several: two commits changing the same rows in different
     orders then queue instead of deadlocking (which PostgreSQL notices only after
@@ -228,11 +238,11 @@ async def _lock_targets(session: Session, steps: Sequence[Step]) -> None:
         return
     for name in sorted(targets):
         repository, ids = targets[name]
-        await repository.lock_many(session, sorted(ids))
+        await repository.lock_many(transaction, sorted(ids))
 
 
 async def _within_deadline(
-    context: grpc.aio.ServicerContext[Any, Any], session: Session, allowed: float
+    context: grpc.aio.ServicerContext[Any, Any], transaction: Transaction, allowed: float
 ) -> float:
     """The whole commit is one budget: once much of the deadline is spent, the next
     statements get only what is left, not the first statement's allowance again."""
@@ -242,8 +252,7 @@ async def _within_deadline(
     if remaining <= 0:
         raise DeadlineExceededError("the call's deadline had passed", reason="DEADLINE_PASSED")
     milliseconds = max(1, int(remaining * 1000))
-    with translated():
-        await session.driver.execute(f"SET LOCAL statement_timeout = {milliseconds}")
+    await transaction.script(f"SET LOCAL statement_timeout = {milliseconds}")
     return remaining
 
 

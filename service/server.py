@@ -174,7 +174,9 @@ class App:
             )
             servicers.append(servicer)
         executor = Executor(
-            self.database, max_statement_timeout=self.settings.max_statement_timeout_seconds
+            self.database,
+            max_statement_timeout=self.settings.max_statement_timeout_seconds,
+            tell_history=not self.settings.change_history_bench_off,
         )
         committer = CommitServicer(
             servicers, executor, max_response_bytes=self.settings.grpc_max_response_bytes

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from repositories import commits
 from repositories.database import Database
-from repositories.unit_of_work import Session
+from repositories.unit_of_work import Transaction
 
 from .api import TIMEOUT, Api, expect_error, unique, valid_fields
 from .apps import running
@@ -544,7 +544,7 @@ async def test_a_commit_blocked_past_its_deadline_writes_nothing(
 
 
 async def test_stored_responses_past_retention_are_purged_and_recent_ones_kept(
-    session: Session, connection: AsyncConnection
+    session: Transaction, connection: AsyncConnection
 ) -> None:
     old, recent = uuid.uuid4(), uuid.uuid4()
     await connection.execute(

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from repositories.database import Database
-from repositories.errors import AbortedError, translated
+from repositories.errors import AbortedError
 from repositories.repository import Row
-from repositories.unit_of_work import Session
+from repositories.unit_of_work import Transaction
 from service.commit import MAX_ATTEMPTS, Executor, Step
 
 # PostgreSQL raising the SQLSTATE itself, through the driver and the translation.
@@ -31,19 +31,19 @@ class Deadline:
 
 
 def failing_step(runs: list[int], error: Exception | None = None) -> Step:
-    async def write(session: Session) -> Row | None:
+    async def write(transaction: Transaction) -> Row | None:
         runs.append(1)
         if error is not None:
             raise error
-        with translated():
-            await session.driver.execute(_SERIALIZATION_FAILURE)
+        await transaction.script(_SERIALIZATION_FAILURE)
         return None
 
     return Step(write, lambda row: b"", "mutations[0].create_user", 0, "mutation_index")
 
 
 async def run(database: Database, step: Step, remaining: float | None) -> None:
-    executor = Executor(database, max_statement_timeout=5.0)
+    # The stand-in context has no peer or metadata to record: history off.
+    executor = Executor(database, max_statement_timeout=5.0, tell_history=False)
     context: Any = Deadline(remaining)
     await executor.run(context, [step], lambda parts: b"")
 

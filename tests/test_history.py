@@ -20,7 +20,15 @@ import asyncpg
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
-from ruleiq.data.v1 import change_pb2, change_pb2_grpc, user_pb2, user_pb2_grpc
+from ruleiq.data.v1 import (
+    business_profile_pb2,
+    change_pb2,
+    change_pb2_grpc,
+    data_service_pb2,
+    data_service_pb2_grpc,
+    user_pb2,
+    user_pb2_grpc,
+)
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -541,3 +549,60 @@ async def test_interleaved_callers_behind_pgbouncer_never_get_each_other_s_actor
     # One peer per channel, each the only actor of its own writes.
     assert all(len(names) == 1 for names in actors.values())
     assert actors[0] != actors[1]
+
+
+def create_user(user_id: str) -> data_service_pb2.Mutation:
+    user = user_pb2.User(email=f"{user_id}@example.com", full_name="A User")
+    request = user_pb2.CreateUserRequest(user=user, user_id=user_id)
+    return data_service_pb2.Mutation(create_user=request)
+
+
+def create_profile(profile_id: str, user_id: str) -> data_service_pb2.Mutation:
+    profile = business_profile_pb2.BusinessProfile(
+        user_id=user_id, company_name=f"co-{profile_id}", industry="fintech", employee_count=1
+    )
+    request = business_profile_pb2.CreateBusinessProfileRequest(
+        business_profile=profile, business_profile_id=profile_id
+    )
+    return data_service_pb2.Mutation(create_business_profile=request)
+
+
+async def test_a_commit_s_events_share_its_id_and_its_caller(api: Api, database: Database) -> None:
+    stub = data_service_pb2_grpc.DataServiceStub(api.channel)
+    user_id, profile_id, request_id = (str(uuid.uuid4()) for _ in range(3))
+    await stub.Commit(
+        data_service_pb2.CommitRequest(
+            request_id=request_id,
+            mutations=[create_user(user_id), create_profile(profile_id, user_id)],
+        ),
+        timeout=TIMEOUT,
+    )
+    found = [*await events(database, user_id), *await events(database, profile_id)]
+    assert _types(found) == [("User", "create"), ("BusinessProfile", "create")]
+    assert {event["commit_id"] for event in found} == {request_id}
+    assert len({event["transaction_id"] for event in found}) == 1
+    assert all(event["actor"].startswith("anonymous (") for event in found)
+
+    # Without a request_id the commit still gets one id, its own.
+    other_user, other_profile = str(uuid.uuid4()), str(uuid.uuid4())
+    await stub.Commit(
+        data_service_pb2.CommitRequest(
+            mutations=[create_user(other_user), create_profile(other_profile, other_user)]
+        ),
+        timeout=TIMEOUT,
+    )
+    found = [*await events(database, other_user), *await events(database, other_profile)]
+    (commit_id,) = {event["commit_id"] for event in found}
+    assert commit_id is not None
+    assert commit_id != request_id
+
+    # A commit that fails records nothing, not even its first mutations.
+    before = await last_event_id(database)
+    with pytest.raises(grpc.aio.AioRpcError):
+        await stub.Commit(
+            data_service_pb2.CommitRequest(
+                mutations=[create_user(str(uuid.uuid4())), create_profile(profile_id, user_id)]
+            ),
+            timeout=TIMEOUT,
+        )
+    assert await last_event_id(database) == before
