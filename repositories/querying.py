@@ -1,6 +1,6 @@
-"""The List language: a documented subset of AIP-160 filters, AIP-132 order_by,
-and opaque keyset page tokens. Everything a caller sends is parsed against the
-resource's declared fields and typed before it reaches SQL."""
+"""Typing a caller's values against their columns, AIP-132 order_by, and opaque
+keyset page tokens. The filter grammar is service/query.py's; its typed result
+becomes SQL in filtering.py."""
 
 from __future__ import annotations
 
@@ -34,27 +34,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from .errors import InvalidArgumentError
 from .names import enum_prefix
 
-# One token of a filter, by kind. A bare word is letters, digits and the few marks
-# that ids, numbers, times and e-mail addresses need; anything else is `other`,
-# which no position of the grammar takes.
-_TOKEN = re.compile(
-    r"""\s*(?:
-      (?P<string>"(?:[^"\\]|\\.)*")
-    | (?P<operator><=|>=|!=|=|<|>)
-    | (?P<paren>[()])
-    | (?P<word>[\w.:+@-]+)
-    | (?P<quote>")
-    | (?P<other>[^\s"()<>=!]+|\S)
-    )""",
-    re.VERBOSE,
-)
 _INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _REAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 _NOT_FINITE = {"nan", "inf", "infinity"}
-_OPERATORS = {"=", "!=", "<", "<=", ">", ">="}
-# Words of AIP-160 this subset does not take; a bare one is never a value.
-_KEYWORDS = {"AND", "OR", "NOT"}
-MAX_FILTER_LENGTH = 2000
 # What a UUID in a request may look like: uuid.UUID alone also reads braces,
 # "urn:uuid:", spaces, underscores and non-ASCII digits.
 UUID_TEXT = re.compile(r"[0-9a-fA-F]{8}(?:-?[0-9a-fA-F]{4}){3}-?[0-9a-fA-F]{12}", re.ASCII)
@@ -168,131 +150,6 @@ def _is_unicode(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-@dataclass(frozen=True)
-class _Token:
-    kind: str
-    text: str
-    at: int
-    """Where it starts: the character's number in the filter, from 1."""
-
-    def __str__(self) -> str:
-        return f"{self.text[:40]!r} at character {self.at}"
-
-
-_END = _Token("end", "", 0)
-
-
-def parse_filter(text: str, table: Table, allowed: frozenset[str]) -> list[ColumnElement[bool]]:
-    """`field op value [AND field op value]...`; strings in double quotes; `null`
-    with = and != for absent values. Anything else is refused, saying where."""
-    if len(text) > MAX_FILTER_LENGTH:
-        raise _bad("filter", f"is longer than {MAX_FILTER_LENGTH} characters")
-    if "\x00" in text:
-        raise _bad("filter", "cannot contain a NUL character")
-    tokens = _tokens(text)
-    conditions: list[ColumnElement[bool]] = []
-    position = 0
-
-    def take() -> _Token:
-        nonlocal position
-        token = tokens[position] if position < len(tokens) else _END
-        position += 1
-        _refuse_unreadable(token)
-        return token
-
-    while position < len(tokens):
-        if conditions:
-            joiner = take()
-            if joiner.text in ("OR", "or"):
-                raise _bad("filter", f"OR is not supported: only AND joins conditions ({joiner})")
-            if joiner.text != "AND" or joiner.kind != "word":
-                raise _bad("filter", f"expected AND between conditions, found {joiner}")
-            if position == len(tokens):
-                raise _bad(
-                    "filter", f"AND at the end has no condition after it (character {joiner.at})"
-                )
-        name = take()
-        if name.text in _KEYWORDS and name.kind == "word":
-            raise _bad(
-                "filter", f"{name.text} needs a condition on each side; only AND is supported"
-            )
-        operator = tokens[position] if position < len(tokens) else _END
-        position += 1
-        raw = take() if operator.kind != "end" else _END
-        conditions.append(_condition(table, allowed, name, operator, raw))
-    return conditions
-
-
-def _refuse_unreadable(token: _Token) -> None:
-    if token.kind == "paren":
-        raise _bad("filter", f"parentheses are not supported: {token}")
-    if token.kind == "other":
-        raise _bad("filter", f"cannot read {token}")
-
-
-def _tokens(text: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    position = 0
-    end = len(text.rstrip())
-    while position < end:
-        match = _TOKEN.match(text, position)
-        # `other` takes any character the rest do not.
-        assert match is not None
-        assert match.lastgroup is not None
-        kind = match.lastgroup
-        token = _Token(kind, match.group(kind), match.start(kind) + 1)
-        if kind == "quote":
-            raise _bad("filter", f"unterminated quoted string {text[token.at - 1 :][:20]!r}")
-        tokens.append(token)
-        position = match.end()
-    return tokens
-
-
-def _condition(
-    table: Table, allowed: frozenset[str], token: _Token, operator: _Token, value: _Token
-) -> ColumnElement[bool]:
-    fields = ", ".join(sorted(allowed)) or "none"
-    name = token.text
-    if token.kind != "word" or name not in table.c:
-        raise _bad("filter", f"unknown field {name[:40]!r}; filterable fields: {fields}")
-    if name not in allowed:
-        raise _bad("filter", f"cannot filter on {name!r}; filterable fields: {fields}")
-    if operator.kind != "operator":
-        found = str(operator) if operator.kind != "end" else "nothing"
-        raise _bad("filter", f"expected an operator (= != < <= > >=) after {name}, found {found}")
-    op = operator.text
-    if value.kind == "end" or value.kind == "operator" or value.text in _KEYWORDS:
-        found = f": found {value}" if value.kind != "end" else ""
-        raise _bad("filter", f"`{name} {op}` has no value{found}")
-    raw = value.text
-    column = table.c[name]
-    kind = python_type(column)
-    if issubclass(kind, (bool, uuid.UUID, enum.Enum)) and op not in ("=", "!="):
-        raise _bad("filter", f"{name} only takes = and !=, not {op}")
-    if raw == "null":
-        if op == "=":
-            return column.is_(None)
-        if op == "!=":
-            return column.is_not(None)
-        raise _bad("filter", f"null only goes with = and !=, not {op} (on {name})")
-    if value.kind == "string":
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            raise _bad("filter", f"bad string literal for {name}: {raw[:40]}") from None
-    typed = parse_value(column, raw)
-    comparisons = {
-        "=": column.__eq__,
-        "!=": column.__ne__,
-        "<": column.__lt__,
-        "<=": column.__le__,
-        ">": column.__gt__,
-        ">=": column.__ge__,
-    }
-    condition: ColumnElement[bool] = comparisons[op](typed)
-    return condition
 
 
 @dataclass(frozen=True)

@@ -35,10 +35,11 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.sql.elements import ColumnElement
 
 from .errors import AbortedError, InvalidArgumentError, NotFoundError
+from .filtering import ListQuery, where_clause
 from .history import TOLD, told
 from .ids import uuid7
 from .models import Base
-from .querying import PageTokens, after_condition, check_storable, parse_filter, parse_order
+from .querying import PageTokens, after_condition, check_storable, parse_order
 from .unit_of_work import Transaction
 
 MAX_PAGE_SIZE = 1000
@@ -87,6 +88,7 @@ class Repository:
         orderable: Sequence[str] = (),
         default_order: str = "created_at desc",
         hidden: Sequence[str] = (),
+        searchable: Sequence[str] = (),
     ) -> None:
         table = model.__table__
         assert isinstance(table, Table)
@@ -96,8 +98,14 @@ class Repository:
         # The default order is always allowed: a caller may spell it out.
         default_fields = {part.split()[0] for part in default_order.split(",") if part.split()}
         self.filterable = frozenset(filterable)
+        self.searchable = tuple(searchable)
         self.orderable = frozenset(orderable) | default_fields
-        for kind, names in (("filterable", self.filterable), ("orderable", self.orderable)):
+        declared = (
+            ("filterable", {name.partition(".")[0] for name in self.filterable}),
+            ("orderable", self.orderable),
+            ("searchable", set(self.searchable)),
+        )
+        for kind, names in declared:
             for name in sorted(names):
                 if name not in table.c:
                     raise ValueError(f"{self.name} has no column {name!r} (declared {kind})")
@@ -203,31 +211,27 @@ class Repository:
     async def list(
         self,
         transaction: Transaction,
-        *,
-        filter_text: str = "",
-        order_by: str = "",
-        page_size: int = 0,
-        page_token: str = "",
-        with_total: bool = False,
+        query: ListQuery,
     ) -> Page:
-        if page_size < 0:
-            raise InvalidArgumentError.single("page_size", "cannot be negative")
-        limit = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-        where = parse_filter(filter_text, self.table, self.filterable)
-        keys = parse_order(order_by, self.table, self.orderable, self.default_order)
-        fingerprint = PageTokens.fingerprint(self.table, filter_text, keys)
+        """One page of `query`."""
+        keys = list(query.order) or parse_order("", self.table, self.orderable, self.default_order)
+        where = []
+        condition = where_clause(query.where, self.table, self.searchable)
+        if condition is not None:
+            where.append(condition)
         statement = select(*self.returning).where(*where)
-        if page_token:
-            after = PageTokens.decode(page_token, fingerprint, keys)
-            statement = statement.where(after_condition(keys, after))
+        if query.after is not None:
+            statement = statement.where(after_condition(keys, query.after))
         ordering = [k.column.desc() if k.descending else k.column.asc() for k in keys]
-        statement = statement.order_by(*ordering).limit(limit + 1)
+        statement = statement.order_by(*ordering).offset(query.skip or None)
+        statement = statement.limit(query.limit + 1)
         total = None
         rows: list[Row] = [dict(row) for row in (await transaction.execute(statement)).mappings()]
-        if with_total:
+        if query.with_total:
             count = select(func.count()).select_from(self.table).where(*where)
             total = (await transaction.execute(count)).scalar_one()
-        page = Page(rows[:limit], "", total, fingerprint, tuple(k.column.name for k in keys))
+        limit = query.limit
+        page = Page(rows[:limit], "", total, query.fingerprint, tuple(k.column.name for k in keys))
         if len(rows) > limit:
             return dataclasses.replace(page, next_page_token=page.token_after(limit - 1))
         return page

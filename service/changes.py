@@ -20,6 +20,7 @@ from repositories.repository import Page, Repository
 from .conversion import Converter
 from .encoding import PageEncoder
 from .handlers import parse_request
+from .query import ListLanguage
 from .recording import actor_of
 from .servicer import statement_timeout
 
@@ -52,20 +53,26 @@ class ChangeServicer:
         self.repository = Repository(ChangeEvent, filterable=FILTERABLE, default_order="id desc")
         table: Any = ChangeEvent.__table__
         self.converter = Converter(change_pb2.ChangeEvent, table)
+        self.language = ListLanguage(
+            table,
+            filterable=FILTERABLE,
+            orderable=self.repository.orderable,
+            default_order="id desc",
+        )
         self._encoder = PageEncoder(change_pb2.ListChangesResponse, "changes")
 
     async def ListChanges(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
         request = parse_request(
             change_pb2.ListChangesRequest.FromString, data, "ListChangesRequest"
         )
+        query = self.language.list_query(
+            filter_text=request.filter,
+            page_size=request.page_size,
+            page_token=request.page_token,
+        )
         timeout = statement_timeout(context, self.max_statement_timeout)
         async with self.database.unit_of_work(timeout) as uow:
-            page = await self.repository.list(
-                uow.transaction,
-                filter_text=request.filter,
-                page_size=request.page_size,
-                page_token=request.page_token,
-            )
+            page = await self.repository.list(uow.transaction, query)
         # An auditor's read is itself on the record, in the service's log.
         log.info(
             "change history read",

@@ -44,6 +44,8 @@ class Resource:
     filterable: tuple[str, ...]
     orderable: tuple[str, ...] = _TIMES
     default_order: str = "created_at desc"
+    searchable: tuple[str, ...] = ()
+    """Text fields `search("...")` matches, each served by a trigram index."""
     parents: tuple[str, ...] = ()
     """References that name the row's owner: set on create, never moved."""
     append_only: bool = False
@@ -59,6 +61,7 @@ RESOURCES: tuple[Resource, ...] = (
         "Users",
         filterable=("email", "google_id", "is_active", *_TIMES),
         orderable=("email", *_TIMES),
+        searchable=("email", "full_name"),
     ),
     Resource(
         models.BusinessProfile,
@@ -75,6 +78,7 @@ RESOURCES: tuple[Resource, ...] = (
             *_TIMES,
         ),
         orderable=("company_name", "employee_count", *_TIMES),
+        searchable=("company_name",),
         parents=("user_id",),
     ),
     Resource(
@@ -82,8 +86,17 @@ RESOURCES: tuple[Resource, ...] = (
         compliance_framework_pb2,
         "ComplianceFramework",
         "ComplianceFrameworks",
-        filterable=("name", "category", "is_active", "complexity_score", *_TIMES),
+        filterable=(
+            "name",
+            "category",
+            "is_active",
+            "complexity_score",
+            "geographic_scope",
+            "applicable_industries",
+            *_TIMES,
+        ),
         orderable=("name", "category", "complexity_score", *_TIMES),
+        searchable=("name", "display_name", "description"),
     ),
     Resource(
         models.Evidence,
@@ -98,9 +111,11 @@ RESOURCES: tuple[Resource, ...] = (
             "priority",
             "evidence_type",
             "control_reference",
+            "ai_metadata.content_hash",
             *_TIMES,
         ),
         orderable=("evidence_name", "status", "priority", *_TIMES),
+        searchable=("evidence_name", "description"),
         parents=("user_id", "business_profile_id"),
     ),
     Resource(
@@ -117,6 +132,7 @@ RESOURCES: tuple[Resource, ...] = (
             *_TIMES,
         ),
         orderable=("policy_name", "generated_at", *_TIMES),
+        searchable=("policy_name",),
         parents=("user_id", "business_profile_id"),
     ),
     Resource(
@@ -191,6 +207,7 @@ RESOURCES: tuple[Resource, ...] = (
         "ChatConversations",
         filterable=("user_id", "business_profile_id", "status", *_TIMES),
         orderable=("title", *_TIMES),
+        searchable=("title",),
         parents=("user_id", "business_profile_id"),
     ),
     Resource(

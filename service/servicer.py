@@ -32,6 +32,7 @@ from repositories.unit_of_work import Transaction, UnitOfWork
 from .conversion import Converter, parse_uuid
 from .encoding import PageEncoder
 from .handlers import parse_request
+from .query import ListLanguage
 from .recording import changes_of
 from .resources import Resource
 
@@ -123,6 +124,14 @@ class ResourceServicer:
             orderable=resource.orderable,
             default_order=resource.default_order,
             hidden=hidden,
+            searchable=resource.searchable,
+        )
+        self.language = ListLanguage(
+            table,
+            filterable=resource.filterable,
+            orderable=self.repository.orderable,
+            default_order=resource.default_order,
+            searchable=resource.searchable,
         )
         self.field = snake(resource.message)
         # AIP-133: the request field a caller names the new row's id with.
@@ -296,16 +305,15 @@ class ResourceServicer:
 
     async def list_page(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
         request = _parsed(self._list_request, data)
+        query = self.language.list_query(
+            filter_text=request.filter,
+            order_by=request.order_by,
+            page_size=request.page_size,
+            page_token=request.page_token,
+            with_total=request.show_total_size,
+        )
         page = await self._read(
-            context,
-            lambda transaction: self.repository.list(
-                transaction,
-                filter_text=request.filter,
-                order_by=request.order_by,
-                page_size=request.page_size,
-                page_token=request.page_token,
-                with_total=request.show_total_size,
-            ),
+            context, lambda transaction: self.repository.list(transaction, query)
         )
         return self._fitted(page)
 

@@ -39,6 +39,7 @@ from service.server import App
 from .api import Api, call, expect_error, items, resource_field, shape
 from .apps import settings
 from .conftest import db_settings
+from .listing import list_rows
 from .ports import free_port
 from .test_config import async_connect_arguments
 from .test_migrations import run_service
@@ -472,7 +473,7 @@ async def test_without_the_setting_concurrent_calls_fail_on_prepared_statements(
         for _ in range(10):
             try:
                 async with database.unit_of_work(5, single_statement=True) as uow:
-                    await users.list(uow.transaction, page_size=2)
+                    await list_rows(users, uow.transaction, page_size=2)
                     await uow.transaction.fetchrow(
                         "SELECT 1 FROM users WHERE id = $1", uuid.uuid4()
                     )
