@@ -6,7 +6,6 @@ of restrictions on declared fields, each already typed against its column."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -14,10 +13,11 @@ from typing import Any, Literal
 from sqlalchemy import (
     Column,
     Table,
+    Text,
     and_,
-    cast,
     false,
     func,
+    literal,
     literal_column,
     or_,
     true,
@@ -174,7 +174,7 @@ def _target(table: Table, ref: FieldRef) -> ColumnElement[Any]:
         return column
     # The key is written into the SQL, not bound, so the expression matches the
     # expression index on (column ->> 'key'); keys are declared identifiers.
-    return column.op("->>")(literal_column(f"'{ref.key}'"))
+    return column.op("->>", return_type=Text())(literal_column(f"'{ref.key}'"))
 
 
 def _sql(node: Filter, table: Table, searchable: Sequence[str]) -> ColumnElement[bool]:
@@ -210,7 +210,7 @@ def _sql(node: Filter, table: Table, searchable: Sequence[str]) -> ColumnElement
         return target.like(node.pattern, escape=LIKE_ESCAPE)
     if isinstance(node, Has):
         # jsonb @> '["value"]': what a GIN index on the column serves.
-        element = cast(json.dumps([node.value]), JSONB)
+        element = literal([node.value], JSONB)
         has: ColumnElement[bool] = table.c[node.field.column].op("@>")(element)
         return has
     if isinstance(node, Present):

@@ -310,6 +310,7 @@ class ResourceServicer:
             order_by=request.order_by,
             page_size=request.page_size,
             page_token=request.page_token,
+            skip=request.skip,
             with_total=request.show_total_size,
         )
         page = await self._read(

@@ -51,18 +51,20 @@ class GetChatConversationRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class ListChatConversationsRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "filter", "order_by", "show_total_size")
+    __slots__ = ("page_size", "page_token", "filter", "order_by", "show_total_size", "skip")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     FILTER_FIELD_NUMBER: _ClassVar[int]
     ORDER_BY_FIELD_NUMBER: _ClassVar[int]
     SHOW_TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    SKIP_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     filter: str
     order_by: str
     show_total_size: bool
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., filter: _Optional[str] = ..., order_by: _Optional[str] = ..., show_total_size: _Optional[bool] = ...) -> None: ...
+    skip: int
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., filter: _Optional[str] = ..., order_by: _Optional[str] = ..., show_total_size: _Optional[bool] = ..., skip: _Optional[int] = ...) -> None: ...
 
 class ListChatConversationsResponse(_message.Message):
     __slots__ = ("chat_conversations", "next_page_token", "total_size")
