@@ -60,6 +60,11 @@ class Owner:
 
 @pytest.fixture(scope="module")
 async def owner(api: Api) -> Owner:
+    return await make_owner(api)
+
+
+async def make_owner(api: Api) -> Owner:
+    """A new user owning one evidence row per ITEMS entry."""
     first = await api.make("Evidence")
     user_id = first.user_id
     await call(api, "Evidence", "Delete", id=first.id)

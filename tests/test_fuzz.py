@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import datetime as dt
 import json
 import math
 import random
+import re
 import struct
 import time
 import uuid
@@ -27,7 +29,7 @@ from google.protobuf.descriptor import FieldDescriptor, MethodDescriptor
 from google.protobuf.message import Message
 from google.type import date_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from hypothesis import Phase, given, settings
+from hypothesis import Phase, assume, given, settings
 from hypothesis import strategies as st
 from ruleiq.data.v1 import (
     change_pb2,
@@ -46,6 +48,7 @@ from repositories.querying import UUID_TEXT, PageTokens, parse_order, python_typ
 from repositories.repository import Repository
 from service.changes import FILTERABLE as CHANGE_FILTERABLE
 from service.conversion import INPUT_ONLY, OUTPUT_ONLY, behaviours
+from service.query import MAX_FILTER_DEPTH
 from service.resources import RESOURCES, Resource
 from service.server import App
 
@@ -53,6 +56,8 @@ from .api import DOMAIN, TIMEOUT, Api, Failure, call, expect_error, failure_of, 
 from .apps import running
 from .checks import CANDIDATES, WRITABLE_RULES, Rule, breaks, column_type
 from .test_chosen_ids import create as create_with_id
+from .test_filters import ITEMS, T0, Owner, hash_of, make_owner
+from .test_filters import names as filter_names
 from .test_response_size import all_pages, conversation_with
 
 # ---------------------------------------------------------------------------
@@ -1510,7 +1515,8 @@ CONDITIONS = st.one_of(
     st.just(["created_at", ">=", '"2025-01-01T00:00:00Z"']),
 )
 STRAY_TOKENS = st.one_of(
-    st.sampled_from(["(", ")", "AND", "OR", "NOT", "=", "!=", "<=", '"x"', "email", "*", "'", ";"]),
+    # NOT is left out: before a condition it makes a valid filter.
+    st.sampled_from(["(", ")", "AND", "OR", "=", "!=", "<=", '"x"', "email", "*", "'", ";"]),
     st.sampled_from(list("*';,/#$%&?[]{}|~^`\\")).map(lambda c: f"x{c}"),
     words.filter(bool),
 )
@@ -1529,11 +1535,13 @@ def malformed_filters(draw: st.DrawFn) -> tuple[str, str]:
     elif how == "drop":
         broken.pop(draw(st.integers(0, len(broken) - 1)))
     elif how == "wrap":
-        left, right = draw(st.sampled_from([("(", ")"), ("(", ""), ("", ")")]))
+        # Balanced parentheses are valid: only one of the pair.
+        left, right = draw(st.sampled_from([("(", ""), ("", ")")]))
         broken = [left, *broken, right]
     else:  # a character no bare word holds, stuck to a bare token
         at = draw(st.sampled_from([i for i, t in enumerate(broken) if not t.startswith('"')]))
-        broken[at] += draw(st.sampled_from(list("*';,/#$%&?[]{}|~^`\\()")))
+        # `*` is left out: stuck to a bare text value it is a wildcard.
+        broken[at] += draw(st.sampled_from(list("';,/#$%&?[]{}|~^`\\()")))
     return valid, " ".join(t for t in broken if t)
 
 
@@ -1729,3 +1737,202 @@ async def test_random_large_rows_page_once_each_and_batches_fit_or_say_how_many_
                 chat_message_pb2.BatchGetChatMessagesRequest(ids=asked[:fit]), timeout=TIMEOUT
             )
             assert [m.id for m in fitting.chat_messages] == asked[:fit]
+
+
+# ---------------------------------------------------------------------------
+# Filters generated from the grammar, on rows the test wrote: the server's answer
+# equals the same filter evaluated in Python over those rows.
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A generated filter: its text, how tightly it binds, and its meaning."""
+
+    text: str
+    level: int
+    """0 a conjunction, 1 a disjunction, 2 a negation or a restriction."""
+    holds: Any  # Callable[[Item], bool]
+    depth: int = 0
+    """Parentheses and negations nested, as the server counts them."""
+
+
+def _wildcard(pattern: str) -> Any:
+    """What `field = pattern` means in Python: `*` any text, the rest literal."""
+    regex = re.compile(".*".join(re.escape(part) for part in pattern.split("*")), re.DOTALL)
+    return lambda value: value is not None and regex.fullmatch(value) is not None
+
+
+def _needs_parens(expr: Expr, level: int, parens: bool) -> bool:
+    return parens or expr.level < level
+
+
+def _grouped(expr: Expr, level: int, parens: bool) -> str:
+    return f"({expr.text})" if _needs_parens(expr, level, parens) else expr.text
+
+
+def _depth(parts: list[Expr], level: int, parens: list[bool]) -> int:
+    return max(p.depth + _needs_parens(p, level, b) for p, b in zip(parts, parens, strict=False))
+
+
+_MOMENTS = [T0 - dt.timedelta(days=1), T0, T0 + dt.timedelta(days=1)]
+_COMPARE = {
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+_FRAGMENTS = sorted({part for item in ITEMS for part in item.name.split()} | {"", "%", "_", "a"})
+
+
+def _text_patterns() -> st.SearchStrategy[str]:
+    piece = st.sampled_from(_FRAGMENTS)
+    return st.lists(st.one_of(piece, st.just("*")), min_size=1, max_size=3).map("".join)
+
+
+def _restrictions() -> st.SearchStrategy[Expr]:
+    statuses = sorted({item.status for item in ITEMS} | {"expired"})
+
+    def status(op: str, value: str) -> Expr:
+        return Expr(f"status {op} {value}", 2, lambda i: _COMPARE[op](i.status, value))
+
+    def moment(op: str, when: dt.datetime) -> Expr:
+        return Expr(
+            f'collected_at {op} "{when.isoformat()}"',
+            2,
+            lambda i: i.collected_at is not None and _COMPARE[op](i.collected_at, when),
+        )
+
+    def absent(op: str) -> Expr:
+        if op == ":*":
+            return Expr("collected_at:*", 2, lambda i: i.collected_at is not None)
+        return Expr(f"collected_at {op} null", 2, lambda i: (i.collected_at is None) == (op == "="))
+
+    def name(op: str, pattern: str) -> Expr:
+        matches = _wildcard(pattern)
+        if op == "=":
+            return Expr(f"evidence_name = {json.dumps(pattern)}", 2, lambda i: matches(i.name))
+        return Expr(f"evidence_name != {json.dumps(pattern)}", 2, lambda i: not matches(i.name))
+
+    def content_hash(op: str, pattern: str) -> Expr:
+        if op == ":*":
+            return Expr("ai_metadata.content_hash:*", 2, lambda i: hash_of(i) is not None)
+        matches = _wildcard(pattern)
+        text = f"ai_metadata.content_hash {op} {json.dumps(pattern)}"
+        if op == "=":
+            return Expr(text, 2, lambda i: matches(hash_of(i)))
+        return Expr(text, 2, lambda i: hash_of(i) is not None and not matches(hash_of(i)))
+
+    def search(needle: str) -> Expr:
+        lowered = needle.lower()
+        return Expr(
+            f"search({json.dumps(needle)})",
+            2,
+            lambda i: lowered in i.name.lower() or lowered in i.description.lower(),
+        )
+
+    needles = st.one_of(
+        st.sampled_from(_FRAGMENTS),
+        st.sampled_from(_FRAGMENTS).map(str.upper),
+        st.text(alphabet="aeiouüÉé%_ rl", min_size=1, max_size=3),
+    )
+    return st.one_of(
+        st.builds(status, st.sampled_from(["=", "!="]), st.sampled_from(statuses)),
+        st.builds(moment, st.sampled_from(sorted(_COMPARE)), st.sampled_from(_MOMENTS)),
+        st.builds(absent, st.sampled_from(["=", "!=", ":*"])),
+        st.builds(name, st.sampled_from(["=", "!="]), _text_patterns()),
+        st.builds(
+            content_hash,
+            st.sampled_from(["=", "!=", ":*"]),
+            st.sampled_from(["abc1", "ab*", "*2", "*", "zz"]),
+        ),
+        st.builds(search, needles),
+    )
+
+
+def _combined(children: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
+    def conjunction(parts: list[Expr], parens: list[bool]) -> Expr:
+        text = " AND ".join(_grouped(p, 0, b) for p, b in zip(parts, parens, strict=False))
+        return Expr(text, 0, lambda i: all(p.holds(i) for p in parts), _depth(parts, 0, parens))
+
+    def disjunction(parts: list[Expr], parens: list[bool]) -> Expr:
+        text = " OR ".join(_grouped(p, 1, b) for p, b in zip(parts, parens, strict=False))
+        return Expr(text, 1, lambda i: any(p.holds(i) for p in parts), _depth(parts, 1, parens))
+
+    def negation(part: Expr, word: str) -> Expr:
+        if word == "-" and part.level < 2:
+            text = f"-({part.text})"
+        elif word == "-":
+            text = f"-{part.text}"
+        else:
+            text = f"NOT {_grouped(part, 2, False)}"
+        depth = part.depth + 1 + (part.level < 2)
+        return Expr(text, 2, lambda i: not part.holds(i), depth)
+
+    flags = st.lists(st.booleans(), min_size=4, max_size=4)
+    return st.one_of(
+        st.builds(conjunction, st.lists(children, min_size=2, max_size=3), flags),
+        st.builds(disjunction, st.lists(children, min_size=2, max_size=3), flags),
+        st.builds(negation, children, st.sampled_from(["NOT", "-"])),
+    )
+
+
+GRAMMAR_FILTERS = st.recursive(_restrictions(), _combined, max_leaves=8)
+
+
+@pytest.fixture(scope="module")
+async def filter_owner(api: Api) -> Owner:
+    return await make_owner(api)
+
+
+@PROPERTY_SETTINGS
+@given(expr=GRAMMAR_FILTERS)
+async def test_a_filter_from_the_grammar_selects_what_python_selects(
+    api: Api, filter_owner: Owner, expr: Expr
+) -> None:
+    # The filter is parenthesised once more inside the user_id scope.
+    assume(expr.depth < MAX_FILTER_DEPTH)
+    failure = await outcome(filter_names(api, filter_owner, expr.text))
+    assert failure is None, (expr.text, failure.code, failure.message)
+    found = await filter_names(api, filter_owner, expr.text)
+    assert found == {item.name for item in ITEMS if expr.holds(item)}, expr.text
+
+
+@PROPERTY_SETTINGS
+@given(
+    garbage=st.one_of(
+        st.text(max_size=80),
+        st.lists(
+            st.sampled_from(
+                [
+                    "(",
+                    ")",
+                    "AND",
+                    "OR",
+                    "NOT",
+                    "-",
+                    ":",
+                    "*",
+                    ".",
+                    "search",
+                    "status",
+                    "=",
+                    "collected",
+                    '"x"',
+                    "ai_metadata.content_hash",
+                    "evidence_name",
+                    "null",
+                ]
+            ),
+            max_size=12,
+        ).map(" ".join),
+    )
+)
+async def test_a_garbage_filter_is_answered_ok_or_invalid_argument_naming_filter(
+    api: Api, garbage: str
+) -> None:
+    failure = await outcome(call(api, "Evidence", "List", filter=garbage, page_size=1))
+    if failure is not None:
+        assert failure.code == INVALID, (garbage, failure.code, failure.message)
+        assert failure.fields == ["filter"]
