@@ -147,8 +147,9 @@ class AggregateQuery:
     where: Filter | None = None
     group_by: tuple[GroupKey, ...] = ()
     metrics: tuple[Metric, ...] = (Metric("count"),)
-    after: tuple[Any, ...] | None = None
-    limit: int = 50
+    offset: int = 0
+    """Groups before this page."""
+    limit: int = 100
     fingerprint: str = ""
 
 

@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 from sqlalchemy import (
     ARRAY,
     Column,
+    DateTime,
     Enum,
     Table,
     Text,
@@ -35,7 +36,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.sql.elements import ColumnElement
 
 from .errors import AbortedError, InvalidArgumentError, NotFoundError
-from .filtering import ListQuery, where_clause
+from .filtering import AggregateQuery, GroupKey, ListQuery, Metric, where_clause
 from .history import TOLD, told
 from .ids import uuid7
 from .models import Base
@@ -55,6 +56,8 @@ ETAG = ETAG_COLUMN.label("etag")
 COLUMN_DEFAULT: ColumnElement[Any] = literal_column("DEFAULT")
 
 Row = Mapping[str, Any]
+Group = tuple[Sequence[Any], Sequence[Any]]
+"""One group of an aggregate: its key values and its metric values."""
 _DIALECT: Any = postgresql.dialect()  # type: ignore[no-untyped-call]  # untyped constructor
 _quote: Callable[[str], str] = _DIALECT.identifier_preparer.quote
 
@@ -236,6 +239,25 @@ class Repository:
             return dataclasses.replace(page, next_page_token=page.token_after(limit - 1))
         return page
 
+    async def aggregate(
+        self, transaction: Transaction, query: AggregateQuery
+    ) -> tuple[Sequence[Group], bool]:
+        """The page of groups `query` asks for, as (key values, metric values), and
+        whether more groups follow."""
+        keys = [_group_key(self.table, key) for key in query.group_by]
+        metrics = [_metric(self.table, metric) for metric in query.metrics]
+        statement = select(*keys, *metrics).select_from(self.table)
+        condition = where_clause(query.where, self.table, self.searchable)
+        if condition is not None:
+            statement = statement.where(condition)
+        if keys:
+            statement = statement.group_by(*keys).order_by(*(k.asc().nulls_last() for k in keys))
+        statement = statement.offset(query.offset or None).limit(query.limit + 1)
+        rows = list((await transaction.execute(statement)).all())
+        width = len(keys)
+        groups = [(list(row[:width]), list(row[width:])) for row in rows[: query.limit]]
+        return groups, len(rows) > query.limit
+
     async def create(self, transaction: Transaction, values: Mapping[str, Any]) -> Row:
         self._check(values)
         if "id" not in values:
@@ -386,6 +408,26 @@ def _told(transaction: Transaction, sql: str, arguments: list[Any]) -> tuple[str
     if transaction.changes is None:
         return sql, arguments
     return told(sql, len(arguments)), [*arguments, *transaction.changes.values()]
+
+
+def _group_key(table: Table, key: GroupKey) -> ColumnElement[Any]:
+    column: ColumnElement[Any] = table.c[key.column]
+    if key.truncate is None:
+        return column
+    # In UTC, whatever the session's TimeZone: a day is the same day for every caller.
+    truncated: ColumnElement[Any] = func.date_trunc(
+        key.truncate, column, "UTC", type_=DateTime(timezone=True)
+    )
+    return truncated
+
+
+def _metric(table: Table, metric: Metric) -> ColumnElement[Any]:
+    if metric.column is None:
+        counted: ColumnElement[Any] = func.count()
+        return counted
+    function: Any = getattr(func, metric.function)
+    measured: ColumnElement[Any] = function(table.c[metric.column])
+    return measured
 
 
 def _sql_of(default: Any) -> str:

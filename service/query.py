@@ -18,33 +18,47 @@ against its column here; errors name the request field they came from."""
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import enum
 import json
 import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Literal, cast
 
-from sqlalchemy import Column, Table
+from google.protobuf import struct_pb2
+from sqlalchemy import BigInteger, Column, Table
 
 from repositories.errors import InvalidArgumentError
 from repositories.filtering import (
+    AggregateQuery,
     All,
     Compare,
     Either,
     FieldRef,
     Filter,
+    GroupKey,
     Has,
     ListQuery,
     Match,
+    Metric,
     Not,
     Operator,
     Present,
     Search,
+    Truncation,
     like_pattern,
 )
-from repositories.querying import PageTokens, parse_order, parse_value, python_type
+from repositories.names import enum_prefix
+from repositories.querying import (
+    OrderKey,
+    PageTokens,
+    parse_order,
+    parse_value,
+    python_type,
+)
 from repositories.repository import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 MAX_FILTER_LENGTH = 2000
@@ -407,3 +421,132 @@ class ListLanguage:
             with_total=with_total,
             fingerprint=fingerprint,
         )
+
+
+MAX_GROUP_BY = 5
+MAX_METRICS = 10
+DEFAULT_GROUPS = 100
+MAX_GROUPS = 1000
+_METRIC = re.compile(r"(sum|avg|min|max)\(\s*([a-z_][a-z0-9_]*)\s*\)", re.ASCII)
+_OFFSET = OrderKey(Column("offset", BigInteger()), descending=False)
+
+
+class AggregateLanguage:
+    """What an Aggregate request may say, for one resource: its filter language,
+    the fields it may group by and the numeric fields it may measure."""
+
+    def __init__(
+        self,
+        table: Table,
+        filters: FilterLanguage,
+        *,
+        groupable: Sequence[str],
+        measures: Sequence[str],
+    ) -> None:
+        self.table = table
+        self.filters = filters
+        self.groupable = tuple(groupable)
+        self.measures = tuple(measures)
+        for name in self.groupable:
+            kind = python_type(table.c[name]) if name in table.c else None
+            if kind is None or not issubclass(kind, (bool, uuid.UUID, enum.Enum, dt.datetime)):
+                raise ValueError(f"{table.name}.{name}: only enums, booleans, ids, times group")
+        for name in self.measures:
+            if name not in table.c or python_type(table.c[name]) not in (int, float):
+                raise ValueError(f"{table.name}.{name} is not a numeric column")
+
+    def aggregate_query(
+        self,
+        *,
+        filter_text: str = "",
+        group_by: Sequence[str] = (),
+        metrics: Sequence[str] = (),
+        page_size: int = 0,
+        page_token: str = "",
+    ) -> AggregateQuery:
+        if page_size < 0:
+            raise InvalidArgumentError.single("page_size", "cannot be negative")
+        where = self.filters.parse(filter_text)
+        keys = tuple(self._group_key(text) for text in group_by)
+        if len(keys) > MAX_GROUP_BY:
+            raise InvalidArgumentError.single("group_by", f"at most {MAX_GROUP_BY} fields")
+        if len({key.column for key in keys}) != len(keys):
+            raise InvalidArgumentError.single("group_by", "names a field twice")
+        measured = tuple(self._metric(text) for text in metrics) or (Metric("count"),)
+        if len(measured) > MAX_METRICS:
+            raise InvalidArgumentError.single("metrics", f"at most {MAX_METRICS} metrics")
+        material = "\x00".join(
+            [
+                filter_text.strip(),
+                ",".join(k.name for k in keys),
+                ",".join(m.name for m in measured),
+            ]
+        )
+        fingerprint = PageTokens.fingerprint(self.table, material, [_OFFSET], scope="aggregate")
+        offset = 0
+        if page_token:
+            (offset,) = PageTokens.decode(page_token, fingerprint, [_OFFSET])
+            if offset < 1:
+                raise InvalidArgumentError.single(
+                    "page_token", "is not a token this service issued"
+                )
+        return AggregateQuery(
+            where=where,
+            group_by=keys,
+            metrics=measured,
+            offset=offset,
+            limit=min(page_size or DEFAULT_GROUPS, MAX_GROUPS),
+            fingerprint=fingerprint,
+        )
+
+    def _group_key(self, text: str) -> GroupKey:
+        name, _, unit = text.strip().partition(":")
+        if name not in self.groupable:
+            listed = ", ".join(self.groupable) or "none"
+            raise InvalidArgumentError.single(
+                "group_by", f"cannot group by {text[:40]!r}; groupable fields: {listed}"
+            )
+        is_time = python_type(self.table.c[name]) is dt.datetime
+        if is_time and unit not in ("day", "week", "month"):
+            raise InvalidArgumentError.single(
+                "group_by", f"{name} is a time: group by {name}:day, {name}:week or {name}:month"
+            )
+        if not is_time and unit:
+            raise InvalidArgumentError.single("group_by", f"{name} is not a time to truncate")
+        return GroupKey(name, cast(Truncation, unit) if unit else None)
+
+    def _metric(self, text: str) -> Metric:
+        text = text.strip()
+        if text == "count":
+            return Metric("count")
+        match = _METRIC.fullmatch(text)
+        if match is None or match.group(2) not in self.measures:
+            listed = ", ".join(self.measures) or "none"
+            raise InvalidArgumentError.single(
+                "metrics",
+                f"{text[:40]!r} is not count, or sum, avg, min or max of a numeric field: {listed}",
+            )
+        function = cast(Literal["sum", "avg", "min", "max"], match.group(1))
+        return Metric(function, match.group(2))
+
+    def next_token(self, query: AggregateQuery) -> str:
+        return PageTokens.encode(query.fingerprint, [query.offset + query.limit])
+
+
+def group_value(value: Any) -> struct_pb2.Value:
+    """A group key or metric as a JSON value: enums by full name, ids as text,
+    times in RFC 3339 (UTC), numbers as numbers, null for no value."""
+    result = struct_pb2.Value()
+    if value is None:
+        result.null_value = struct_pb2.NULL_VALUE
+    elif isinstance(value, bool):
+        result.bool_value = value
+    elif isinstance(value, enum.Enum):
+        result.string_value = enum_prefix(type(value).__name__) + value.name
+    elif isinstance(value, dt.datetime):
+        result.string_value = value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    elif isinstance(value, (int, float, decimal.Decimal)):
+        result.number_value = float(value)
+    else:
+        result.string_value = str(value)
+    return result

@@ -46,6 +46,10 @@ class Resource:
     default_order: str = "created_at desc"
     searchable: tuple[str, ...] = ()
     """Text fields `search("...")` matches, each served by a trigram index."""
+    groupable: tuple[str, ...] = ()
+    """Fields an Aggregate may group by: enums, booleans, parent ids, times."""
+    measures: tuple[str, ...] = ()
+    """Numeric fields an Aggregate may sum, average, or take the min or max of."""
     parents: tuple[str, ...] = ()
     """References that name the row's owner: set on create, never moved."""
     append_only: bool = False
@@ -62,6 +66,7 @@ RESOURCES: tuple[Resource, ...] = (
         filterable=("email", "google_id", "is_active", *_TIMES),
         orderable=("email", *_TIMES),
         searchable=("email", "full_name"),
+        groupable=("is_active", "created_at"),
     ),
     Resource(
         models.BusinessProfile,
@@ -79,6 +84,8 @@ RESOURCES: tuple[Resource, ...] = (
         ),
         orderable=("company_name", "employee_count", *_TIMES),
         searchable=("company_name",),
+        groupable=("data_sensitivity", "assessment_completed", "created_at"),
+        measures=("employee_count",),
         parents=("user_id",),
     ),
     Resource(
@@ -97,6 +104,8 @@ RESOURCES: tuple[Resource, ...] = (
         ),
         orderable=("name", "category", "complexity_score", *_TIMES),
         searchable=("name", "display_name", "description"),
+        groupable=("is_active", "created_at"),
+        measures=("complexity_score", "implementation_time_weeks"),
     ),
     Resource(
         models.Evidence,
@@ -118,6 +127,17 @@ RESOURCES: tuple[Resource, ...] = (
         ),
         orderable=("evidence_name", "status", "priority", *_TIMES),
         searchable=("evidence_name", "description"),
+        groupable=(
+            "status",
+            "priority",
+            "framework_id",
+            "business_profile_id",
+            "user_id",
+            "required_for_audit",
+            "created_at",
+            "collected_at",
+        ),
+        measures=("compliance_score_impact", "file_size_bytes"),
         parents=("user_id", "business_profile_id"),
     ),
     Resource(
@@ -135,6 +155,8 @@ RESOURCES: tuple[Resource, ...] = (
         ),
         orderable=("policy_name", "generated_at", *_TIMES),
         searchable=("policy_name",),
+        groupable=("status", "framework_id", "business_profile_id", "user_id", "created_at"),
+        measures=("word_count", "compliance_coverage"),
         parents=("user_id", "business_profile_id"),
     ),
     Resource(
@@ -143,6 +165,8 @@ RESOURCES: tuple[Resource, ...] = (
         "AssessmentSession",
         "AssessmentSessions",
         filterable=("user_id", "business_profile_id", "status", "session_type", *_TIMES),
+        groupable=("status", "user_id", "created_at"),
+        measures=("questions_answered", "total_questions"),
         orderable=("last_activity", "started_at", *_TIMES),
         parents=("user_id",),
     ),
@@ -162,6 +186,7 @@ RESOURCES: tuple[Resource, ...] = (
         "Integration",
         "Integrations",
         filterable=("user_id", "provider", "is_active", *_TIMES),
+        groupable=("provider", "is_active", "user_id"),
         orderable=("provider", *_TIMES),
         parents=("user_id",),
     ),
@@ -171,6 +196,8 @@ RESOURCES: tuple[Resource, ...] = (
         "EvidenceCollection",
         "EvidenceCollections",
         filterable=("integration_id", "user_id", "framework_code", "status", *_TIMES),
+        groupable=("status", "collection_mode", "integration_id", "user_id", "created_at"),
+        measures=("progress_percentage",),
         orderable=("status", *_TIMES),
         parents=("integration_id", "user_id"),
     ),
@@ -180,6 +207,8 @@ RESOURCES: tuple[Resource, ...] = (
         "IntegrationHealthLog",
         "IntegrationHealthLogs",
         filterable=("integration_id", "status", "checked_at"),
+        groupable=("status", "integration_id", "checked_at"),
+        measures=("response_time_ms",),
         orderable=("checked_at",),
         default_order="checked_at desc",
         parents=("integration_id",),
@@ -199,6 +228,8 @@ RESOURCES: tuple[Resource, ...] = (
             "overall_score",
             *_TIMES,
         ),
+        groupable=("score_trend", "framework_id", "business_profile_id", "user_id", "created_at"),
+        measures=("overall_score",),
         orderable=("overall_score", *_TIMES),
         parents=("user_id", "business_profile_id"),
     ),
@@ -210,6 +241,7 @@ RESOURCES: tuple[Resource, ...] = (
         filterable=("user_id", "business_profile_id", "status", "title", *_TIMES),
         orderable=("title", *_TIMES),
         searchable=("title",),
+        groupable=("status", "user_id", "business_profile_id", "created_at"),
         parents=("user_id", "business_profile_id"),
     ),
     Resource(
@@ -218,6 +250,8 @@ RESOURCES: tuple[Resource, ...] = (
         "ChatMessage",
         "ChatMessages",
         filterable=("conversation_id", "role", "sequence_number", "created_at"),
+        groupable=("role", "conversation_id", "created_at"),
+        measures=("sequence_number",),
         orderable=("sequence_number", "created_at"),
         default_order="sequence_number",
         parents=("conversation_id",),

@@ -32,7 +32,7 @@ from repositories.unit_of_work import Transaction, UnitOfWork
 from .conversion import Converter, parse_uuid
 from .encoding import PageEncoder
 from .handlers import parse_request
-from .query import ListLanguage
+from .query import AggregateLanguage, ListLanguage, group_value
 from .recording import changes_of
 from .resources import Resource
 
@@ -133,6 +133,12 @@ class ResourceServicer:
             default_order=resource.default_order,
             searchable=resource.searchable,
         )
+        self.aggregates = AggregateLanguage(
+            table,
+            self.language.filters,
+            groupable=resource.groupable,
+            measures=resource.measures,
+        )
         self.field = snake(resource.message)
         # AIP-133: the request field a caller names the new row's id with.
         self.id_field = f"{self.field}_id"
@@ -155,6 +161,8 @@ class ResourceServicer:
             raise TypeError(f"{self._create_request.DESCRIPTOR.full_name} has no {self.id_field}")
         self._update_request = self._requests.get(f"Update{m}")
         self._delete_request = self._requests[f"Delete{m}"]
+        self._aggregate_request = self._requests[f"Aggregate{p}"]
+        self._aggregate_response = self._responses[f"Aggregate{p}"]
         self._list_encoder = PageEncoder(self._list_response, self.list_field)
         self._batch_encoder = PageEncoder(self._batch_response, self.list_field)
 
@@ -179,6 +187,7 @@ class ResourceServicer:
             f"Create{m}": self.create,
             f"Delete{m}": self.delete,
             f"BatchGet{p}": self.batch_get,
+            f"Aggregate{p}": self.aggregate,
         }
         if not self.resource.append_only:
             behaviours[f"Update{m}"] = self.update
@@ -317,6 +326,30 @@ class ResourceServicer:
             context, lambda transaction: self.repository.list(transaction, query)
         )
         return self._fitted(page)
+
+    async def aggregate(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
+        request = _parsed(self._aggregate_request, data)
+        query = self.aggregates.aggregate_query(
+            filter_text=request.filter,
+            group_by=list(request.group_by),
+            metrics=list(request.metrics),
+            page_size=request.page_size,
+            page_token=request.page_token,
+        )
+        groups, more = await self._read(
+            context, lambda session: self.repository.aggregate(session, query)
+        )
+        response: Any = self._aggregate_response()
+        for keys, values in groups:
+            group = response.groups.add()
+            for key in keys:
+                group.keys.append(group_value(key))
+            for value in values:
+                group.values.append(group_value(value))
+        if more:
+            response.next_page_token = self.aggregates.next_token(query)
+        reply: Message = response
+        return reply
 
     def _fitted(self, page: Page) -> bytes:
         """The page's reply, cut short to GRPC_MAX_RESPONSE_BYTES when its rows are

@@ -515,7 +515,8 @@ def stub(api: Api, message: str) -> Any:
 
 
 def request(message: str, method: str, **fields: Any) -> Any:
-    """`request("User", "Get", id=...)` is a GetUserRequest; List/BatchGet take the plural."""
+    """`request("User", "Get", id=...)` is a GetUserRequest; List/BatchGet/Aggregate take
+    the plural."""
     name = method_name(message, method)
     return getattr(Api.pb(message), f"{name}Request")(**fields)
 
@@ -525,7 +526,8 @@ BATCH_METHODS = ("BatchGet", "BatchCreate", "BatchUpdate", "BatchDelete")
 
 def method_name(message: str, method: str) -> str:
     plural = resource(message).plural
-    return f"{method}{plural}" if method in ("List", *BATCH_METHODS) else f"{method}{message}"
+    kinds = ("List", "Aggregate", *BATCH_METHODS)
+    return f"{method}{plural}" if method in kinds else f"{method}{message}"
 
 
 async def call(api: Api, message: str, method: str, **fields: Any) -> Any:

@@ -100,7 +100,16 @@ class Method:
 def _kind(name: str, resource: Resource | None) -> str:
     if resource is None:
         return "Commit" if name == "Commit" else "Info"
-    for kind in (*BATCH_WRITES, "BatchGet", "Get", "List", "Create", "Update", "Delete"):
+    for kind in (
+        *BATCH_WRITES,
+        "BatchGet",
+        "Get",
+        "List",
+        "Create",
+        "Update",
+        "Delete",
+        "Aggregate",
+    ):
         if name.startswith(kind):
             return kind
     raise AssertionError(name)
@@ -698,6 +707,8 @@ class Strategies:
             )
         if method.kind == "List":
             return self._list(method, r)
+        if method.kind == "Aggregate":
+            return self._aggregate(method, r)
         if method.kind == "Create":
             request_ids = st.one_of(
                 st.just(""), st.uuids().map(str), malformed_ids, self.ids_for(r)
@@ -760,6 +771,40 @@ class Strategies:
             request_ids,
             st.booleans(),
         )
+
+    def _aggregate(self, method: Method, r: Resource) -> st.SearchStrategy[Message]:
+        cls = method.request_class
+        fields = sorted({*r.groupable, *r.measures, *r.filterable, "id", "nope"})
+        keys = st.builds(
+            lambda name, unit: f"{name}{unit}",
+            st.one_of(st.sampled_from(fields), words),
+            st.sampled_from(["", "", ":day", ":week", ":month", ":year", ":"]),
+        )
+        metrics = st.one_of(
+            st.just("count"),
+            st.builds(
+                lambda f, name: f"{f}({name})",
+                st.sampled_from(["sum", "avg", "min", "max", "median", "count"]),
+                st.one_of(st.sampled_from(fields), words, st.just("*")),
+            ),
+            any_text,
+        )
+
+        @st.composite
+        def build(draw: st.DrawFn) -> Message:
+            request: Any = cls()
+            if draw(st.booleans()):
+                request.filter = draw(self.filters(r))
+            request.group_by.extend(draw(st.lists(keys, max_size=6)))
+            request.metrics.extend(draw(st.lists(metrics, max_size=4)))
+            if draw(st.booleans()):
+                request.page_size = draw(st.one_of(st.integers(-3, 1100), st.sampled_from(INT32)))
+            request.page_token = draw(
+                st.one_of(st.just(""), any_text, st.binary(max_size=60).map(lambda b: b.hex()))
+            )
+            return request  # type: ignore[no-any-return]
+
+        return build()
 
     def _list(self, method: Method, r: Resource) -> st.SearchStrategy[Message]:
         cls = method.request_class

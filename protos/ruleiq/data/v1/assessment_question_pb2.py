@@ -23,13 +23,14 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from ruleiq.data.v1 import aggregate_pb2 as ruleiq_dot_data_dot_v1_dot_aggregate__pb2
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(ruleiq/data/v1/assessment_question.proto\x12\x0eruleiq.data.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8d\x03\n\x12\x41ssessmentQuestion\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x1a\n\rquestion_text\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x1a\n\rquestion_type\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x18\n\x0b\x61nswer_text\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\'\n\x07options\x18\x06 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x15\n\x08position\x18\x07 \x01(\x05H\x03\x88\x01\x01\x12\x34\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\n \x01(\tB\x04\xe2\x41\x01\x03\x42\x10\n\x0e_question_textB\x10\n\x0e_question_typeB\x0e\n\x0c_answer_textB\x0b\n\t_position\"0\n\x1cGetAssessmentQuestionRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x90\x01\n\x1eListAssessmentQuestionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x17\n\x0fshow_total_size\x18\x05 \x01(\x08\x12\x0c\n\x04skip\x18\x06 \x01(\x05\"\x90\x01\n\x1fListAssessmentQuestionsResponse\x12@\n\x14\x61ssessment_questions\x18\x01 \x03(\x0b\x32\".ruleiq.data.v1.AssessmentQuestion\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"\xa2\x01\n\x1f\x43reateAssessmentQuestionRequest\x12\x45\n\x13\x61ssessment_question\x18\x01 \x01(\x0b\x32\".ruleiq.data.v1.AssessmentQuestionB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12$\n\x16\x61ssessment_question_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"\xa7\x01\n\x1fUpdateAssessmentQuestionRequest\x12\x45\n\x13\x61ssessment_question\x18\x01 \x01(\x0b\x32\".ruleiq.data.v1.AssessmentQuestionB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"P\n\x1f\x44\x65leteAssessmentQuestionRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"7\n\"BatchGetAssessmentQuestionsRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"g\n#BatchGetAssessmentQuestionsResponse\x12@\n\x14\x61ssessment_questions\x18\x01 \x03(\x0b\x32\".ruleiq.data.v1.AssessmentQuestion\"p\n%BatchCreateAssessmentQuestionsRequest\x12G\n\x08requests\x18\x01 \x03(\x0b\x32/.ruleiq.data.v1.CreateAssessmentQuestionRequestB\x04\xe2\x41\x01\x02\"j\n&BatchCreateAssessmentQuestionsResponse\x12@\n\x14\x61ssessment_questions\x18\x01 \x03(\x0b\x32\".ruleiq.data.v1.AssessmentQuestion\"p\n%BatchUpdateAssessmentQuestionsRequest\x12G\n\x08requests\x18\x01 \x03(\x0b\x32/.ruleiq.data.v1.UpdateAssessmentQuestionRequestB\x04\xe2\x41\x01\x02\"j\n&BatchUpdateAssessmentQuestionsResponse\x12@\n\x14\x61ssessment_questions\x18\x01 \x03(\x0b\x32\".ruleiq.data.v1.AssessmentQuestion\"X\n%BatchDeleteAssessmentQuestionsRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05\x65tags\x18\x02 \x03(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\x32\xe7\x08\n\x19\x41ssessmentQuestionService\x12i\n\x15GetAssessmentQuestion\x12,.ruleiq.data.v1.GetAssessmentQuestionRequest\x1a\".ruleiq.data.v1.AssessmentQuestion\x12z\n\x17ListAssessmentQuestions\x12..ruleiq.data.v1.ListAssessmentQuestionsRequest\x1a/.ruleiq.data.v1.ListAssessmentQuestionsResponse\x12o\n\x18\x43reateAssessmentQuestion\x12/.ruleiq.data.v1.CreateAssessmentQuestionRequest\x1a\".ruleiq.data.v1.AssessmentQuestion\x12o\n\x18UpdateAssessmentQuestion\x12/.ruleiq.data.v1.UpdateAssessmentQuestionRequest\x1a\".ruleiq.data.v1.AssessmentQuestion\x12\x63\n\x18\x44\x65leteAssessmentQuestion\x12/.ruleiq.data.v1.DeleteAssessmentQuestionRequest\x1a\x16.google.protobuf.Empty\x12\x86\x01\n\x1b\x42\x61tchGetAssessmentQuestions\x12\x32.ruleiq.data.v1.BatchGetAssessmentQuestionsRequest\x1a\x33.ruleiq.data.v1.BatchGetAssessmentQuestionsResponse\x12\x8f\x01\n\x1e\x42\x61tchCreateAssessmentQuestions\x12\x35.ruleiq.data.v1.BatchCreateAssessmentQuestionsRequest\x1a\x36.ruleiq.data.v1.BatchCreateAssessmentQuestionsResponse\x12\x8f\x01\n\x1e\x42\x61tchUpdateAssessmentQuestions\x12\x35.ruleiq.data.v1.BatchUpdateAssessmentQuestionsRequest\x1a\x36.ruleiq.data.v1.BatchUpdateAssessmentQuestionsResponse\x12o\n\x1e\x42\x61tchDeleteAssessmentQuestions\x12\x35.ruleiq.data.v1.BatchDeleteAssessmentQuestionsRequest\x1a\x16.google.protobuf.Emptyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(ruleiq/data/v1/assessment_question.proto\x12\x0eruleiq.data.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1eruleiq/data/v1/aggregate.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8d\x03\n\x12\x41ssessmentQuestion\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x1a\n\rquestion_text\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x1a\n\rquestion_type\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x18\n\x0b\x61nswer_text\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\'\n\x07options\x18\x06 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x15\n\x08position\x18\x07 \x01(\x05H\x03\x88\x01\x01\x12\x34\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\n \x01(\tB\x04\xe2\x41\x01\x03\x42\x10\n\x0e_question_textB\x10\n\x0e_question_typeB\x0e\n\x0c_answer_textB\x0b\n\t_position\"0\n\x1cGetAssessmentQuestionRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x90\x01\n\x1eListAssessmentQuestionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x17\n\x0fshow_total_size\x18\x05 \x01(\x08\x12\x0c\n\x04skip\x18\x06 \x01(\x05\"\x90\x01\n\x1fListAssessmentQuestionsResponse\x12@\n\x14\x61ssessment_questions\x18\x01 \x03(\x0b\x32\".ruleiq.data.v1.AssessmentQuestion\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"\xa2\x01\n\x1f\x43reateAssessmentQuestionRequest\x12\x45\n\x13\x61ssessment_question\x18\x01 \x01(\x0b\x32\".ruleiq.data.v1.AssessmentQuestionB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12$\n\x16\x61ssessment_question_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"\xa7\x01\n\x1fUpdateAssessmentQuestionRequest\x12\x45\n\x13\x61ssessment_question\x18\x01 \x01(\x0b\x32\".ruleiq.data.v1.AssessmentQuestionB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"P\n\x1f\x44\x65leteAssessmentQuestionRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"7\n\"BatchGetAssessmentQuestionsRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"g\n#BatchGetAssessmentQuestionsResponse\x12@\n\x14\x61ssessment_questions\x18\x01 \x03(\x0b\x32\".ruleiq.data.v1.AssessmentQuestion\"p\n%BatchCreateAssessmentQuestionsRequest\x12G\n\x08requests\x18\x01 \x03(\x0b\x32/.ruleiq.data.v1.CreateAssessmentQuestionRequestB\x04\xe2\x41\x01\x02\"j\n&BatchCreateAssessmentQuestionsResponse\x12@\n\x14\x61ssessment_questions\x18\x01 \x03(\x0b\x32\".ruleiq.data.v1.AssessmentQuestion\"p\n%BatchUpdateAssessmentQuestionsRequest\x12G\n\x08requests\x18\x01 \x03(\x0b\x32/.ruleiq.data.v1.UpdateAssessmentQuestionRequestB\x04\xe2\x41\x01\x02\"j\n&BatchUpdateAssessmentQuestionsResponse\x12@\n\x14\x61ssessment_questions\x18\x01 \x03(\x0b\x32\".ruleiq.data.v1.AssessmentQuestion\"X\n%BatchDeleteAssessmentQuestionsRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05\x65tags\x18\x02 \x03(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"\x7f\n#AggregateAssessmentQuestionsRequest\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\t\x12\x10\n\x08group_by\x18\x02 \x03(\t\x12\x0f\n\x07metrics\x18\x03 \x03(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"o\n$AggregateAssessmentQuestionsResponse\x12.\n\x06groups\x18\x01 \x03(\x0b\x32\x1e.ruleiq.data.v1.AggregateGroup\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xf3\t\n\x19\x41ssessmentQuestionService\x12i\n\x15GetAssessmentQuestion\x12,.ruleiq.data.v1.GetAssessmentQuestionRequest\x1a\".ruleiq.data.v1.AssessmentQuestion\x12z\n\x17ListAssessmentQuestions\x12..ruleiq.data.v1.ListAssessmentQuestionsRequest\x1a/.ruleiq.data.v1.ListAssessmentQuestionsResponse\x12o\n\x18\x43reateAssessmentQuestion\x12/.ruleiq.data.v1.CreateAssessmentQuestionRequest\x1a\".ruleiq.data.v1.AssessmentQuestion\x12o\n\x18UpdateAssessmentQuestion\x12/.ruleiq.data.v1.UpdateAssessmentQuestionRequest\x1a\".ruleiq.data.v1.AssessmentQuestion\x12\x63\n\x18\x44\x65leteAssessmentQuestion\x12/.ruleiq.data.v1.DeleteAssessmentQuestionRequest\x1a\x16.google.protobuf.Empty\x12\x86\x01\n\x1b\x42\x61tchGetAssessmentQuestions\x12\x32.ruleiq.data.v1.BatchGetAssessmentQuestionsRequest\x1a\x33.ruleiq.data.v1.BatchGetAssessmentQuestionsResponse\x12\x8f\x01\n\x1e\x42\x61tchCreateAssessmentQuestions\x12\x35.ruleiq.data.v1.BatchCreateAssessmentQuestionsRequest\x1a\x36.ruleiq.data.v1.BatchCreateAssessmentQuestionsResponse\x12\x8f\x01\n\x1e\x42\x61tchUpdateAssessmentQuestions\x12\x35.ruleiq.data.v1.BatchUpdateAssessmentQuestionsRequest\x1a\x36.ruleiq.data.v1.BatchUpdateAssessmentQuestionsResponse\x12o\n\x1e\x42\x61tchDeleteAssessmentQuestions\x12\x35.ruleiq.data.v1.BatchDeleteAssessmentQuestionsRequest\x1a\x16.google.protobuf.Empty\x12\x89\x01\n\x1c\x41ggregateAssessmentQuestions\x12\x33.ruleiq.data.v1.AggregateAssessmentQuestionsRequest\x1a\x34.ruleiq.data.v1.AggregateAssessmentQuestionsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -62,34 +63,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BATCHUPDATEASSESSMENTQUESTIONSREQUEST'].fields_by_name['requests']._serialized_options = b'\342A\001\002'
   _globals['_BATCHDELETEASSESSMENTQUESTIONSREQUEST'].fields_by_name['ids']._loaded_options = None
   _globals['_BATCHDELETEASSESSMENTQUESTIONSREQUEST'].fields_by_name['ids']._serialized_options = b'\342A\001\002'
-  _globals['_ASSESSMENTQUESTION']._serialized_start=220
-  _globals['_ASSESSMENTQUESTION']._serialized_end=617
-  _globals['_GETASSESSMENTQUESTIONREQUEST']._serialized_start=619
-  _globals['_GETASSESSMENTQUESTIONREQUEST']._serialized_end=667
-  _globals['_LISTASSESSMENTQUESTIONSREQUEST']._serialized_start=670
-  _globals['_LISTASSESSMENTQUESTIONSREQUEST']._serialized_end=814
-  _globals['_LISTASSESSMENTQUESTIONSRESPONSE']._serialized_start=817
-  _globals['_LISTASSESSMENTQUESTIONSRESPONSE']._serialized_end=961
-  _globals['_CREATEASSESSMENTQUESTIONREQUEST']._serialized_start=964
-  _globals['_CREATEASSESSMENTQUESTIONREQUEST']._serialized_end=1126
-  _globals['_UPDATEASSESSMENTQUESTIONREQUEST']._serialized_start=1129
-  _globals['_UPDATEASSESSMENTQUESTIONREQUEST']._serialized_end=1296
-  _globals['_DELETEASSESSMENTQUESTIONREQUEST']._serialized_start=1298
-  _globals['_DELETEASSESSMENTQUESTIONREQUEST']._serialized_end=1378
-  _globals['_BATCHGETASSESSMENTQUESTIONSREQUEST']._serialized_start=1380
-  _globals['_BATCHGETASSESSMENTQUESTIONSREQUEST']._serialized_end=1435
-  _globals['_BATCHGETASSESSMENTQUESTIONSRESPONSE']._serialized_start=1437
-  _globals['_BATCHGETASSESSMENTQUESTIONSRESPONSE']._serialized_end=1540
-  _globals['_BATCHCREATEASSESSMENTQUESTIONSREQUEST']._serialized_start=1542
-  _globals['_BATCHCREATEASSESSMENTQUESTIONSREQUEST']._serialized_end=1654
-  _globals['_BATCHCREATEASSESSMENTQUESTIONSRESPONSE']._serialized_start=1656
-  _globals['_BATCHCREATEASSESSMENTQUESTIONSRESPONSE']._serialized_end=1762
-  _globals['_BATCHUPDATEASSESSMENTQUESTIONSREQUEST']._serialized_start=1764
-  _globals['_BATCHUPDATEASSESSMENTQUESTIONSREQUEST']._serialized_end=1876
-  _globals['_BATCHUPDATEASSESSMENTQUESTIONSRESPONSE']._serialized_start=1878
-  _globals['_BATCHUPDATEASSESSMENTQUESTIONSRESPONSE']._serialized_end=1984
-  _globals['_BATCHDELETEASSESSMENTQUESTIONSREQUEST']._serialized_start=1986
-  _globals['_BATCHDELETEASSESSMENTQUESTIONSREQUEST']._serialized_end=2074
-  _globals['_ASSESSMENTQUESTIONSERVICE']._serialized_start=2077
-  _globals['_ASSESSMENTQUESTIONSERVICE']._serialized_end=3204
+  _globals['_ASSESSMENTQUESTION']._serialized_start=252
+  _globals['_ASSESSMENTQUESTION']._serialized_end=649
+  _globals['_GETASSESSMENTQUESTIONREQUEST']._serialized_start=651
+  _globals['_GETASSESSMENTQUESTIONREQUEST']._serialized_end=699
+  _globals['_LISTASSESSMENTQUESTIONSREQUEST']._serialized_start=702
+  _globals['_LISTASSESSMENTQUESTIONSREQUEST']._serialized_end=846
+  _globals['_LISTASSESSMENTQUESTIONSRESPONSE']._serialized_start=849
+  _globals['_LISTASSESSMENTQUESTIONSRESPONSE']._serialized_end=993
+  _globals['_CREATEASSESSMENTQUESTIONREQUEST']._serialized_start=996
+  _globals['_CREATEASSESSMENTQUESTIONREQUEST']._serialized_end=1158
+  _globals['_UPDATEASSESSMENTQUESTIONREQUEST']._serialized_start=1161
+  _globals['_UPDATEASSESSMENTQUESTIONREQUEST']._serialized_end=1328
+  _globals['_DELETEASSESSMENTQUESTIONREQUEST']._serialized_start=1330
+  _globals['_DELETEASSESSMENTQUESTIONREQUEST']._serialized_end=1410
+  _globals['_BATCHGETASSESSMENTQUESTIONSREQUEST']._serialized_start=1412
+  _globals['_BATCHGETASSESSMENTQUESTIONSREQUEST']._serialized_end=1467
+  _globals['_BATCHGETASSESSMENTQUESTIONSRESPONSE']._serialized_start=1469
+  _globals['_BATCHGETASSESSMENTQUESTIONSRESPONSE']._serialized_end=1572
+  _globals['_BATCHCREATEASSESSMENTQUESTIONSREQUEST']._serialized_start=1574
+  _globals['_BATCHCREATEASSESSMENTQUESTIONSREQUEST']._serialized_end=1686
+  _globals['_BATCHCREATEASSESSMENTQUESTIONSRESPONSE']._serialized_start=1688
+  _globals['_BATCHCREATEASSESSMENTQUESTIONSRESPONSE']._serialized_end=1794
+  _globals['_BATCHUPDATEASSESSMENTQUESTIONSREQUEST']._serialized_start=1796
+  _globals['_BATCHUPDATEASSESSMENTQUESTIONSREQUEST']._serialized_end=1908
+  _globals['_BATCHUPDATEASSESSMENTQUESTIONSRESPONSE']._serialized_start=1910
+  _globals['_BATCHUPDATEASSESSMENTQUESTIONSRESPONSE']._serialized_end=2016
+  _globals['_BATCHDELETEASSESSMENTQUESTIONSREQUEST']._serialized_start=2018
+  _globals['_BATCHDELETEASSESSMENTQUESTIONSREQUEST']._serialized_end=2106
+  _globals['_AGGREGATEASSESSMENTQUESTIONSREQUEST']._serialized_start=2108
+  _globals['_AGGREGATEASSESSMENTQUESTIONSREQUEST']._serialized_end=2235
+  _globals['_AGGREGATEASSESSMENTQUESTIONSRESPONSE']._serialized_start=2237
+  _globals['_AGGREGATEASSESSMENTQUESTIONSRESPONSE']._serialized_end=2348
+  _globals['_ASSESSMENTQUESTIONSERVICE']._serialized_start=2351
+  _globals['_ASSESSMENTQUESTIONSERVICE']._serialized_end=3618
 # @@protoc_insertion_point(module_scope)

@@ -81,6 +81,11 @@ class AssessmentQuestionServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchDeleteAssessmentQuestionsRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.AggregateAssessmentQuestions = channel.unary_unary(
+                '/ruleiq.data.v1.AssessmentQuestionService/AggregateAssessmentQuestions',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.AggregateAssessmentQuestionsRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.AggregateAssessmentQuestionsResponse.FromString,
+                _registered_method=True)
 
 
 class AssessmentQuestionServiceServicer:
@@ -156,6 +161,14 @@ class AssessmentQuestionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AggregateAssessmentQuestions(self, request, context):
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AssessmentQuestionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -203,6 +216,11 @@ def add_AssessmentQuestionServiceServicer_to_server(servicer, server):
                     servicer.BatchDeleteAssessmentQuestions,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchDeleteAssessmentQuestionsRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'AggregateAssessmentQuestions': grpc.unary_unary_rpc_method_handler(
+                    servicer.AggregateAssessmentQuestions,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.AggregateAssessmentQuestionsRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.AggregateAssessmentQuestionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -449,6 +467,33 @@ class AssessmentQuestionService:
             '/ruleiq.data.v1.AssessmentQuestionService/BatchDeleteAssessmentQuestions',
             ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.BatchDeleteAssessmentQuestionsRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AggregateAssessmentQuestions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.AssessmentQuestionService/AggregateAssessmentQuestions',
+            ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.AggregateAssessmentQuestionsRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_assessment__question__pb2.AggregateAssessmentQuestionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -63,6 +63,10 @@ class AssessmentQuestionServiceStub:
     """
     BatchDeleteAssessmentQuestions: _grpc.UnaryUnaryMultiCallable[_assessment_question_pb2.BatchDeleteAssessmentQuestionsRequest, _empty_pb2.Empty]
     """Deletes several assessment questions in one transaction: all of them or none (at most 1000)."""
+    AggregateAssessmentQuestions: _grpc.UnaryUnaryMultiCallable[_assessment_question_pb2.AggregateAssessmentQuestionsRequest, _assessment_question_pb2.AggregateAssessmentQuestionsResponse]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 @_typing.type_check_only
 class AssessmentQuestionServiceAsyncStub(AssessmentQuestionServiceStub):
@@ -98,6 +102,10 @@ class AssessmentQuestionServiceAsyncStub(AssessmentQuestionServiceStub):
     """
     BatchDeleteAssessmentQuestions: _aio.UnaryUnaryMultiCallable[_assessment_question_pb2.BatchDeleteAssessmentQuestionsRequest, _empty_pb2.Empty]  # type: ignore[assignment]
     """Deletes several assessment questions in one transaction: all of them or none (at most 1000)."""
+    AggregateAssessmentQuestions: _aio.UnaryUnaryMultiCallable[_assessment_question_pb2.AggregateAssessmentQuestionsRequest, _assessment_question_pb2.AggregateAssessmentQuestionsResponse]  # type: ignore[assignment]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 class AssessmentQuestionServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes assessment questions."""
@@ -184,5 +192,15 @@ class AssessmentQuestionServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
         """Deletes several assessment questions in one transaction: all of them or none (at most 1000)."""
+
+    @_abc_1.abstractmethod
+    def AggregateAssessmentQuestions(
+        self,
+        request: _assessment_question_pb2.AggregateAssessmentQuestionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assessment_question_pb2.AggregateAssessmentQuestionsResponse, _abc.Awaitable[_assessment_question_pb2.AggregateAssessmentQuestionsResponse]]:
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
 
 def add_AssessmentQuestionServiceServicer_to_server(servicer: AssessmentQuestionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -81,6 +81,11 @@ class AssessmentSessionServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchDeleteAssessmentSessionsRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.AggregateAssessmentSessions = channel.unary_unary(
+                '/ruleiq.data.v1.AssessmentSessionService/AggregateAssessmentSessions',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.AggregateAssessmentSessionsRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.AggregateAssessmentSessionsResponse.FromString,
+                _registered_method=True)
 
 
 class AssessmentSessionServiceServicer:
@@ -156,6 +161,14 @@ class AssessmentSessionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AggregateAssessmentSessions(self, request, context):
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AssessmentSessionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -203,6 +216,11 @@ def add_AssessmentSessionServiceServicer_to_server(servicer, server):
                     servicer.BatchDeleteAssessmentSessions,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchDeleteAssessmentSessionsRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'AggregateAssessmentSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.AggregateAssessmentSessions,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.AggregateAssessmentSessionsRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.AggregateAssessmentSessionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -449,6 +467,33 @@ class AssessmentSessionService:
             '/ruleiq.data.v1.AssessmentSessionService/BatchDeleteAssessmentSessions',
             ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.BatchDeleteAssessmentSessionsRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AggregateAssessmentSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.AssessmentSessionService/AggregateAssessmentSessions',
+            ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.AggregateAssessmentSessionsRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_assessment__session__pb2.AggregateAssessmentSessionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -63,6 +63,10 @@ class AssessmentSessionServiceStub:
     """
     BatchDeleteAssessmentSessions: _grpc.UnaryUnaryMultiCallable[_assessment_session_pb2.BatchDeleteAssessmentSessionsRequest, _empty_pb2.Empty]
     """Deletes several assessment sessions in one transaction: all of them or none (at most 1000)."""
+    AggregateAssessmentSessions: _grpc.UnaryUnaryMultiCallable[_assessment_session_pb2.AggregateAssessmentSessionsRequest, _assessment_session_pb2.AggregateAssessmentSessionsResponse]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 @_typing.type_check_only
 class AssessmentSessionServiceAsyncStub(AssessmentSessionServiceStub):
@@ -98,6 +102,10 @@ class AssessmentSessionServiceAsyncStub(AssessmentSessionServiceStub):
     """
     BatchDeleteAssessmentSessions: _aio.UnaryUnaryMultiCallable[_assessment_session_pb2.BatchDeleteAssessmentSessionsRequest, _empty_pb2.Empty]  # type: ignore[assignment]
     """Deletes several assessment sessions in one transaction: all of them or none (at most 1000)."""
+    AggregateAssessmentSessions: _aio.UnaryUnaryMultiCallable[_assessment_session_pb2.AggregateAssessmentSessionsRequest, _assessment_session_pb2.AggregateAssessmentSessionsResponse]  # type: ignore[assignment]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 class AssessmentSessionServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes assessment sessions."""
@@ -184,5 +192,15 @@ class AssessmentSessionServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
         """Deletes several assessment sessions in one transaction: all of them or none (at most 1000)."""
+
+    @_abc_1.abstractmethod
+    def AggregateAssessmentSessions(
+        self,
+        request: _assessment_session_pb2.AggregateAssessmentSessionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_assessment_session_pb2.AggregateAssessmentSessionsResponse, _abc.Awaitable[_assessment_session_pb2.AggregateAssessmentSessionsResponse]]:
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
 
 def add_AssessmentSessionServiceServicer_to_server(servicer: AssessmentSessionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

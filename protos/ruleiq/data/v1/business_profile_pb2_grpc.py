@@ -81,6 +81,11 @@ class BusinessProfileServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchDeleteBusinessProfilesRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.AggregateBusinessProfiles = channel.unary_unary(
+                '/ruleiq.data.v1.BusinessProfileService/AggregateBusinessProfiles',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_business__profile__pb2.AggregateBusinessProfilesRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_business__profile__pb2.AggregateBusinessProfilesResponse.FromString,
+                _registered_method=True)
 
 
 class BusinessProfileServiceServicer:
@@ -157,6 +162,14 @@ class BusinessProfileServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AggregateBusinessProfiles(self, request, context):
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BusinessProfileServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -204,6 +217,11 @@ def add_BusinessProfileServiceServicer_to_server(servicer, server):
                     servicer.BatchDeleteBusinessProfiles,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchDeleteBusinessProfilesRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'AggregateBusinessProfiles': grpc.unary_unary_rpc_method_handler(
+                    servicer.AggregateBusinessProfiles,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_business__profile__pb2.AggregateBusinessProfilesRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_business__profile__pb2.AggregateBusinessProfilesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -450,6 +468,33 @@ class BusinessProfileService:
             '/ruleiq.data.v1.BusinessProfileService/BatchDeleteBusinessProfiles',
             ruleiq_dot_data_dot_v1_dot_business__profile__pb2.BatchDeleteBusinessProfilesRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AggregateBusinessProfiles(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.BusinessProfileService/AggregateBusinessProfiles',
+            ruleiq_dot_data_dot_v1_dot_business__profile__pb2.AggregateBusinessProfilesRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_business__profile__pb2.AggregateBusinessProfilesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -65,6 +65,10 @@ class BusinessProfileServiceStub:
     """
     BatchDeleteBusinessProfiles: _grpc.UnaryUnaryMultiCallable[_business_profile_pb2.BatchDeleteBusinessProfilesRequest, _empty_pb2.Empty]
     """Deletes several business profiles in one transaction: all of them or none (at most 1000)."""
+    AggregateBusinessProfiles: _grpc.UnaryUnaryMultiCallable[_business_profile_pb2.AggregateBusinessProfilesRequest, _business_profile_pb2.AggregateBusinessProfilesResponse]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 @_typing.type_check_only
 class BusinessProfileServiceAsyncStub(BusinessProfileServiceStub):
@@ -102,6 +106,10 @@ class BusinessProfileServiceAsyncStub(BusinessProfileServiceStub):
     """
     BatchDeleteBusinessProfiles: _aio.UnaryUnaryMultiCallable[_business_profile_pb2.BatchDeleteBusinessProfilesRequest, _empty_pb2.Empty]  # type: ignore[assignment]
     """Deletes several business profiles in one transaction: all of them or none (at most 1000)."""
+    AggregateBusinessProfiles: _aio.UnaryUnaryMultiCallable[_business_profile_pb2.AggregateBusinessProfilesRequest, _business_profile_pb2.AggregateBusinessProfilesResponse]  # type: ignore[assignment]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 class BusinessProfileServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes business profiles."""
@@ -190,5 +198,15 @@ class BusinessProfileServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
         """Deletes several business profiles in one transaction: all of them or none (at most 1000)."""
+
+    @_abc_1.abstractmethod
+    def AggregateBusinessProfiles(
+        self,
+        request: _business_profile_pb2.AggregateBusinessProfilesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_business_profile_pb2.AggregateBusinessProfilesResponse, _abc.Awaitable[_business_profile_pb2.AggregateBusinessProfilesResponse]]:
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
 
 def add_BusinessProfileServiceServicer_to_server(servicer: BusinessProfileServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -23,12 +23,13 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from ruleiq.data.v1 import aggregate_pb2 as ruleiq_dot_data_dot_v1_dot_aggregate__pb2
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&ruleiq/data/v1/chat_conversation.proto\x12\x0eruleiq.data.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa8\x02\n\x10\x43hatConversation\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x1b\n\x13\x62usiness_profile_id\x18\x03 \x01(\t\x12\x12\n\x05title\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x36\n\x06status\x18\x05 \x01(\x0e\x32&.ruleiq.data.v1.ChatConversationStatus\x12\x34\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nupdated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\x08 \x01(\tB\x04\xe2\x41\x01\x03\x42\x08\n\x06_title\".\n\x1aGetChatConversationRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x8e\x01\n\x1cListChatConversationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x17\n\x0fshow_total_size\x18\x05 \x01(\x08\x12\x0c\n\x04skip\x18\x06 \x01(\x05\"\x8a\x01\n\x1dListChatConversationsResponse\x12<\n\x12\x63hat_conversations\x18\x01 \x03(\x0b\x32 .ruleiq.data.v1.ChatConversation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"\x9a\x01\n\x1d\x43reateChatConversationRequest\x12\x41\n\x11\x63hat_conversation\x18\x01 \x01(\x0b\x32 .ruleiq.data.v1.ChatConversationB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\"\n\x14\x63hat_conversation_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"\xa1\x01\n\x1dUpdateChatConversationRequest\x12\x41\n\x11\x63hat_conversation\x18\x01 \x01(\x0b\x32 .ruleiq.data.v1.ChatConversationB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"N\n\x1d\x44\x65leteChatConversationRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"5\n BatchGetChatConversationsRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"a\n!BatchGetChatConversationsResponse\x12<\n\x12\x63hat_conversations\x18\x01 \x03(\x0b\x32 .ruleiq.data.v1.ChatConversation\"l\n#BatchCreateChatConversationsRequest\x12\x45\n\x08requests\x18\x01 \x03(\x0b\x32-.ruleiq.data.v1.CreateChatConversationRequestB\x04\xe2\x41\x01\x02\"d\n$BatchCreateChatConversationsResponse\x12<\n\x12\x63hat_conversations\x18\x01 \x03(\x0b\x32 .ruleiq.data.v1.ChatConversation\"l\n#BatchUpdateChatConversationsRequest\x12\x45\n\x08requests\x18\x01 \x03(\x0b\x32-.ruleiq.data.v1.UpdateChatConversationRequestB\x04\xe2\x41\x01\x02\"d\n$BatchUpdateChatConversationsResponse\x12<\n\x12\x63hat_conversations\x18\x01 \x03(\x0b\x32 .ruleiq.data.v1.ChatConversation\"V\n#BatchDeleteChatConversationsRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05\x65tags\x18\x02 \x03(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08*\xb4\x01\n\x16\x43hatConversationStatus\x12(\n$CHAT_CONVERSATION_STATUS_UNSPECIFIED\x10\x00\x12#\n\x1f\x43HAT_CONVERSATION_STATUS_ACTIVE\x10\x01\x12%\n!CHAT_CONVERSATION_STATUS_ARCHIVED\x10\x02\x12$\n CHAT_CONVERSATION_STATUS_DELETED\x10\x03\x32\xb3\x08\n\x17\x43hatConversationService\x12\x63\n\x13GetChatConversation\x12*.ruleiq.data.v1.GetChatConversationRequest\x1a .ruleiq.data.v1.ChatConversation\x12t\n\x15ListChatConversations\x12,.ruleiq.data.v1.ListChatConversationsRequest\x1a-.ruleiq.data.v1.ListChatConversationsResponse\x12i\n\x16\x43reateChatConversation\x12-.ruleiq.data.v1.CreateChatConversationRequest\x1a .ruleiq.data.v1.ChatConversation\x12i\n\x16UpdateChatConversation\x12-.ruleiq.data.v1.UpdateChatConversationRequest\x1a .ruleiq.data.v1.ChatConversation\x12_\n\x16\x44\x65leteChatConversation\x12-.ruleiq.data.v1.DeleteChatConversationRequest\x1a\x16.google.protobuf.Empty\x12\x80\x01\n\x19\x42\x61tchGetChatConversations\x12\x30.ruleiq.data.v1.BatchGetChatConversationsRequest\x1a\x31.ruleiq.data.v1.BatchGetChatConversationsResponse\x12\x89\x01\n\x1c\x42\x61tchCreateChatConversations\x12\x33.ruleiq.data.v1.BatchCreateChatConversationsRequest\x1a\x34.ruleiq.data.v1.BatchCreateChatConversationsResponse\x12\x89\x01\n\x1c\x42\x61tchUpdateChatConversations\x12\x33.ruleiq.data.v1.BatchUpdateChatConversationsRequest\x1a\x34.ruleiq.data.v1.BatchUpdateChatConversationsResponse\x12k\n\x1c\x42\x61tchDeleteChatConversations\x12\x33.ruleiq.data.v1.BatchDeleteChatConversationsRequest\x1a\x16.google.protobuf.Emptyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&ruleiq/data/v1/chat_conversation.proto\x12\x0eruleiq.data.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1eruleiq/data/v1/aggregate.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa8\x02\n\x10\x43hatConversation\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x1b\n\x13\x62usiness_profile_id\x18\x03 \x01(\t\x12\x12\n\x05title\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x36\n\x06status\x18\x05 \x01(\x0e\x32&.ruleiq.data.v1.ChatConversationStatus\x12\x34\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nupdated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\x08 \x01(\tB\x04\xe2\x41\x01\x03\x42\x08\n\x06_title\".\n\x1aGetChatConversationRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x8e\x01\n\x1cListChatConversationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x17\n\x0fshow_total_size\x18\x05 \x01(\x08\x12\x0c\n\x04skip\x18\x06 \x01(\x05\"\x8a\x01\n\x1dListChatConversationsResponse\x12<\n\x12\x63hat_conversations\x18\x01 \x03(\x0b\x32 .ruleiq.data.v1.ChatConversation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"\x9a\x01\n\x1d\x43reateChatConversationRequest\x12\x41\n\x11\x63hat_conversation\x18\x01 \x01(\x0b\x32 .ruleiq.data.v1.ChatConversationB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\"\n\x14\x63hat_conversation_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"\xa1\x01\n\x1dUpdateChatConversationRequest\x12\x41\n\x11\x63hat_conversation\x18\x01 \x01(\x0b\x32 .ruleiq.data.v1.ChatConversationB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"N\n\x1d\x44\x65leteChatConversationRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"5\n BatchGetChatConversationsRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"a\n!BatchGetChatConversationsResponse\x12<\n\x12\x63hat_conversations\x18\x01 \x03(\x0b\x32 .ruleiq.data.v1.ChatConversation\"l\n#BatchCreateChatConversationsRequest\x12\x45\n\x08requests\x18\x01 \x03(\x0b\x32-.ruleiq.data.v1.CreateChatConversationRequestB\x04\xe2\x41\x01\x02\"d\n$BatchCreateChatConversationsResponse\x12<\n\x12\x63hat_conversations\x18\x01 \x03(\x0b\x32 .ruleiq.data.v1.ChatConversation\"l\n#BatchUpdateChatConversationsRequest\x12\x45\n\x08requests\x18\x01 \x03(\x0b\x32-.ruleiq.data.v1.UpdateChatConversationRequestB\x04\xe2\x41\x01\x02\"d\n$BatchUpdateChatConversationsResponse\x12<\n\x12\x63hat_conversations\x18\x01 \x03(\x0b\x32 .ruleiq.data.v1.ChatConversation\"V\n#BatchDeleteChatConversationsRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05\x65tags\x18\x02 \x03(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"}\n!AggregateChatConversationsRequest\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\t\x12\x10\n\x08group_by\x18\x02 \x03(\t\x12\x0f\n\x07metrics\x18\x03 \x03(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"m\n\"AggregateChatConversationsResponse\x12.\n\x06groups\x18\x01 \x03(\x0b\x32\x1e.ruleiq.data.v1.AggregateGroup\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xb4\x01\n\x16\x43hatConversationStatus\x12(\n$CHAT_CONVERSATION_STATUS_UNSPECIFIED\x10\x00\x12#\n\x1f\x43HAT_CONVERSATION_STATUS_ACTIVE\x10\x01\x12%\n!CHAT_CONVERSATION_STATUS_ARCHIVED\x10\x02\x12$\n CHAT_CONVERSATION_STATUS_DELETED\x10\x03\x32\xb9\t\n\x17\x43hatConversationService\x12\x63\n\x13GetChatConversation\x12*.ruleiq.data.v1.GetChatConversationRequest\x1a .ruleiq.data.v1.ChatConversation\x12t\n\x15ListChatConversations\x12,.ruleiq.data.v1.ListChatConversationsRequest\x1a-.ruleiq.data.v1.ListChatConversationsResponse\x12i\n\x16\x43reateChatConversation\x12-.ruleiq.data.v1.CreateChatConversationRequest\x1a .ruleiq.data.v1.ChatConversation\x12i\n\x16UpdateChatConversation\x12-.ruleiq.data.v1.UpdateChatConversationRequest\x1a .ruleiq.data.v1.ChatConversation\x12_\n\x16\x44\x65leteChatConversation\x12-.ruleiq.data.v1.DeleteChatConversationRequest\x1a\x16.google.protobuf.Empty\x12\x80\x01\n\x19\x42\x61tchGetChatConversations\x12\x30.ruleiq.data.v1.BatchGetChatConversationsRequest\x1a\x31.ruleiq.data.v1.BatchGetChatConversationsResponse\x12\x89\x01\n\x1c\x42\x61tchCreateChatConversations\x12\x33.ruleiq.data.v1.BatchCreateChatConversationsRequest\x1a\x34.ruleiq.data.v1.BatchCreateChatConversationsResponse\x12\x89\x01\n\x1c\x42\x61tchUpdateChatConversations\x12\x33.ruleiq.data.v1.BatchUpdateChatConversationsRequest\x1a\x34.ruleiq.data.v1.BatchUpdateChatConversationsResponse\x12k\n\x1c\x42\x61tchDeleteChatConversations\x12\x33.ruleiq.data.v1.BatchDeleteChatConversationsRequest\x1a\x16.google.protobuf.Empty\x12\x83\x01\n\x1a\x41ggregateChatConversations\x12\x31.ruleiq.data.v1.AggregateChatConversationsRequest\x1a\x32.ruleiq.data.v1.AggregateChatConversationsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -61,36 +62,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BATCHUPDATECHATCONVERSATIONSREQUEST'].fields_by_name['requests']._serialized_options = b'\342A\001\002'
   _globals['_BATCHDELETECHATCONVERSATIONSREQUEST'].fields_by_name['ids']._loaded_options = None
   _globals['_BATCHDELETECHATCONVERSATIONSREQUEST'].fields_by_name['ids']._serialized_options = b'\342A\001\002'
-  _globals['_CHATCONVERSATIONSTATUS']._serialized_start=1888
-  _globals['_CHATCONVERSATIONSTATUS']._serialized_end=2068
-  _globals['_CHATCONVERSATION']._serialized_start=188
-  _globals['_CHATCONVERSATION']._serialized_end=484
-  _globals['_GETCHATCONVERSATIONREQUEST']._serialized_start=486
-  _globals['_GETCHATCONVERSATIONREQUEST']._serialized_end=532
-  _globals['_LISTCHATCONVERSATIONSREQUEST']._serialized_start=535
-  _globals['_LISTCHATCONVERSATIONSREQUEST']._serialized_end=677
-  _globals['_LISTCHATCONVERSATIONSRESPONSE']._serialized_start=680
-  _globals['_LISTCHATCONVERSATIONSRESPONSE']._serialized_end=818
-  _globals['_CREATECHATCONVERSATIONREQUEST']._serialized_start=821
-  _globals['_CREATECHATCONVERSATIONREQUEST']._serialized_end=975
-  _globals['_UPDATECHATCONVERSATIONREQUEST']._serialized_start=978
-  _globals['_UPDATECHATCONVERSATIONREQUEST']._serialized_end=1139
-  _globals['_DELETECHATCONVERSATIONREQUEST']._serialized_start=1141
-  _globals['_DELETECHATCONVERSATIONREQUEST']._serialized_end=1219
-  _globals['_BATCHGETCHATCONVERSATIONSREQUEST']._serialized_start=1221
-  _globals['_BATCHGETCHATCONVERSATIONSREQUEST']._serialized_end=1274
-  _globals['_BATCHGETCHATCONVERSATIONSRESPONSE']._serialized_start=1276
-  _globals['_BATCHGETCHATCONVERSATIONSRESPONSE']._serialized_end=1373
-  _globals['_BATCHCREATECHATCONVERSATIONSREQUEST']._serialized_start=1375
-  _globals['_BATCHCREATECHATCONVERSATIONSREQUEST']._serialized_end=1483
-  _globals['_BATCHCREATECHATCONVERSATIONSRESPONSE']._serialized_start=1485
-  _globals['_BATCHCREATECHATCONVERSATIONSRESPONSE']._serialized_end=1585
-  _globals['_BATCHUPDATECHATCONVERSATIONSREQUEST']._serialized_start=1587
-  _globals['_BATCHUPDATECHATCONVERSATIONSREQUEST']._serialized_end=1695
-  _globals['_BATCHUPDATECHATCONVERSATIONSRESPONSE']._serialized_start=1697
-  _globals['_BATCHUPDATECHATCONVERSATIONSRESPONSE']._serialized_end=1797
-  _globals['_BATCHDELETECHATCONVERSATIONSREQUEST']._serialized_start=1799
-  _globals['_BATCHDELETECHATCONVERSATIONSREQUEST']._serialized_end=1885
-  _globals['_CHATCONVERSATIONSERVICE']._serialized_start=2071
-  _globals['_CHATCONVERSATIONSERVICE']._serialized_end=3146
+  _globals['_CHATCONVERSATIONSTATUS']._serialized_start=2158
+  _globals['_CHATCONVERSATIONSTATUS']._serialized_end=2338
+  _globals['_CHATCONVERSATION']._serialized_start=220
+  _globals['_CHATCONVERSATION']._serialized_end=516
+  _globals['_GETCHATCONVERSATIONREQUEST']._serialized_start=518
+  _globals['_GETCHATCONVERSATIONREQUEST']._serialized_end=564
+  _globals['_LISTCHATCONVERSATIONSREQUEST']._serialized_start=567
+  _globals['_LISTCHATCONVERSATIONSREQUEST']._serialized_end=709
+  _globals['_LISTCHATCONVERSATIONSRESPONSE']._serialized_start=712
+  _globals['_LISTCHATCONVERSATIONSRESPONSE']._serialized_end=850
+  _globals['_CREATECHATCONVERSATIONREQUEST']._serialized_start=853
+  _globals['_CREATECHATCONVERSATIONREQUEST']._serialized_end=1007
+  _globals['_UPDATECHATCONVERSATIONREQUEST']._serialized_start=1010
+  _globals['_UPDATECHATCONVERSATIONREQUEST']._serialized_end=1171
+  _globals['_DELETECHATCONVERSATIONREQUEST']._serialized_start=1173
+  _globals['_DELETECHATCONVERSATIONREQUEST']._serialized_end=1251
+  _globals['_BATCHGETCHATCONVERSATIONSREQUEST']._serialized_start=1253
+  _globals['_BATCHGETCHATCONVERSATIONSREQUEST']._serialized_end=1306
+  _globals['_BATCHGETCHATCONVERSATIONSRESPONSE']._serialized_start=1308
+  _globals['_BATCHGETCHATCONVERSATIONSRESPONSE']._serialized_end=1405
+  _globals['_BATCHCREATECHATCONVERSATIONSREQUEST']._serialized_start=1407
+  _globals['_BATCHCREATECHATCONVERSATIONSREQUEST']._serialized_end=1515
+  _globals['_BATCHCREATECHATCONVERSATIONSRESPONSE']._serialized_start=1517
+  _globals['_BATCHCREATECHATCONVERSATIONSRESPONSE']._serialized_end=1617
+  _globals['_BATCHUPDATECHATCONVERSATIONSREQUEST']._serialized_start=1619
+  _globals['_BATCHUPDATECHATCONVERSATIONSREQUEST']._serialized_end=1727
+  _globals['_BATCHUPDATECHATCONVERSATIONSRESPONSE']._serialized_start=1729
+  _globals['_BATCHUPDATECHATCONVERSATIONSRESPONSE']._serialized_end=1829
+  _globals['_BATCHDELETECHATCONVERSATIONSREQUEST']._serialized_start=1831
+  _globals['_BATCHDELETECHATCONVERSATIONSREQUEST']._serialized_end=1917
+  _globals['_AGGREGATECHATCONVERSATIONSREQUEST']._serialized_start=1919
+  _globals['_AGGREGATECHATCONVERSATIONSREQUEST']._serialized_end=2044
+  _globals['_AGGREGATECHATCONVERSATIONSRESPONSE']._serialized_start=2046
+  _globals['_AGGREGATECHATCONVERSATIONSRESPONSE']._serialized_end=2155
+  _globals['_CHATCONVERSATIONSERVICE']._serialized_start=2341
+  _globals['_CHATCONVERSATIONSERVICE']._serialized_end=3550
 # @@protoc_insertion_point(module_scope)

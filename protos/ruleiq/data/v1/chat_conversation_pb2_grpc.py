@@ -81,6 +81,11 @@ class ChatConversationServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchDeleteChatConversationsRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.AggregateChatConversations = channel.unary_unary(
+                '/ruleiq.data.v1.ChatConversationService/AggregateChatConversations',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.AggregateChatConversationsRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.AggregateChatConversationsResponse.FromString,
+                _registered_method=True)
 
 
 class ChatConversationServiceServicer:
@@ -156,6 +161,14 @@ class ChatConversationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AggregateChatConversations(self, request, context):
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ChatConversationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -203,6 +216,11 @@ def add_ChatConversationServiceServicer_to_server(servicer, server):
                     servicer.BatchDeleteChatConversations,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchDeleteChatConversationsRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'AggregateChatConversations': grpc.unary_unary_rpc_method_handler(
+                    servicer.AggregateChatConversations,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.AggregateChatConversationsRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.AggregateChatConversationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -449,6 +467,33 @@ class ChatConversationService:
             '/ruleiq.data.v1.ChatConversationService/BatchDeleteChatConversations',
             ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.BatchDeleteChatConversationsRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AggregateChatConversations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.ChatConversationService/AggregateChatConversations',
+            ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.AggregateChatConversationsRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_chat__conversation__pb2.AggregateChatConversationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -63,6 +63,10 @@ class ChatConversationServiceStub:
     """
     BatchDeleteChatConversations: _grpc.UnaryUnaryMultiCallable[_chat_conversation_pb2.BatchDeleteChatConversationsRequest, _empty_pb2.Empty]
     """Deletes several chat conversations in one transaction: all of them or none (at most 1000)."""
+    AggregateChatConversations: _grpc.UnaryUnaryMultiCallable[_chat_conversation_pb2.AggregateChatConversationsRequest, _chat_conversation_pb2.AggregateChatConversationsResponse]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 @_typing.type_check_only
 class ChatConversationServiceAsyncStub(ChatConversationServiceStub):
@@ -98,6 +102,10 @@ class ChatConversationServiceAsyncStub(ChatConversationServiceStub):
     """
     BatchDeleteChatConversations: _aio.UnaryUnaryMultiCallable[_chat_conversation_pb2.BatchDeleteChatConversationsRequest, _empty_pb2.Empty]  # type: ignore[assignment]
     """Deletes several chat conversations in one transaction: all of them or none (at most 1000)."""
+    AggregateChatConversations: _aio.UnaryUnaryMultiCallable[_chat_conversation_pb2.AggregateChatConversationsRequest, _chat_conversation_pb2.AggregateChatConversationsResponse]  # type: ignore[assignment]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 class ChatConversationServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes chat conversations."""
@@ -184,5 +192,15 @@ class ChatConversationServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
         """Deletes several chat conversations in one transaction: all of them or none (at most 1000)."""
+
+    @_abc_1.abstractmethod
+    def AggregateChatConversations(
+        self,
+        request: _chat_conversation_pb2.AggregateChatConversationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_chat_conversation_pb2.AggregateChatConversationsResponse, _abc.Awaitable[_chat_conversation_pb2.AggregateChatConversationsResponse]]:
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
 
 def add_ChatConversationServiceServicer_to_server(servicer: ChatConversationServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

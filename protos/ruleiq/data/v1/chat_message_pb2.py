@@ -23,12 +23,13 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from ruleiq.data.v1 import aggregate_pb2 as ruleiq_dot_data_dot_v1_dot_aggregate__pb2
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!ruleiq/data/v1/chat_message.proto\x12\x0eruleiq.data.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbe\x02\n\x0b\x43hatMessage\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12-\n\x04role\x18\x03 \x01(\x0e\x32\x1f.ruleiq.data.v1.ChatMessageRole\x12\x14\n\x07\x63ontent\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x31\n\x10message_metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\"\n\x0fsequence_number\x18\x06 \x01(\x05\x42\x04\xe2\x41\x01\x03H\x01\x88\x01\x01\x12\x34\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\x08 \x01(\tB\x04\xe2\x41\x01\x03\x42\n\n\x08_contentB\x12\n\x10_sequence_number\")\n\x15GetChatMessageRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x89\x01\n\x17ListChatMessagesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x17\n\x0fshow_total_size\x18\x05 \x01(\x08\x12\x0c\n\x04skip\x18\x06 \x01(\x05\"{\n\x18ListChatMessagesResponse\x12\x32\n\rchat_messages\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.ChatMessage\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"\x86\x01\n\x18\x43reateChatMessageRequest\x12\x37\n\x0c\x63hat_message\x18\x01 \x01(\x0b\x32\x1b.ruleiq.data.v1.ChatMessageB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x1d\n\x0f\x63hat_message_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"I\n\x18\x44\x65leteChatMessageRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"0\n\x1b\x42\x61tchGetChatMessagesRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"R\n\x1c\x42\x61tchGetChatMessagesResponse\x12\x32\n\rchat_messages\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.ChatMessage\"b\n\x1e\x42\x61tchCreateChatMessagesRequest\x12@\n\x08requests\x18\x01 \x03(\x0b\x32(.ruleiq.data.v1.CreateChatMessageRequestB\x04\xe2\x41\x01\x02\"U\n\x1f\x42\x61tchCreateChatMessagesResponse\x12\x32\n\rchat_messages\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.ChatMessage\"Q\n\x1e\x42\x61tchDeleteChatMessagesRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05\x65tags\x18\x02 \x03(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08*\x8f\x01\n\x0f\x43hatMessageRole\x12!\n\x1d\x43HAT_MESSAGE_ROLE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43HAT_MESSAGE_ROLE_USER\x10\x01\x12\x1f\n\x1b\x43HAT_MESSAGE_ROLE_ASSISTANT\x10\x02\x12\x1c\n\x18\x43HAT_MESSAGE_ROLE_SYSTEM\x10\x03\x32\xd6\x05\n\x12\x43hatMessageService\x12T\n\x0eGetChatMessage\x12%.ruleiq.data.v1.GetChatMessageRequest\x1a\x1b.ruleiq.data.v1.ChatMessage\x12\x65\n\x10ListChatMessages\x12\'.ruleiq.data.v1.ListChatMessagesRequest\x1a(.ruleiq.data.v1.ListChatMessagesResponse\x12Z\n\x11\x43reateChatMessage\x12(.ruleiq.data.v1.CreateChatMessageRequest\x1a\x1b.ruleiq.data.v1.ChatMessage\x12U\n\x11\x44\x65leteChatMessage\x12(.ruleiq.data.v1.DeleteChatMessageRequest\x1a\x16.google.protobuf.Empty\x12q\n\x14\x42\x61tchGetChatMessages\x12+.ruleiq.data.v1.BatchGetChatMessagesRequest\x1a,.ruleiq.data.v1.BatchGetChatMessagesResponse\x12z\n\x17\x42\x61tchCreateChatMessages\x12..ruleiq.data.v1.BatchCreateChatMessagesRequest\x1a/.ruleiq.data.v1.BatchCreateChatMessagesResponse\x12\x61\n\x17\x42\x61tchDeleteChatMessages\x12..ruleiq.data.v1.BatchDeleteChatMessagesRequest\x1a\x16.google.protobuf.Emptyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!ruleiq/data/v1/chat_message.proto\x12\x0eruleiq.data.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1eruleiq/data/v1/aggregate.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbe\x02\n\x0b\x43hatMessage\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x17\n\x0f\x63onversation_id\x18\x02 \x01(\t\x12-\n\x04role\x18\x03 \x01(\x0e\x32\x1f.ruleiq.data.v1.ChatMessageRole\x12\x14\n\x07\x63ontent\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x31\n\x10message_metadata\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\"\n\x0fsequence_number\x18\x06 \x01(\x05\x42\x04\xe2\x41\x01\x03H\x01\x88\x01\x01\x12\x34\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\x08 \x01(\tB\x04\xe2\x41\x01\x03\x42\n\n\x08_contentB\x12\n\x10_sequence_number\")\n\x15GetChatMessageRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x89\x01\n\x17ListChatMessagesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x17\n\x0fshow_total_size\x18\x05 \x01(\x08\x12\x0c\n\x04skip\x18\x06 \x01(\x05\"{\n\x18ListChatMessagesResponse\x12\x32\n\rchat_messages\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.ChatMessage\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"\x86\x01\n\x18\x43reateChatMessageRequest\x12\x37\n\x0c\x63hat_message\x18\x01 \x01(\x0b\x32\x1b.ruleiq.data.v1.ChatMessageB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x1d\n\x0f\x63hat_message_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"I\n\x18\x44\x65leteChatMessageRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"0\n\x1b\x42\x61tchGetChatMessagesRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"R\n\x1c\x42\x61tchGetChatMessagesResponse\x12\x32\n\rchat_messages\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.ChatMessage\"b\n\x1e\x42\x61tchCreateChatMessagesRequest\x12@\n\x08requests\x18\x01 \x03(\x0b\x32(.ruleiq.data.v1.CreateChatMessageRequestB\x04\xe2\x41\x01\x02\"U\n\x1f\x42\x61tchCreateChatMessagesResponse\x12\x32\n\rchat_messages\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.ChatMessage\"Q\n\x1e\x42\x61tchDeleteChatMessagesRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05\x65tags\x18\x02 \x03(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"x\n\x1c\x41ggregateChatMessagesRequest\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\t\x12\x10\n\x08group_by\x18\x02 \x03(\t\x12\x0f\n\x07metrics\x18\x03 \x03(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"h\n\x1d\x41ggregateChatMessagesResponse\x12.\n\x06groups\x18\x01 \x03(\x0b\x32\x1e.ruleiq.data.v1.AggregateGroup\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x8f\x01\n\x0f\x43hatMessageRole\x12!\n\x1d\x43HAT_MESSAGE_ROLE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43HAT_MESSAGE_ROLE_USER\x10\x01\x12\x1f\n\x1b\x43HAT_MESSAGE_ROLE_ASSISTANT\x10\x02\x12\x1c\n\x18\x43HAT_MESSAGE_ROLE_SYSTEM\x10\x03\x32\xcc\x06\n\x12\x43hatMessageService\x12T\n\x0eGetChatMessage\x12%.ruleiq.data.v1.GetChatMessageRequest\x1a\x1b.ruleiq.data.v1.ChatMessage\x12\x65\n\x10ListChatMessages\x12\'.ruleiq.data.v1.ListChatMessagesRequest\x1a(.ruleiq.data.v1.ListChatMessagesResponse\x12Z\n\x11\x43reateChatMessage\x12(.ruleiq.data.v1.CreateChatMessageRequest\x1a\x1b.ruleiq.data.v1.ChatMessage\x12U\n\x11\x44\x65leteChatMessage\x12(.ruleiq.data.v1.DeleteChatMessageRequest\x1a\x16.google.protobuf.Empty\x12q\n\x14\x42\x61tchGetChatMessages\x12+.ruleiq.data.v1.BatchGetChatMessagesRequest\x1a,.ruleiq.data.v1.BatchGetChatMessagesResponse\x12z\n\x17\x42\x61tchCreateChatMessages\x12..ruleiq.data.v1.BatchCreateChatMessagesRequest\x1a/.ruleiq.data.v1.BatchCreateChatMessagesResponse\x12\x61\n\x17\x42\x61tchDeleteChatMessages\x12..ruleiq.data.v1.BatchDeleteChatMessagesRequest\x1a\x16.google.protobuf.Empty\x12t\n\x15\x41ggregateChatMessages\x12,.ruleiq.data.v1.AggregateChatMessagesRequest\x1a-.ruleiq.data.v1.AggregateChatMessagesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -57,30 +58,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BATCHCREATECHATMESSAGESREQUEST'].fields_by_name['requests']._serialized_options = b'\342A\001\002'
   _globals['_BATCHDELETECHATMESSAGESREQUEST'].fields_by_name['ids']._loaded_options = None
   _globals['_BATCHDELETECHATMESSAGESREQUEST'].fields_by_name['ids']._serialized_options = b'\342A\001\002'
-  _globals['_CHATMESSAGEROLE']._serialized_start=1424
-  _globals['_CHATMESSAGEROLE']._serialized_end=1567
-  _globals['_CHATMESSAGE']._serialized_start=179
-  _globals['_CHATMESSAGE']._serialized_end=497
-  _globals['_GETCHATMESSAGEREQUEST']._serialized_start=499
-  _globals['_GETCHATMESSAGEREQUEST']._serialized_end=540
-  _globals['_LISTCHATMESSAGESREQUEST']._serialized_start=543
-  _globals['_LISTCHATMESSAGESREQUEST']._serialized_end=680
-  _globals['_LISTCHATMESSAGESRESPONSE']._serialized_start=682
-  _globals['_LISTCHATMESSAGESRESPONSE']._serialized_end=805
-  _globals['_CREATECHATMESSAGEREQUEST']._serialized_start=808
-  _globals['_CREATECHATMESSAGEREQUEST']._serialized_end=942
-  _globals['_DELETECHATMESSAGEREQUEST']._serialized_start=944
-  _globals['_DELETECHATMESSAGEREQUEST']._serialized_end=1017
-  _globals['_BATCHGETCHATMESSAGESREQUEST']._serialized_start=1019
-  _globals['_BATCHGETCHATMESSAGESREQUEST']._serialized_end=1067
-  _globals['_BATCHGETCHATMESSAGESRESPONSE']._serialized_start=1069
-  _globals['_BATCHGETCHATMESSAGESRESPONSE']._serialized_end=1151
-  _globals['_BATCHCREATECHATMESSAGESREQUEST']._serialized_start=1153
-  _globals['_BATCHCREATECHATMESSAGESREQUEST']._serialized_end=1251
-  _globals['_BATCHCREATECHATMESSAGESRESPONSE']._serialized_start=1253
-  _globals['_BATCHCREATECHATMESSAGESRESPONSE']._serialized_end=1338
-  _globals['_BATCHDELETECHATMESSAGESREQUEST']._serialized_start=1340
-  _globals['_BATCHDELETECHATMESSAGESREQUEST']._serialized_end=1421
-  _globals['_CHATMESSAGESERVICE']._serialized_start=1570
-  _globals['_CHATMESSAGESERVICE']._serialized_end=2296
+  _globals['_CHATMESSAGEROLE']._serialized_start=1684
+  _globals['_CHATMESSAGEROLE']._serialized_end=1827
+  _globals['_CHATMESSAGE']._serialized_start=211
+  _globals['_CHATMESSAGE']._serialized_end=529
+  _globals['_GETCHATMESSAGEREQUEST']._serialized_start=531
+  _globals['_GETCHATMESSAGEREQUEST']._serialized_end=572
+  _globals['_LISTCHATMESSAGESREQUEST']._serialized_start=575
+  _globals['_LISTCHATMESSAGESREQUEST']._serialized_end=712
+  _globals['_LISTCHATMESSAGESRESPONSE']._serialized_start=714
+  _globals['_LISTCHATMESSAGESRESPONSE']._serialized_end=837
+  _globals['_CREATECHATMESSAGEREQUEST']._serialized_start=840
+  _globals['_CREATECHATMESSAGEREQUEST']._serialized_end=974
+  _globals['_DELETECHATMESSAGEREQUEST']._serialized_start=976
+  _globals['_DELETECHATMESSAGEREQUEST']._serialized_end=1049
+  _globals['_BATCHGETCHATMESSAGESREQUEST']._serialized_start=1051
+  _globals['_BATCHGETCHATMESSAGESREQUEST']._serialized_end=1099
+  _globals['_BATCHGETCHATMESSAGESRESPONSE']._serialized_start=1101
+  _globals['_BATCHGETCHATMESSAGESRESPONSE']._serialized_end=1183
+  _globals['_BATCHCREATECHATMESSAGESREQUEST']._serialized_start=1185
+  _globals['_BATCHCREATECHATMESSAGESREQUEST']._serialized_end=1283
+  _globals['_BATCHCREATECHATMESSAGESRESPONSE']._serialized_start=1285
+  _globals['_BATCHCREATECHATMESSAGESRESPONSE']._serialized_end=1370
+  _globals['_BATCHDELETECHATMESSAGESREQUEST']._serialized_start=1372
+  _globals['_BATCHDELETECHATMESSAGESREQUEST']._serialized_end=1453
+  _globals['_AGGREGATECHATMESSAGESREQUEST']._serialized_start=1455
+  _globals['_AGGREGATECHATMESSAGESREQUEST']._serialized_end=1575
+  _globals['_AGGREGATECHATMESSAGESRESPONSE']._serialized_start=1577
+  _globals['_AGGREGATECHATMESSAGESRESPONSE']._serialized_end=1681
+  _globals['_CHATMESSAGESERVICE']._serialized_start=1830
+  _globals['_CHATMESSAGESERVICE']._serialized_end=2674
 # @@protoc_insertion_point(module_scope)

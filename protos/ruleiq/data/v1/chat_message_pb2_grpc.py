@@ -71,6 +71,11 @@ class ChatMessageServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_chat__message__pb2.BatchDeleteChatMessagesRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.AggregateChatMessages = channel.unary_unary(
+                '/ruleiq.data.v1.ChatMessageService/AggregateChatMessages',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_chat__message__pb2.AggregateChatMessagesRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_chat__message__pb2.AggregateChatMessagesResponse.FromString,
+                _registered_method=True)
 
 
 class ChatMessageServiceServicer:
@@ -130,6 +135,14 @@ class ChatMessageServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AggregateChatMessages(self, request, context):
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ChatMessageServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -167,6 +180,11 @@ def add_ChatMessageServiceServicer_to_server(servicer, server):
                     servicer.BatchDeleteChatMessages,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_chat__message__pb2.BatchDeleteChatMessagesRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'AggregateChatMessages': grpc.unary_unary_rpc_method_handler(
+                    servicer.AggregateChatMessages,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_chat__message__pb2.AggregateChatMessagesRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_chat__message__pb2.AggregateChatMessagesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -359,6 +377,33 @@ class ChatMessageService:
             '/ruleiq.data.v1.ChatMessageService/BatchDeleteChatMessages',
             ruleiq_dot_data_dot_v1_dot_chat__message__pb2.BatchDeleteChatMessagesRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AggregateChatMessages(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.ChatMessageService/AggregateChatMessages',
+            ruleiq_dot_data_dot_v1_dot_chat__message__pb2.AggregateChatMessagesRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_chat__message__pb2.AggregateChatMessagesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -55,6 +55,10 @@ class ChatMessageServiceStub:
     """
     BatchDeleteChatMessages: _grpc.UnaryUnaryMultiCallable[_chat_message_pb2.BatchDeleteChatMessagesRequest, _empty_pb2.Empty]
     """Deletes several chat messages in one transaction: all of them or none (at most 1000)."""
+    AggregateChatMessages: _grpc.UnaryUnaryMultiCallable[_chat_message_pb2.AggregateChatMessagesRequest, _chat_message_pb2.AggregateChatMessagesResponse]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 @_typing.type_check_only
 class ChatMessageServiceAsyncStub(ChatMessageServiceStub):
@@ -82,6 +86,10 @@ class ChatMessageServiceAsyncStub(ChatMessageServiceStub):
     """
     BatchDeleteChatMessages: _aio.UnaryUnaryMultiCallable[_chat_message_pb2.BatchDeleteChatMessagesRequest, _empty_pb2.Empty]  # type: ignore[assignment]
     """Deletes several chat messages in one transaction: all of them or none (at most 1000)."""
+    AggregateChatMessages: _aio.UnaryUnaryMultiCallable[_chat_message_pb2.AggregateChatMessagesRequest, _chat_message_pb2.AggregateChatMessagesResponse]  # type: ignore[assignment]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 class ChatMessageServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes chat messages. Append-only: rows are created and read, never updated."""
@@ -148,5 +156,15 @@ class ChatMessageServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
         """Deletes several chat messages in one transaction: all of them or none (at most 1000)."""
+
+    @_abc_1.abstractmethod
+    def AggregateChatMessages(
+        self,
+        request: _chat_message_pb2.AggregateChatMessagesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_chat_message_pb2.AggregateChatMessagesResponse, _abc.Awaitable[_chat_message_pb2.AggregateChatMessagesResponse]]:
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
 
 def add_ChatMessageServiceServicer_to_server(servicer: ChatMessageServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -81,6 +81,11 @@ class ComplianceFrameworkServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchDeleteComplianceFrameworksRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.AggregateComplianceFrameworks = channel.unary_unary(
+                '/ruleiq.data.v1.ComplianceFrameworkService/AggregateComplianceFrameworks',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.AggregateComplianceFrameworksRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.AggregateComplianceFrameworksResponse.FromString,
+                _registered_method=True)
 
 
 class ComplianceFrameworkServiceServicer:
@@ -157,6 +162,14 @@ class ComplianceFrameworkServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AggregateComplianceFrameworks(self, request, context):
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ComplianceFrameworkServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -204,6 +217,11 @@ def add_ComplianceFrameworkServiceServicer_to_server(servicer, server):
                     servicer.BatchDeleteComplianceFrameworks,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchDeleteComplianceFrameworksRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'AggregateComplianceFrameworks': grpc.unary_unary_rpc_method_handler(
+                    servicer.AggregateComplianceFrameworks,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.AggregateComplianceFrameworksRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.AggregateComplianceFrameworksResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -450,6 +468,33 @@ class ComplianceFrameworkService:
             '/ruleiq.data.v1.ComplianceFrameworkService/BatchDeleteComplianceFrameworks',
             ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.BatchDeleteComplianceFrameworksRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AggregateComplianceFrameworks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.ComplianceFrameworkService/AggregateComplianceFrameworks',
+            ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.AggregateComplianceFrameworksRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_compliance__framework__pb2.AggregateComplianceFrameworksResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -65,6 +65,10 @@ class ComplianceFrameworkServiceStub:
     """
     BatchDeleteComplianceFrameworks: _grpc.UnaryUnaryMultiCallable[_compliance_framework_pb2.BatchDeleteComplianceFrameworksRequest, _empty_pb2.Empty]
     """Deletes several compliance frameworks in one transaction: all of them or none (at most 1000)."""
+    AggregateComplianceFrameworks: _grpc.UnaryUnaryMultiCallable[_compliance_framework_pb2.AggregateComplianceFrameworksRequest, _compliance_framework_pb2.AggregateComplianceFrameworksResponse]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 @_typing.type_check_only
 class ComplianceFrameworkServiceAsyncStub(ComplianceFrameworkServiceStub):
@@ -102,6 +106,10 @@ class ComplianceFrameworkServiceAsyncStub(ComplianceFrameworkServiceStub):
     """
     BatchDeleteComplianceFrameworks: _aio.UnaryUnaryMultiCallable[_compliance_framework_pb2.BatchDeleteComplianceFrameworksRequest, _empty_pb2.Empty]  # type: ignore[assignment]
     """Deletes several compliance frameworks in one transaction: all of them or none (at most 1000)."""
+    AggregateComplianceFrameworks: _aio.UnaryUnaryMultiCallable[_compliance_framework_pb2.AggregateComplianceFrameworksRequest, _compliance_framework_pb2.AggregateComplianceFrameworksResponse]  # type: ignore[assignment]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 class ComplianceFrameworkServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes compliance frameworks."""
@@ -190,5 +198,15 @@ class ComplianceFrameworkServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
         """Deletes several compliance frameworks in one transaction: all of them or none (at most 1000)."""
+
+    @_abc_1.abstractmethod
+    def AggregateComplianceFrameworks(
+        self,
+        request: _compliance_framework_pb2.AggregateComplianceFrameworksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_compliance_framework_pb2.AggregateComplianceFrameworksResponse, _abc.Awaitable[_compliance_framework_pb2.AggregateComplianceFrameworksResponse]]:
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
 
 def add_ComplianceFrameworkServiceServicer_to_server(servicer: ComplianceFrameworkServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -81,6 +81,11 @@ class EvidenceCollectionServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchDeleteEvidenceCollectionsRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.AggregateEvidenceCollections = channel.unary_unary(
+                '/ruleiq.data.v1.EvidenceCollectionService/AggregateEvidenceCollections',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.AggregateEvidenceCollectionsRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.AggregateEvidenceCollectionsResponse.FromString,
+                _registered_method=True)
 
 
 class EvidenceCollectionServiceServicer:
@@ -156,6 +161,14 @@ class EvidenceCollectionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AggregateEvidenceCollections(self, request, context):
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EvidenceCollectionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -203,6 +216,11 @@ def add_EvidenceCollectionServiceServicer_to_server(servicer, server):
                     servicer.BatchDeleteEvidenceCollections,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchDeleteEvidenceCollectionsRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'AggregateEvidenceCollections': grpc.unary_unary_rpc_method_handler(
+                    servicer.AggregateEvidenceCollections,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.AggregateEvidenceCollectionsRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.AggregateEvidenceCollectionsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -449,6 +467,33 @@ class EvidenceCollectionService:
             '/ruleiq.data.v1.EvidenceCollectionService/BatchDeleteEvidenceCollections',
             ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.BatchDeleteEvidenceCollectionsRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AggregateEvidenceCollections(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.EvidenceCollectionService/AggregateEvidenceCollections',
+            ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.AggregateEvidenceCollectionsRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_evidence__collection__pb2.AggregateEvidenceCollectionsResponse.FromString,
             options,
             channel_credentials,
             insecure,

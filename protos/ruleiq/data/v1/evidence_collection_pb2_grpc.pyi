@@ -63,6 +63,10 @@ class EvidenceCollectionServiceStub:
     """
     BatchDeleteEvidenceCollections: _grpc.UnaryUnaryMultiCallable[_evidence_collection_pb2.BatchDeleteEvidenceCollectionsRequest, _empty_pb2.Empty]
     """Deletes several evidence collections in one transaction: all of them or none (at most 1000)."""
+    AggregateEvidenceCollections: _grpc.UnaryUnaryMultiCallable[_evidence_collection_pb2.AggregateEvidenceCollectionsRequest, _evidence_collection_pb2.AggregateEvidenceCollectionsResponse]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 @_typing.type_check_only
 class EvidenceCollectionServiceAsyncStub(EvidenceCollectionServiceStub):
@@ -98,6 +102,10 @@ class EvidenceCollectionServiceAsyncStub(EvidenceCollectionServiceStub):
     """
     BatchDeleteEvidenceCollections: _aio.UnaryUnaryMultiCallable[_evidence_collection_pb2.BatchDeleteEvidenceCollectionsRequest, _empty_pb2.Empty]  # type: ignore[assignment]
     """Deletes several evidence collections in one transaction: all of them or none (at most 1000)."""
+    AggregateEvidenceCollections: _aio.UnaryUnaryMultiCallable[_evidence_collection_pb2.AggregateEvidenceCollectionsRequest, _evidence_collection_pb2.AggregateEvidenceCollectionsResponse]  # type: ignore[assignment]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 class EvidenceCollectionServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes evidence collections."""
@@ -184,5 +192,15 @@ class EvidenceCollectionServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
         """Deletes several evidence collections in one transaction: all of them or none (at most 1000)."""
+
+    @_abc_1.abstractmethod
+    def AggregateEvidenceCollections(
+        self,
+        request: _evidence_collection_pb2.AggregateEvidenceCollectionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_evidence_collection_pb2.AggregateEvidenceCollectionsResponse, _abc.Awaitable[_evidence_collection_pb2.AggregateEvidenceCollectionsResponse]]:
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
 
 def add_EvidenceCollectionServiceServicer_to_server(servicer: EvidenceCollectionServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

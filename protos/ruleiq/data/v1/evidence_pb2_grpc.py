@@ -81,6 +81,11 @@ class EvidenceServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchDeleteEvidenceRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.AggregateEvidence = channel.unary_unary(
+                '/ruleiq.data.v1.EvidenceService/AggregateEvidence',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_evidence__pb2.AggregateEvidenceRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_evidence__pb2.AggregateEvidenceResponse.FromString,
+                _registered_method=True)
 
 
 class EvidenceServiceServicer:
@@ -156,6 +161,14 @@ class EvidenceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AggregateEvidence(self, request, context):
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EvidenceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -203,6 +216,11 @@ def add_EvidenceServiceServicer_to_server(servicer, server):
                     servicer.BatchDeleteEvidence,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchDeleteEvidenceRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'AggregateEvidence': grpc.unary_unary_rpc_method_handler(
+                    servicer.AggregateEvidence,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_evidence__pb2.AggregateEvidenceRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_evidence__pb2.AggregateEvidenceResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -449,6 +467,33 @@ class EvidenceService:
             '/ruleiq.data.v1.EvidenceService/BatchDeleteEvidence',
             ruleiq_dot_data_dot_v1_dot_evidence__pb2.BatchDeleteEvidenceRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AggregateEvidence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.EvidenceService/AggregateEvidence',
+            ruleiq_dot_data_dot_v1_dot_evidence__pb2.AggregateEvidenceRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_evidence__pb2.AggregateEvidenceResponse.FromString,
             options,
             channel_credentials,
             insecure,

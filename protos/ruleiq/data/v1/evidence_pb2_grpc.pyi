@@ -63,6 +63,10 @@ class EvidenceServiceStub:
     """
     BatchDeleteEvidence: _grpc.UnaryUnaryMultiCallable[_evidence_pb2.BatchDeleteEvidenceRequest, _empty_pb2.Empty]
     """Deletes several evidence items in one transaction: all of them or none (at most 1000)."""
+    AggregateEvidence: _grpc.UnaryUnaryMultiCallable[_evidence_pb2.AggregateEvidenceRequest, _evidence_pb2.AggregateEvidenceResponse]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 @_typing.type_check_only
 class EvidenceServiceAsyncStub(EvidenceServiceStub):
@@ -98,6 +102,10 @@ class EvidenceServiceAsyncStub(EvidenceServiceStub):
     """
     BatchDeleteEvidence: _aio.UnaryUnaryMultiCallable[_evidence_pb2.BatchDeleteEvidenceRequest, _empty_pb2.Empty]  # type: ignore[assignment]
     """Deletes several evidence items in one transaction: all of them or none (at most 1000)."""
+    AggregateEvidence: _aio.UnaryUnaryMultiCallable[_evidence_pb2.AggregateEvidenceRequest, _evidence_pb2.AggregateEvidenceResponse]  # type: ignore[assignment]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 class EvidenceServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes evidence items."""
@@ -184,5 +192,15 @@ class EvidenceServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
         """Deletes several evidence items in one transaction: all of them or none (at most 1000)."""
+
+    @_abc_1.abstractmethod
+    def AggregateEvidence(
+        self,
+        request: _evidence_pb2.AggregateEvidenceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_evidence_pb2.AggregateEvidenceResponse, _abc.Awaitable[_evidence_pb2.AggregateEvidenceResponse]]:
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
 
 def add_EvidenceServiceServicer_to_server(servicer: EvidenceServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

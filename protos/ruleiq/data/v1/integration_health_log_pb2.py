@@ -23,12 +23,13 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from ruleiq.data.v1 import aggregate_pb2 as ruleiq_dot_data_dot_v1_dot_aggregate__pb2
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+ruleiq/data/v1/integration_health_log.proto\x12\x0eruleiq.data.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd3\x02\n\x14IntegrationHealthLog\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x0eintegration_id\x18\x02 \x01(\t\x12\x37\n\x06status\x18\x03 \x01(\x0e\x32\'.ruleiq.data.v1.IntegrationHealthStatus\x12\x1d\n\x10response_time_ms\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12-\n\rerror_details\x18\x05 \x01(\x0b\x32\x16.google.protobuf.Value\x12+\n\x0bhealth_data\x18\x06 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x34\n\nchecked_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\x12\x12\n\x04\x65tag\x18\x08 \x01(\tB\x04\xe2\x41\x01\x03\x42\x13\n\x11_response_time_ms\"2\n\x1eGetIntegrationHealthLogRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x92\x01\n ListIntegrationHealthLogsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x17\n\x0fshow_total_size\x18\x05 \x01(\x08\x12\x0c\n\x04skip\x18\x06 \x01(\x05\"\x97\x01\n!ListIntegrationHealthLogsResponse\x12\x45\n\x17integration_health_logs\x18\x01 \x03(\x0b\x32$.ruleiq.data.v1.IntegrationHealthLog\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"\xac\x01\n!CreateIntegrationHealthLogRequest\x12J\n\x16integration_health_log\x18\x01 \x01(\x0b\x32$.ruleiq.data.v1.IntegrationHealthLogB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\'\n\x19integration_health_log_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"R\n!DeleteIntegrationHealthLogRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"9\n$BatchGetIntegrationHealthLogsRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"n\n%BatchGetIntegrationHealthLogsResponse\x12\x45\n\x17integration_health_logs\x18\x01 \x03(\x0b\x32$.ruleiq.data.v1.IntegrationHealthLog\"t\n\'BatchCreateIntegrationHealthLogsRequest\x12I\n\x08requests\x18\x01 \x03(\x0b\x32\x31.ruleiq.data.v1.CreateIntegrationHealthLogRequestB\x04\xe2\x41\x01\x02\"q\n(BatchCreateIntegrationHealthLogsResponse\x12\x45\n\x17integration_health_logs\x18\x01 \x03(\x0b\x32$.ruleiq.data.v1.IntegrationHealthLog\"Z\n\'BatchDeleteIntegrationHealthLogsRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05\x65tags\x18\x02 \x03(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08*\xe3\x01\n\x17IntegrationHealthStatus\x12)\n%INTEGRATION_HEALTH_STATUS_UNSPECIFIED\x10\x00\x12%\n!INTEGRATION_HEALTH_STATUS_HEALTHY\x10\x01\x12\'\n#INTEGRATION_HEALTH_STATUS_UNHEALTHY\x10\x02\x12&\n\"INTEGRATION_HEALTH_STATUS_DEGRADED\x10\x03\x12%\n!INTEGRATION_HEALTH_STATUS_UNKNOWN\x10\x04\x32\x8d\x07\n\x1bIntegrationHealthLogService\x12o\n\x17GetIntegrationHealthLog\x12..ruleiq.data.v1.GetIntegrationHealthLogRequest\x1a$.ruleiq.data.v1.IntegrationHealthLog\x12\x80\x01\n\x19ListIntegrationHealthLogs\x12\x30.ruleiq.data.v1.ListIntegrationHealthLogsRequest\x1a\x31.ruleiq.data.v1.ListIntegrationHealthLogsResponse\x12u\n\x1a\x43reateIntegrationHealthLog\x12\x31.ruleiq.data.v1.CreateIntegrationHealthLogRequest\x1a$.ruleiq.data.v1.IntegrationHealthLog\x12g\n\x1a\x44\x65leteIntegrationHealthLog\x12\x31.ruleiq.data.v1.DeleteIntegrationHealthLogRequest\x1a\x16.google.protobuf.Empty\x12\x8c\x01\n\x1d\x42\x61tchGetIntegrationHealthLogs\x12\x34.ruleiq.data.v1.BatchGetIntegrationHealthLogsRequest\x1a\x35.ruleiq.data.v1.BatchGetIntegrationHealthLogsResponse\x12\x95\x01\n BatchCreateIntegrationHealthLogs\x12\x37.ruleiq.data.v1.BatchCreateIntegrationHealthLogsRequest\x1a\x38.ruleiq.data.v1.BatchCreateIntegrationHealthLogsResponse\x12s\n BatchDeleteIntegrationHealthLogs\x12\x37.ruleiq.data.v1.BatchDeleteIntegrationHealthLogsRequest\x1a\x16.google.protobuf.Emptyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n+ruleiq/data/v1/integration_health_log.proto\x12\x0eruleiq.data.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1eruleiq/data/v1/aggregate.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd3\x02\n\x14IntegrationHealthLog\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x0eintegration_id\x18\x02 \x01(\t\x12\x37\n\x06status\x18\x03 \x01(\x0e\x32\'.ruleiq.data.v1.IntegrationHealthStatus\x12\x1d\n\x10response_time_ms\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12-\n\rerror_details\x18\x05 \x01(\x0b\x32\x16.google.protobuf.Value\x12+\n\x0bhealth_data\x18\x06 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x34\n\nchecked_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x01\x12\x12\n\x04\x65tag\x18\x08 \x01(\tB\x04\xe2\x41\x01\x03\x42\x13\n\x11_response_time_ms\"2\n\x1eGetIntegrationHealthLogRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x92\x01\n ListIntegrationHealthLogsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x17\n\x0fshow_total_size\x18\x05 \x01(\x08\x12\x0c\n\x04skip\x18\x06 \x01(\x05\"\x97\x01\n!ListIntegrationHealthLogsResponse\x12\x45\n\x17integration_health_logs\x18\x01 \x03(\x0b\x32$.ruleiq.data.v1.IntegrationHealthLog\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"\xac\x01\n!CreateIntegrationHealthLogRequest\x12J\n\x16integration_health_log\x18\x01 \x01(\x0b\x32$.ruleiq.data.v1.IntegrationHealthLogB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\'\n\x19integration_health_log_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"R\n!DeleteIntegrationHealthLogRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"9\n$BatchGetIntegrationHealthLogsRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"n\n%BatchGetIntegrationHealthLogsResponse\x12\x45\n\x17integration_health_logs\x18\x01 \x03(\x0b\x32$.ruleiq.data.v1.IntegrationHealthLog\"t\n\'BatchCreateIntegrationHealthLogsRequest\x12I\n\x08requests\x18\x01 \x03(\x0b\x32\x31.ruleiq.data.v1.CreateIntegrationHealthLogRequestB\x04\xe2\x41\x01\x02\"q\n(BatchCreateIntegrationHealthLogsResponse\x12\x45\n\x17integration_health_logs\x18\x01 \x03(\x0b\x32$.ruleiq.data.v1.IntegrationHealthLog\"Z\n\'BatchDeleteIntegrationHealthLogsRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05\x65tags\x18\x02 \x03(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"\x81\x01\n%AggregateIntegrationHealthLogsRequest\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\t\x12\x10\n\x08group_by\x18\x02 \x03(\t\x12\x0f\n\x07metrics\x18\x03 \x03(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"q\n&AggregateIntegrationHealthLogsResponse\x12.\n\x06groups\x18\x01 \x03(\x0b\x32\x1e.ruleiq.data.v1.AggregateGroup\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xe3\x01\n\x17IntegrationHealthStatus\x12)\n%INTEGRATION_HEALTH_STATUS_UNSPECIFIED\x10\x00\x12%\n!INTEGRATION_HEALTH_STATUS_HEALTHY\x10\x01\x12\'\n#INTEGRATION_HEALTH_STATUS_UNHEALTHY\x10\x02\x12&\n\"INTEGRATION_HEALTH_STATUS_DEGRADED\x10\x03\x12%\n!INTEGRATION_HEALTH_STATUS_UNKNOWN\x10\x04\x32\x9f\x08\n\x1bIntegrationHealthLogService\x12o\n\x17GetIntegrationHealthLog\x12..ruleiq.data.v1.GetIntegrationHealthLogRequest\x1a$.ruleiq.data.v1.IntegrationHealthLog\x12\x80\x01\n\x19ListIntegrationHealthLogs\x12\x30.ruleiq.data.v1.ListIntegrationHealthLogsRequest\x1a\x31.ruleiq.data.v1.ListIntegrationHealthLogsResponse\x12u\n\x1a\x43reateIntegrationHealthLog\x12\x31.ruleiq.data.v1.CreateIntegrationHealthLogRequest\x1a$.ruleiq.data.v1.IntegrationHealthLog\x12g\n\x1a\x44\x65leteIntegrationHealthLog\x12\x31.ruleiq.data.v1.DeleteIntegrationHealthLogRequest\x1a\x16.google.protobuf.Empty\x12\x8c\x01\n\x1d\x42\x61tchGetIntegrationHealthLogs\x12\x34.ruleiq.data.v1.BatchGetIntegrationHealthLogsRequest\x1a\x35.ruleiq.data.v1.BatchGetIntegrationHealthLogsResponse\x12\x95\x01\n BatchCreateIntegrationHealthLogs\x12\x37.ruleiq.data.v1.BatchCreateIntegrationHealthLogsRequest\x1a\x38.ruleiq.data.v1.BatchCreateIntegrationHealthLogsResponse\x12s\n BatchDeleteIntegrationHealthLogs\x12\x37.ruleiq.data.v1.BatchDeleteIntegrationHealthLogsRequest\x1a\x16.google.protobuf.Empty\x12\x8f\x01\n\x1e\x41ggregateIntegrationHealthLogs\x12\x35.ruleiq.data.v1.AggregateIntegrationHealthLogsRequest\x1a\x36.ruleiq.data.v1.AggregateIntegrationHealthLogsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -55,30 +56,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BATCHCREATEINTEGRATIONHEALTHLOGSREQUEST'].fields_by_name['requests']._serialized_options = b'\342A\001\002'
   _globals['_BATCHDELETEINTEGRATIONHEALTHLOGSREQUEST'].fields_by_name['ids']._loaded_options = None
   _globals['_BATCHDELETEINTEGRATIONHEALTHLOGSREQUEST'].fields_by_name['ids']._serialized_options = b'\342A\001\002'
-  _globals['_INTEGRATIONHEALTHSTATUS']._serialized_start=1641
-  _globals['_INTEGRATIONHEALTHSTATUS']._serialized_end=1868
-  _globals['_INTEGRATIONHEALTHLOG']._serialized_start=189
-  _globals['_INTEGRATIONHEALTHLOG']._serialized_end=528
-  _globals['_GETINTEGRATIONHEALTHLOGREQUEST']._serialized_start=530
-  _globals['_GETINTEGRATIONHEALTHLOGREQUEST']._serialized_end=580
-  _globals['_LISTINTEGRATIONHEALTHLOGSREQUEST']._serialized_start=583
-  _globals['_LISTINTEGRATIONHEALTHLOGSREQUEST']._serialized_end=729
-  _globals['_LISTINTEGRATIONHEALTHLOGSRESPONSE']._serialized_start=732
-  _globals['_LISTINTEGRATIONHEALTHLOGSRESPONSE']._serialized_end=883
-  _globals['_CREATEINTEGRATIONHEALTHLOGREQUEST']._serialized_start=886
-  _globals['_CREATEINTEGRATIONHEALTHLOGREQUEST']._serialized_end=1058
-  _globals['_DELETEINTEGRATIONHEALTHLOGREQUEST']._serialized_start=1060
-  _globals['_DELETEINTEGRATIONHEALTHLOGREQUEST']._serialized_end=1142
-  _globals['_BATCHGETINTEGRATIONHEALTHLOGSREQUEST']._serialized_start=1144
-  _globals['_BATCHGETINTEGRATIONHEALTHLOGSREQUEST']._serialized_end=1201
-  _globals['_BATCHGETINTEGRATIONHEALTHLOGSRESPONSE']._serialized_start=1203
-  _globals['_BATCHGETINTEGRATIONHEALTHLOGSRESPONSE']._serialized_end=1313
-  _globals['_BATCHCREATEINTEGRATIONHEALTHLOGSREQUEST']._serialized_start=1315
-  _globals['_BATCHCREATEINTEGRATIONHEALTHLOGSREQUEST']._serialized_end=1431
-  _globals['_BATCHCREATEINTEGRATIONHEALTHLOGSRESPONSE']._serialized_start=1433
-  _globals['_BATCHCREATEINTEGRATIONHEALTHLOGSRESPONSE']._serialized_end=1546
-  _globals['_BATCHDELETEINTEGRATIONHEALTHLOGSREQUEST']._serialized_start=1548
-  _globals['_BATCHDELETEINTEGRATIONHEALTHLOGSREQUEST']._serialized_end=1638
-  _globals['_INTEGRATIONHEALTHLOGSERVICE']._serialized_start=1871
-  _globals['_INTEGRATIONHEALTHLOGSERVICE']._serialized_end=2780
+  _globals['_INTEGRATIONHEALTHSTATUS']._serialized_start=1920
+  _globals['_INTEGRATIONHEALTHSTATUS']._serialized_end=2147
+  _globals['_INTEGRATIONHEALTHLOG']._serialized_start=221
+  _globals['_INTEGRATIONHEALTHLOG']._serialized_end=560
+  _globals['_GETINTEGRATIONHEALTHLOGREQUEST']._serialized_start=562
+  _globals['_GETINTEGRATIONHEALTHLOGREQUEST']._serialized_end=612
+  _globals['_LISTINTEGRATIONHEALTHLOGSREQUEST']._serialized_start=615
+  _globals['_LISTINTEGRATIONHEALTHLOGSREQUEST']._serialized_end=761
+  _globals['_LISTINTEGRATIONHEALTHLOGSRESPONSE']._serialized_start=764
+  _globals['_LISTINTEGRATIONHEALTHLOGSRESPONSE']._serialized_end=915
+  _globals['_CREATEINTEGRATIONHEALTHLOGREQUEST']._serialized_start=918
+  _globals['_CREATEINTEGRATIONHEALTHLOGREQUEST']._serialized_end=1090
+  _globals['_DELETEINTEGRATIONHEALTHLOGREQUEST']._serialized_start=1092
+  _globals['_DELETEINTEGRATIONHEALTHLOGREQUEST']._serialized_end=1174
+  _globals['_BATCHGETINTEGRATIONHEALTHLOGSREQUEST']._serialized_start=1176
+  _globals['_BATCHGETINTEGRATIONHEALTHLOGSREQUEST']._serialized_end=1233
+  _globals['_BATCHGETINTEGRATIONHEALTHLOGSRESPONSE']._serialized_start=1235
+  _globals['_BATCHGETINTEGRATIONHEALTHLOGSRESPONSE']._serialized_end=1345
+  _globals['_BATCHCREATEINTEGRATIONHEALTHLOGSREQUEST']._serialized_start=1347
+  _globals['_BATCHCREATEINTEGRATIONHEALTHLOGSREQUEST']._serialized_end=1463
+  _globals['_BATCHCREATEINTEGRATIONHEALTHLOGSRESPONSE']._serialized_start=1465
+  _globals['_BATCHCREATEINTEGRATIONHEALTHLOGSRESPONSE']._serialized_end=1578
+  _globals['_BATCHDELETEINTEGRATIONHEALTHLOGSREQUEST']._serialized_start=1580
+  _globals['_BATCHDELETEINTEGRATIONHEALTHLOGSREQUEST']._serialized_end=1670
+  _globals['_AGGREGATEINTEGRATIONHEALTHLOGSREQUEST']._serialized_start=1673
+  _globals['_AGGREGATEINTEGRATIONHEALTHLOGSREQUEST']._serialized_end=1802
+  _globals['_AGGREGATEINTEGRATIONHEALTHLOGSRESPONSE']._serialized_start=1804
+  _globals['_AGGREGATEINTEGRATIONHEALTHLOGSRESPONSE']._serialized_end=1917
+  _globals['_INTEGRATIONHEALTHLOGSERVICE']._serialized_start=2150
+  _globals['_INTEGRATIONHEALTHLOGSERVICE']._serialized_end=3205
 # @@protoc_insertion_point(module_scope)

@@ -72,6 +72,11 @@ class IntegrationHealthLogServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.BatchDeleteIntegrationHealthLogsRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.AggregateIntegrationHealthLogs = channel.unary_unary(
+                '/ruleiq.data.v1.IntegrationHealthLogService/AggregateIntegrationHealthLogs',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.AggregateIntegrationHealthLogsRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.AggregateIntegrationHealthLogsResponse.FromString,
+                _registered_method=True)
 
 
 class IntegrationHealthLogServiceServicer:
@@ -132,6 +137,14 @@ class IntegrationHealthLogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AggregateIntegrationHealthLogs(self, request, context):
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IntegrationHealthLogServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -169,6 +182,11 @@ def add_IntegrationHealthLogServiceServicer_to_server(servicer, server):
                     servicer.BatchDeleteIntegrationHealthLogs,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.BatchDeleteIntegrationHealthLogsRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'AggregateIntegrationHealthLogs': grpc.unary_unary_rpc_method_handler(
+                    servicer.AggregateIntegrationHealthLogs,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.AggregateIntegrationHealthLogsRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.AggregateIntegrationHealthLogsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -362,6 +380,33 @@ class IntegrationHealthLogService:
             '/ruleiq.data.v1.IntegrationHealthLogService/BatchDeleteIntegrationHealthLogs',
             ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.BatchDeleteIntegrationHealthLogsRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AggregateIntegrationHealthLogs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.IntegrationHealthLogService/AggregateIntegrationHealthLogs',
+            ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.AggregateIntegrationHealthLogsRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_integration__health__log__pb2.AggregateIntegrationHealthLogsResponse.FromString,
             options,
             channel_credentials,
             insecure,

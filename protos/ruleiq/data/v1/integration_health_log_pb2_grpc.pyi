@@ -57,6 +57,10 @@ class IntegrationHealthLogServiceStub:
     """
     BatchDeleteIntegrationHealthLogs: _grpc.UnaryUnaryMultiCallable[_integration_health_log_pb2.BatchDeleteIntegrationHealthLogsRequest, _empty_pb2.Empty]
     """Deletes several integration health logs in one transaction: all of them or none (at most 1000)."""
+    AggregateIntegrationHealthLogs: _grpc.UnaryUnaryMultiCallable[_integration_health_log_pb2.AggregateIntegrationHealthLogsRequest, _integration_health_log_pb2.AggregateIntegrationHealthLogsResponse]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 @_typing.type_check_only
 class IntegrationHealthLogServiceAsyncStub(IntegrationHealthLogServiceStub):
@@ -86,6 +90,10 @@ class IntegrationHealthLogServiceAsyncStub(IntegrationHealthLogServiceStub):
     """
     BatchDeleteIntegrationHealthLogs: _aio.UnaryUnaryMultiCallable[_integration_health_log_pb2.BatchDeleteIntegrationHealthLogsRequest, _empty_pb2.Empty]  # type: ignore[assignment]
     """Deletes several integration health logs in one transaction: all of them or none (at most 1000)."""
+    AggregateIntegrationHealthLogs: _aio.UnaryUnaryMultiCallable[_integration_health_log_pb2.AggregateIntegrationHealthLogsRequest, _integration_health_log_pb2.AggregateIntegrationHealthLogsResponse]  # type: ignore[assignment]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 class IntegrationHealthLogServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes integration health logs. Append-only: rows are created and read, never
@@ -154,5 +162,15 @@ class IntegrationHealthLogServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
         """Deletes several integration health logs in one transaction: all of them or none (at most 1000)."""
+
+    @_abc_1.abstractmethod
+    def AggregateIntegrationHealthLogs(
+        self,
+        request: _integration_health_log_pb2.AggregateIntegrationHealthLogsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_integration_health_log_pb2.AggregateIntegrationHealthLogsResponse, _abc.Awaitable[_integration_health_log_pb2.AggregateIntegrationHealthLogsResponse]]:
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
 
 def add_IntegrationHealthLogServiceServicer_to_server(servicer: IntegrationHealthLogServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

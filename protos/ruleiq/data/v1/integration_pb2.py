@@ -23,13 +23,14 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from ruleiq.data.v1 import aggregate_pb2 as ruleiq_dot_data_dot_v1_dot_aggregate__pb2
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n ruleiq/data/v1/integration.proto\x12\x0eruleiq.data.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf1\x03\n\x0bIntegration\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x35\n\x08provider\x18\x03 \x01(\x0e\x32#.ruleiq.data.v1.IntegrationProvider\x12(\n\x15\x65ncrypted_credentials\x18\x04 \x01(\tB\x04\xe2\x41\x01\x04H\x00\x88\x01\x01\x12.\n\rhealth_status\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x16\n\tis_active\x18\x06 \x01(\x08H\x01\x88\x01\x01\x12\x35\n\x11last_health_check\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x16\x63onfiguration_metadata\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x34\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\x0b \x01(\tB\x04\xe2\x41\x01\x03\x42\x18\n\x16_encrypted_credentialsB\x0c\n\n_is_active\")\n\x15GetIntegrationRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x89\x01\n\x17ListIntegrationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x17\n\x0fshow_total_size\x18\x05 \x01(\x08\x12\x0c\n\x04skip\x18\x06 \x01(\x05\"z\n\x18ListIntegrationsResponse\x12\x31\n\x0cintegrations\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.Integration\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"\x84\x01\n\x18\x43reateIntegrationRequest\x12\x36\n\x0bintegration\x18\x01 \x01(\x0b\x32\x1b.ruleiq.data.v1.IntegrationB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x1c\n\x0eintegration_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"\x91\x01\n\x18UpdateIntegrationRequest\x12\x36\n\x0bintegration\x18\x01 \x01(\x0b\x32\x1b.ruleiq.data.v1.IntegrationB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"I\n\x18\x44\x65leteIntegrationRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"0\n\x1b\x42\x61tchGetIntegrationsRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"Q\n\x1c\x42\x61tchGetIntegrationsResponse\x12\x31\n\x0cintegrations\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.Integration\"b\n\x1e\x42\x61tchCreateIntegrationsRequest\x12@\n\x08requests\x18\x01 \x03(\x0b\x32(.ruleiq.data.v1.CreateIntegrationRequestB\x04\xe2\x41\x01\x02\"T\n\x1f\x42\x61tchCreateIntegrationsResponse\x12\x31\n\x0cintegrations\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.Integration\"b\n\x1e\x42\x61tchUpdateIntegrationsRequest\x12@\n\x08requests\x18\x01 \x03(\x0b\x32(.ruleiq.data.v1.UpdateIntegrationRequestB\x04\xe2\x41\x01\x02\"T\n\x1f\x42\x61tchUpdateIntegrationsResponse\x12\x31\n\x0cintegrations\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.Integration\"Q\n\x1e\x42\x61tchDeleteIntegrationsRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05\x65tags\x18\x02 \x03(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08*\xad\x02\n\x13IntegrationProvider\x12$\n INTEGRATION_PROVIDER_UNSPECIFIED\x10\x00\x12\x1c\n\x18INTEGRATION_PROVIDER_AWS\x10\x01\x12\x1d\n\x19INTEGRATION_PROVIDER_OKTA\x10\x02\x12)\n%INTEGRATION_PROVIDER_GOOGLE_WORKSPACE\x10\x03\x12&\n\"INTEGRATION_PROVIDER_MICROSOFT_365\x10\x04\x12\x1e\n\x1aINTEGRATION_PROVIDER_AZURE\x10\x05\x12\x1f\n\x1bINTEGRATION_PROVIDER_GITHUB\x10\x06\x12\x1f\n\x1bINTEGRATION_PROVIDER_GITLAB\x10\x07\x32\xae\x07\n\x12IntegrationService\x12T\n\x0eGetIntegration\x12%.ruleiq.data.v1.GetIntegrationRequest\x1a\x1b.ruleiq.data.v1.Integration\x12\x65\n\x10ListIntegrations\x12\'.ruleiq.data.v1.ListIntegrationsRequest\x1a(.ruleiq.data.v1.ListIntegrationsResponse\x12Z\n\x11\x43reateIntegration\x12(.ruleiq.data.v1.CreateIntegrationRequest\x1a\x1b.ruleiq.data.v1.Integration\x12Z\n\x11UpdateIntegration\x12(.ruleiq.data.v1.UpdateIntegrationRequest\x1a\x1b.ruleiq.data.v1.Integration\x12U\n\x11\x44\x65leteIntegration\x12(.ruleiq.data.v1.DeleteIntegrationRequest\x1a\x16.google.protobuf.Empty\x12q\n\x14\x42\x61tchGetIntegrations\x12+.ruleiq.data.v1.BatchGetIntegrationsRequest\x1a,.ruleiq.data.v1.BatchGetIntegrationsResponse\x12z\n\x17\x42\x61tchCreateIntegrations\x12..ruleiq.data.v1.BatchCreateIntegrationsRequest\x1a/.ruleiq.data.v1.BatchCreateIntegrationsResponse\x12z\n\x17\x42\x61tchUpdateIntegrations\x12..ruleiq.data.v1.BatchUpdateIntegrationsRequest\x1a/.ruleiq.data.v1.BatchUpdateIntegrationsResponse\x12\x61\n\x17\x42\x61tchDeleteIntegrations\x12..ruleiq.data.v1.BatchDeleteIntegrationsRequest\x1a\x16.google.protobuf.Emptyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n ruleiq/data/v1/integration.proto\x12\x0eruleiq.data.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1eruleiq/data/v1/aggregate.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf1\x03\n\x0bIntegration\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x35\n\x08provider\x18\x03 \x01(\x0e\x32#.ruleiq.data.v1.IntegrationProvider\x12(\n\x15\x65ncrypted_credentials\x18\x04 \x01(\tB\x04\xe2\x41\x01\x04H\x00\x88\x01\x01\x12.\n\rhealth_status\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x16\n\tis_active\x18\x06 \x01(\x08H\x01\x88\x01\x01\x12\x35\n\x11last_health_check\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x37\n\x16\x63onfiguration_metadata\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x34\n\ncreated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\x0b \x01(\tB\x04\xe2\x41\x01\x03\x42\x18\n\x16_encrypted_credentialsB\x0c\n\n_is_active\")\n\x15GetIntegrationRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x89\x01\n\x17ListIntegrationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x17\n\x0fshow_total_size\x18\x05 \x01(\x08\x12\x0c\n\x04skip\x18\x06 \x01(\x05\"z\n\x18ListIntegrationsResponse\x12\x31\n\x0cintegrations\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.Integration\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"\x84\x01\n\x18\x43reateIntegrationRequest\x12\x36\n\x0bintegration\x18\x01 \x01(\x0b\x32\x1b.ruleiq.data.v1.IntegrationB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x1c\n\x0eintegration_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"\x91\x01\n\x18UpdateIntegrationRequest\x12\x36\n\x0bintegration\x18\x01 \x01(\x0b\x32\x1b.ruleiq.data.v1.IntegrationB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"I\n\x18\x44\x65leteIntegrationRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"0\n\x1b\x42\x61tchGetIntegrationsRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"Q\n\x1c\x42\x61tchGetIntegrationsResponse\x12\x31\n\x0cintegrations\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.Integration\"b\n\x1e\x42\x61tchCreateIntegrationsRequest\x12@\n\x08requests\x18\x01 \x03(\x0b\x32(.ruleiq.data.v1.CreateIntegrationRequestB\x04\xe2\x41\x01\x02\"T\n\x1f\x42\x61tchCreateIntegrationsResponse\x12\x31\n\x0cintegrations\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.Integration\"b\n\x1e\x42\x61tchUpdateIntegrationsRequest\x12@\n\x08requests\x18\x01 \x03(\x0b\x32(.ruleiq.data.v1.UpdateIntegrationRequestB\x04\xe2\x41\x01\x02\"T\n\x1f\x42\x61tchUpdateIntegrationsResponse\x12\x31\n\x0cintegrations\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.Integration\"Q\n\x1e\x42\x61tchDeleteIntegrationsRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05\x65tags\x18\x02 \x03(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"x\n\x1c\x41ggregateIntegrationsRequest\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\t\x12\x10\n\x08group_by\x18\x02 \x03(\t\x12\x0f\n\x07metrics\x18\x03 \x03(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"h\n\x1d\x41ggregateIntegrationsResponse\x12.\n\x06groups\x18\x01 \x03(\x0b\x32\x1e.ruleiq.data.v1.AggregateGroup\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xad\x02\n\x13IntegrationProvider\x12$\n INTEGRATION_PROVIDER_UNSPECIFIED\x10\x00\x12\x1c\n\x18INTEGRATION_PROVIDER_AWS\x10\x01\x12\x1d\n\x19INTEGRATION_PROVIDER_OKTA\x10\x02\x12)\n%INTEGRATION_PROVIDER_GOOGLE_WORKSPACE\x10\x03\x12&\n\"INTEGRATION_PROVIDER_MICROSOFT_365\x10\x04\x12\x1e\n\x1aINTEGRATION_PROVIDER_AZURE\x10\x05\x12\x1f\n\x1bINTEGRATION_PROVIDER_GITHUB\x10\x06\x12\x1f\n\x1bINTEGRATION_PROVIDER_GITLAB\x10\x07\x32\xa4\x08\n\x12IntegrationService\x12T\n\x0eGetIntegration\x12%.ruleiq.data.v1.GetIntegrationRequest\x1a\x1b.ruleiq.data.v1.Integration\x12\x65\n\x10ListIntegrations\x12\'.ruleiq.data.v1.ListIntegrationsRequest\x1a(.ruleiq.data.v1.ListIntegrationsResponse\x12Z\n\x11\x43reateIntegration\x12(.ruleiq.data.v1.CreateIntegrationRequest\x1a\x1b.ruleiq.data.v1.Integration\x12Z\n\x11UpdateIntegration\x12(.ruleiq.data.v1.UpdateIntegrationRequest\x1a\x1b.ruleiq.data.v1.Integration\x12U\n\x11\x44\x65leteIntegration\x12(.ruleiq.data.v1.DeleteIntegrationRequest\x1a\x16.google.protobuf.Empty\x12q\n\x14\x42\x61tchGetIntegrations\x12+.ruleiq.data.v1.BatchGetIntegrationsRequest\x1a,.ruleiq.data.v1.BatchGetIntegrationsResponse\x12z\n\x17\x42\x61tchCreateIntegrations\x12..ruleiq.data.v1.BatchCreateIntegrationsRequest\x1a/.ruleiq.data.v1.BatchCreateIntegrationsResponse\x12z\n\x17\x42\x61tchUpdateIntegrations\x12..ruleiq.data.v1.BatchUpdateIntegrationsRequest\x1a/.ruleiq.data.v1.BatchUpdateIntegrationsResponse\x12\x61\n\x17\x42\x61tchDeleteIntegrations\x12..ruleiq.data.v1.BatchDeleteIntegrationsRequest\x1a\x16.google.protobuf.Empty\x12t\n\x15\x41ggregateIntegrations\x12,.ruleiq.data.v1.AggregateIntegrationsRequest\x1a-.ruleiq.data.v1.AggregateIntegrationsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -64,36 +65,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BATCHUPDATEINTEGRATIONSREQUEST'].fields_by_name['requests']._serialized_options = b'\342A\001\002'
   _globals['_BATCHDELETEINTEGRATIONSREQUEST'].fields_by_name['ids']._loaded_options = None
   _globals['_BATCHDELETEINTEGRATIONSREQUEST'].fields_by_name['ids']._serialized_options = b'\342A\001\002'
-  _globals['_INTEGRATIONPROVIDER']._serialized_start=1965
-  _globals['_INTEGRATIONPROVIDER']._serialized_end=2266
-  _globals['_INTEGRATION']._serialized_start=212
-  _globals['_INTEGRATION']._serialized_end=709
-  _globals['_GETINTEGRATIONREQUEST']._serialized_start=711
-  _globals['_GETINTEGRATIONREQUEST']._serialized_end=752
-  _globals['_LISTINTEGRATIONSREQUEST']._serialized_start=755
-  _globals['_LISTINTEGRATIONSREQUEST']._serialized_end=892
-  _globals['_LISTINTEGRATIONSRESPONSE']._serialized_start=894
-  _globals['_LISTINTEGRATIONSRESPONSE']._serialized_end=1016
-  _globals['_CREATEINTEGRATIONREQUEST']._serialized_start=1019
-  _globals['_CREATEINTEGRATIONREQUEST']._serialized_end=1151
-  _globals['_UPDATEINTEGRATIONREQUEST']._serialized_start=1154
-  _globals['_UPDATEINTEGRATIONREQUEST']._serialized_end=1299
-  _globals['_DELETEINTEGRATIONREQUEST']._serialized_start=1301
-  _globals['_DELETEINTEGRATIONREQUEST']._serialized_end=1374
-  _globals['_BATCHGETINTEGRATIONSREQUEST']._serialized_start=1376
-  _globals['_BATCHGETINTEGRATIONSREQUEST']._serialized_end=1424
-  _globals['_BATCHGETINTEGRATIONSRESPONSE']._serialized_start=1426
-  _globals['_BATCHGETINTEGRATIONSRESPONSE']._serialized_end=1507
-  _globals['_BATCHCREATEINTEGRATIONSREQUEST']._serialized_start=1509
-  _globals['_BATCHCREATEINTEGRATIONSREQUEST']._serialized_end=1607
-  _globals['_BATCHCREATEINTEGRATIONSRESPONSE']._serialized_start=1609
-  _globals['_BATCHCREATEINTEGRATIONSRESPONSE']._serialized_end=1693
-  _globals['_BATCHUPDATEINTEGRATIONSREQUEST']._serialized_start=1695
-  _globals['_BATCHUPDATEINTEGRATIONSREQUEST']._serialized_end=1793
-  _globals['_BATCHUPDATEINTEGRATIONSRESPONSE']._serialized_start=1795
-  _globals['_BATCHUPDATEINTEGRATIONSRESPONSE']._serialized_end=1879
-  _globals['_BATCHDELETEINTEGRATIONSREQUEST']._serialized_start=1881
-  _globals['_BATCHDELETEINTEGRATIONSREQUEST']._serialized_end=1962
-  _globals['_INTEGRATIONSERVICE']._serialized_start=2269
-  _globals['_INTEGRATIONSERVICE']._serialized_end=3211
+  _globals['_INTEGRATIONPROVIDER']._serialized_start=2225
+  _globals['_INTEGRATIONPROVIDER']._serialized_end=2526
+  _globals['_INTEGRATION']._serialized_start=244
+  _globals['_INTEGRATION']._serialized_end=741
+  _globals['_GETINTEGRATIONREQUEST']._serialized_start=743
+  _globals['_GETINTEGRATIONREQUEST']._serialized_end=784
+  _globals['_LISTINTEGRATIONSREQUEST']._serialized_start=787
+  _globals['_LISTINTEGRATIONSREQUEST']._serialized_end=924
+  _globals['_LISTINTEGRATIONSRESPONSE']._serialized_start=926
+  _globals['_LISTINTEGRATIONSRESPONSE']._serialized_end=1048
+  _globals['_CREATEINTEGRATIONREQUEST']._serialized_start=1051
+  _globals['_CREATEINTEGRATIONREQUEST']._serialized_end=1183
+  _globals['_UPDATEINTEGRATIONREQUEST']._serialized_start=1186
+  _globals['_UPDATEINTEGRATIONREQUEST']._serialized_end=1331
+  _globals['_DELETEINTEGRATIONREQUEST']._serialized_start=1333
+  _globals['_DELETEINTEGRATIONREQUEST']._serialized_end=1406
+  _globals['_BATCHGETINTEGRATIONSREQUEST']._serialized_start=1408
+  _globals['_BATCHGETINTEGRATIONSREQUEST']._serialized_end=1456
+  _globals['_BATCHGETINTEGRATIONSRESPONSE']._serialized_start=1458
+  _globals['_BATCHGETINTEGRATIONSRESPONSE']._serialized_end=1539
+  _globals['_BATCHCREATEINTEGRATIONSREQUEST']._serialized_start=1541
+  _globals['_BATCHCREATEINTEGRATIONSREQUEST']._serialized_end=1639
+  _globals['_BATCHCREATEINTEGRATIONSRESPONSE']._serialized_start=1641
+  _globals['_BATCHCREATEINTEGRATIONSRESPONSE']._serialized_end=1725
+  _globals['_BATCHUPDATEINTEGRATIONSREQUEST']._serialized_start=1727
+  _globals['_BATCHUPDATEINTEGRATIONSREQUEST']._serialized_end=1825
+  _globals['_BATCHUPDATEINTEGRATIONSRESPONSE']._serialized_start=1827
+  _globals['_BATCHUPDATEINTEGRATIONSRESPONSE']._serialized_end=1911
+  _globals['_BATCHDELETEINTEGRATIONSREQUEST']._serialized_start=1913
+  _globals['_BATCHDELETEINTEGRATIONSREQUEST']._serialized_end=1994
+  _globals['_AGGREGATEINTEGRATIONSREQUEST']._serialized_start=1996
+  _globals['_AGGREGATEINTEGRATIONSREQUEST']._serialized_end=2116
+  _globals['_AGGREGATEINTEGRATIONSRESPONSE']._serialized_start=2118
+  _globals['_AGGREGATEINTEGRATIONSRESPONSE']._serialized_end=2222
+  _globals['_INTEGRATIONSERVICE']._serialized_start=2529
+  _globals['_INTEGRATIONSERVICE']._serialized_end=3589
 # @@protoc_insertion_point(module_scope)

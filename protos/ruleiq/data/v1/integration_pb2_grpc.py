@@ -81,6 +81,11 @@ class IntegrationServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchDeleteIntegrationsRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.AggregateIntegrations = channel.unary_unary(
+                '/ruleiq.data.v1.IntegrationService/AggregateIntegrations',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_integration__pb2.AggregateIntegrationsRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_integration__pb2.AggregateIntegrationsResponse.FromString,
+                _registered_method=True)
 
 
 class IntegrationServiceServicer:
@@ -156,6 +161,14 @@ class IntegrationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AggregateIntegrations(self, request, context):
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IntegrationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -203,6 +216,11 @@ def add_IntegrationServiceServicer_to_server(servicer, server):
                     servicer.BatchDeleteIntegrations,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchDeleteIntegrationsRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'AggregateIntegrations': grpc.unary_unary_rpc_method_handler(
+                    servicer.AggregateIntegrations,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_integration__pb2.AggregateIntegrationsRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_integration__pb2.AggregateIntegrationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -449,6 +467,33 @@ class IntegrationService:
             '/ruleiq.data.v1.IntegrationService/BatchDeleteIntegrations',
             ruleiq_dot_data_dot_v1_dot_integration__pb2.BatchDeleteIntegrationsRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AggregateIntegrations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.IntegrationService/AggregateIntegrations',
+            ruleiq_dot_data_dot_v1_dot_integration__pb2.AggregateIntegrationsRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_integration__pb2.AggregateIntegrationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -63,6 +63,10 @@ class IntegrationServiceStub:
     """
     BatchDeleteIntegrations: _grpc.UnaryUnaryMultiCallable[_integration_pb2.BatchDeleteIntegrationsRequest, _empty_pb2.Empty]
     """Deletes several integrations in one transaction: all of them or none (at most 1000)."""
+    AggregateIntegrations: _grpc.UnaryUnaryMultiCallable[_integration_pb2.AggregateIntegrationsRequest, _integration_pb2.AggregateIntegrationsResponse]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 @_typing.type_check_only
 class IntegrationServiceAsyncStub(IntegrationServiceStub):
@@ -98,6 +102,10 @@ class IntegrationServiceAsyncStub(IntegrationServiceStub):
     """
     BatchDeleteIntegrations: _aio.UnaryUnaryMultiCallable[_integration_pb2.BatchDeleteIntegrationsRequest, _empty_pb2.Empty]  # type: ignore[assignment]
     """Deletes several integrations in one transaction: all of them or none (at most 1000)."""
+    AggregateIntegrations: _aio.UnaryUnaryMultiCallable[_integration_pb2.AggregateIntegrationsRequest, _integration_pb2.AggregateIntegrationsResponse]  # type: ignore[assignment]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 class IntegrationServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes integrations."""
@@ -184,5 +192,15 @@ class IntegrationServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
         """Deletes several integrations in one transaction: all of them or none (at most 1000)."""
+
+    @_abc_1.abstractmethod
+    def AggregateIntegrations(
+        self,
+        request: _integration_pb2.AggregateIntegrationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_integration_pb2.AggregateIntegrationsResponse, _abc.Awaitable[_integration_pb2.AggregateIntegrationsResponse]]:
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
 
 def add_IntegrationServiceServicer_to_server(servicer: IntegrationServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -23,13 +23,14 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from ruleiq.data.v1 import aggregate_pb2 as ruleiq_dot_data_dot_v1_dot_aggregate__pb2
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bruleiq/data/v1/policy.proto\x12\x0eruleiq.data.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe9\t\n\x06Policy\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x1b\n\x13\x62usiness_profile_id\x18\x03 \x01(\t\x12\x14\n\x0c\x66ramework_id\x18\x04 \x01(\t\x12\x18\n\x0bpolicy_name\x18\x05 \x01(\tH\x00\x88\x01\x01\x12\x1b\n\x0e\x66ramework_name\x18\x06 \x01(\tH\x01\x88\x01\x01\x12\x18\n\x0bpolicy_type\x18\x07 \x01(\tH\x02\x88\x01\x01\x12\x1e\n\x11generation_prompt\x18\x08 \x01(\tH\x03\x88\x01\x01\x12\x1d\n\x10generation_model\x18\t \x01(\tH\x04\x88\x01\x01\x12$\n\x17generation_time_seconds\x18\n \x01(\x01H\x05\x88\x01\x01\x12\x1b\n\x0epolicy_content\x18\x0b \x01(\tH\x06\x88\x01\x01\x12.\n\nprocedures\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12\x38\n\x14tool_recommendations\x18\r \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12,\n\x08sections\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12,\n\x08\x63ontrols\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12\x31\n\x10responsibilities\x18\x10 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x17\n\nword_count\x18\x11 \x01(\x05H\x07\x88\x01\x01\x12#\n\x16\x65stimated_reading_time\x18\x12 \x01(\x05H\x08\x88\x01\x01\x12 \n\x13\x63ompliance_coverage\x18\x13 \x01(\x01H\t\x88\x01\x01\x12,\n\x06status\x18\x14 \x01(\x0e\x32\x1c.ruleiq.data.v1.PolicyStatus\x12\x19\n\x0creview_notes\x18\x15 \x01(\tH\n\x88\x01\x01\x12\x14\n\x07version\x18\x16 \x01(\tH\x0b\x88\x01\x01\x12\x30\n\x0cgenerated_at\x18\x17 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0breviewed_at\x18\x18 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x61pproved_at\x18\x19 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\ncreated_at\x18\x1a \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nupdated_at\x18\x1b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\x1c \x01(\tB\x04\xe2\x41\x01\x03\x42\x0e\n\x0c_policy_nameB\x11\n\x0f_framework_nameB\x0e\n\x0c_policy_typeB\x14\n\x12_generation_promptB\x13\n\x11_generation_modelB\x1a\n\x18_generation_time_secondsB\x11\n\x0f_policy_contentB\r\n\x0b_word_countB\x19\n\x17_estimated_reading_timeB\x16\n\x14_compliance_coverageB\x0f\n\r_review_notesB\n\n\x08_version\"$\n\x10GetPolicyRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x85\x01\n\x13ListPoliciesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x17\n\x0fshow_total_size\x18\x05 \x01(\x08\x12\x0c\n\x04skip\x18\x06 \x01(\x05\"m\n\x14ListPoliciesResponse\x12(\n\x08policies\x18\x01 \x03(\x0b\x32\x16.ruleiq.data.v1.Policy\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"p\n\x13\x43reatePolicyRequest\x12,\n\x06policy\x18\x01 \x01(\x0b\x32\x16.ruleiq.data.v1.PolicyB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x17\n\tpolicy_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"\x82\x01\n\x13UpdatePolicyRequest\x12,\n\x06policy\x18\x01 \x01(\x0b\x32\x16.ruleiq.data.v1.PolicyB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"D\n\x13\x44\x65letePolicyRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\",\n\x17\x42\x61tchGetPoliciesRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"D\n\x18\x42\x61tchGetPoliciesResponse\x12(\n\x08policies\x18\x01 \x03(\x0b\x32\x16.ruleiq.data.v1.Policy\"Y\n\x1a\x42\x61tchCreatePoliciesRequest\x12;\n\x08requests\x18\x01 \x03(\x0b\x32#.ruleiq.data.v1.CreatePolicyRequestB\x04\xe2\x41\x01\x02\"G\n\x1b\x42\x61tchCreatePoliciesResponse\x12(\n\x08policies\x18\x01 \x03(\x0b\x32\x16.ruleiq.data.v1.Policy\"Y\n\x1a\x42\x61tchUpdatePoliciesRequest\x12;\n\x08requests\x18\x01 \x03(\x0b\x32#.ruleiq.data.v1.UpdatePolicyRequestB\x04\xe2\x41\x01\x02\"G\n\x1b\x42\x61tchUpdatePoliciesResponse\x12(\n\x08policies\x18\x01 \x03(\x0b\x32\x16.ruleiq.data.v1.Policy\"M\n\x1a\x42\x61tchDeletePoliciesRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05\x65tags\x18\x02 \x03(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08*\xbb\x01\n\x0cPolicyStatus\x12\x1d\n\x19POLICY_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13POLICY_STATUS_DRAFT\x10\x01\x12\x1a\n\x16POLICY_STATUS_REVIEWED\x10\x02\x12\x1a\n\x16POLICY_STATUS_APPROVED\x10\x03\x12\x1d\n\x19POLICY_STATUS_IMPLEMENTED\x10\x04\x12\x1c\n\x18POLICY_STATUS_DEPRECATED\x10\x05\x32\xba\x06\n\rPolicyService\x12\x45\n\tGetPolicy\x12 .ruleiq.data.v1.GetPolicyRequest\x1a\x16.ruleiq.data.v1.Policy\x12Y\n\x0cListPolicies\x12#.ruleiq.data.v1.ListPoliciesRequest\x1a$.ruleiq.data.v1.ListPoliciesResponse\x12K\n\x0c\x43reatePolicy\x12#.ruleiq.data.v1.CreatePolicyRequest\x1a\x16.ruleiq.data.v1.Policy\x12K\n\x0cUpdatePolicy\x12#.ruleiq.data.v1.UpdatePolicyRequest\x1a\x16.ruleiq.data.v1.Policy\x12K\n\x0c\x44\x65letePolicy\x12#.ruleiq.data.v1.DeletePolicyRequest\x1a\x16.google.protobuf.Empty\x12\x65\n\x10\x42\x61tchGetPolicies\x12\'.ruleiq.data.v1.BatchGetPoliciesRequest\x1a(.ruleiq.data.v1.BatchGetPoliciesResponse\x12n\n\x13\x42\x61tchCreatePolicies\x12*.ruleiq.data.v1.BatchCreatePoliciesRequest\x1a+.ruleiq.data.v1.BatchCreatePoliciesResponse\x12n\n\x13\x42\x61tchUpdatePolicies\x12*.ruleiq.data.v1.BatchUpdatePoliciesRequest\x1a+.ruleiq.data.v1.BatchUpdatePoliciesResponse\x12Y\n\x13\x42\x61tchDeletePolicies\x12*.ruleiq.data.v1.BatchDeletePoliciesRequest\x1a\x16.google.protobuf.Emptyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bruleiq/data/v1/policy.proto\x12\x0eruleiq.data.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1eruleiq/data/v1/aggregate.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe9\t\n\x06Policy\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x1b\n\x13\x62usiness_profile_id\x18\x03 \x01(\t\x12\x14\n\x0c\x66ramework_id\x18\x04 \x01(\t\x12\x18\n\x0bpolicy_name\x18\x05 \x01(\tH\x00\x88\x01\x01\x12\x1b\n\x0e\x66ramework_name\x18\x06 \x01(\tH\x01\x88\x01\x01\x12\x18\n\x0bpolicy_type\x18\x07 \x01(\tH\x02\x88\x01\x01\x12\x1e\n\x11generation_prompt\x18\x08 \x01(\tH\x03\x88\x01\x01\x12\x1d\n\x10generation_model\x18\t \x01(\tH\x04\x88\x01\x01\x12$\n\x17generation_time_seconds\x18\n \x01(\x01H\x05\x88\x01\x01\x12\x1b\n\x0epolicy_content\x18\x0b \x01(\tH\x06\x88\x01\x01\x12.\n\nprocedures\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12\x38\n\x14tool_recommendations\x18\r \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12,\n\x08sections\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12,\n\x08\x63ontrols\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12\x31\n\x10responsibilities\x18\x10 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x17\n\nword_count\x18\x11 \x01(\x05H\x07\x88\x01\x01\x12#\n\x16\x65stimated_reading_time\x18\x12 \x01(\x05H\x08\x88\x01\x01\x12 \n\x13\x63ompliance_coverage\x18\x13 \x01(\x01H\t\x88\x01\x01\x12,\n\x06status\x18\x14 \x01(\x0e\x32\x1c.ruleiq.data.v1.PolicyStatus\x12\x19\n\x0creview_notes\x18\x15 \x01(\tH\n\x88\x01\x01\x12\x14\n\x07version\x18\x16 \x01(\tH\x0b\x88\x01\x01\x12\x30\n\x0cgenerated_at\x18\x17 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0breviewed_at\x18\x18 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x61pproved_at\x18\x19 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\ncreated_at\x18\x1a \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nupdated_at\x18\x1b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\x1c \x01(\tB\x04\xe2\x41\x01\x03\x42\x0e\n\x0c_policy_nameB\x11\n\x0f_framework_nameB\x0e\n\x0c_policy_typeB\x14\n\x12_generation_promptB\x13\n\x11_generation_modelB\x1a\n\x18_generation_time_secondsB\x11\n\x0f_policy_contentB\r\n\x0b_word_countB\x19\n\x17_estimated_reading_timeB\x16\n\x14_compliance_coverageB\x0f\n\r_review_notesB\n\n\x08_version\"$\n\x10GetPolicyRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x85\x01\n\x13ListPoliciesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x17\n\x0fshow_total_size\x18\x05 \x01(\x08\x12\x0c\n\x04skip\x18\x06 \x01(\x05\"m\n\x14ListPoliciesResponse\x12(\n\x08policies\x18\x01 \x03(\x0b\x32\x16.ruleiq.data.v1.Policy\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"p\n\x13\x43reatePolicyRequest\x12,\n\x06policy\x18\x01 \x01(\x0b\x32\x16.ruleiq.data.v1.PolicyB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x17\n\tpolicy_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"\x82\x01\n\x13UpdatePolicyRequest\x12,\n\x06policy\x18\x01 \x01(\x0b\x32\x16.ruleiq.data.v1.PolicyB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"D\n\x13\x44\x65letePolicyRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\",\n\x17\x42\x61tchGetPoliciesRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"D\n\x18\x42\x61tchGetPoliciesResponse\x12(\n\x08policies\x18\x01 \x03(\x0b\x32\x16.ruleiq.data.v1.Policy\"Y\n\x1a\x42\x61tchCreatePoliciesRequest\x12;\n\x08requests\x18\x01 \x03(\x0b\x32#.ruleiq.data.v1.CreatePolicyRequestB\x04\xe2\x41\x01\x02\"G\n\x1b\x42\x61tchCreatePoliciesResponse\x12(\n\x08policies\x18\x01 \x03(\x0b\x32\x16.ruleiq.data.v1.Policy\"Y\n\x1a\x42\x61tchUpdatePoliciesRequest\x12;\n\x08requests\x18\x01 \x03(\x0b\x32#.ruleiq.data.v1.UpdatePolicyRequestB\x04\xe2\x41\x01\x02\"G\n\x1b\x42\x61tchUpdatePoliciesResponse\x12(\n\x08policies\x18\x01 \x03(\x0b\x32\x16.ruleiq.data.v1.Policy\"M\n\x1a\x42\x61tchDeletePoliciesRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05\x65tags\x18\x02 \x03(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"t\n\x18\x41ggregatePoliciesRequest\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\t\x12\x10\n\x08group_by\x18\x02 \x03(\t\x12\x0f\n\x07metrics\x18\x03 \x03(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"d\n\x19\x41ggregatePoliciesResponse\x12.\n\x06groups\x18\x01 \x03(\x0b\x32\x1e.ruleiq.data.v1.AggregateGroup\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\xbb\x01\n\x0cPolicyStatus\x12\x1d\n\x19POLICY_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13POLICY_STATUS_DRAFT\x10\x01\x12\x1a\n\x16POLICY_STATUS_REVIEWED\x10\x02\x12\x1a\n\x16POLICY_STATUS_APPROVED\x10\x03\x12\x1d\n\x19POLICY_STATUS_IMPLEMENTED\x10\x04\x12\x1c\n\x18POLICY_STATUS_DEPRECATED\x10\x05\x32\xa4\x07\n\rPolicyService\x12\x45\n\tGetPolicy\x12 .ruleiq.data.v1.GetPolicyRequest\x1a\x16.ruleiq.data.v1.Policy\x12Y\n\x0cListPolicies\x12#.ruleiq.data.v1.ListPoliciesRequest\x1a$.ruleiq.data.v1.ListPoliciesResponse\x12K\n\x0c\x43reatePolicy\x12#.ruleiq.data.v1.CreatePolicyRequest\x1a\x16.ruleiq.data.v1.Policy\x12K\n\x0cUpdatePolicy\x12#.ruleiq.data.v1.UpdatePolicyRequest\x1a\x16.ruleiq.data.v1.Policy\x12K\n\x0c\x44\x65letePolicy\x12#.ruleiq.data.v1.DeletePolicyRequest\x1a\x16.google.protobuf.Empty\x12\x65\n\x10\x42\x61tchGetPolicies\x12\'.ruleiq.data.v1.BatchGetPoliciesRequest\x1a(.ruleiq.data.v1.BatchGetPoliciesResponse\x12n\n\x13\x42\x61tchCreatePolicies\x12*.ruleiq.data.v1.BatchCreatePoliciesRequest\x1a+.ruleiq.data.v1.BatchCreatePoliciesResponse\x12n\n\x13\x42\x61tchUpdatePolicies\x12*.ruleiq.data.v1.BatchUpdatePoliciesRequest\x1a+.ruleiq.data.v1.BatchUpdatePoliciesResponse\x12Y\n\x13\x42\x61tchDeletePolicies\x12*.ruleiq.data.v1.BatchDeletePoliciesRequest\x1a\x16.google.protobuf.Empty\x12h\n\x11\x41ggregatePolicies\x12(.ruleiq.data.v1.AggregatePoliciesRequest\x1a).ruleiq.data.v1.AggregatePoliciesResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -62,36 +63,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BATCHUPDATEPOLICIESREQUEST'].fields_by_name['requests']._serialized_options = b'\342A\001\002'
   _globals['_BATCHDELETEPOLICIESREQUEST'].fields_by_name['ids']._loaded_options = None
   _globals['_BATCHDELETEPOLICIESREQUEST'].fields_by_name['ids']._serialized_options = b'\342A\001\002'
-  _globals['_POLICYSTATUS']._serialized_start=2592
-  _globals['_POLICYSTATUS']._serialized_end=2779
-  _globals['_POLICY']._serialized_start=207
-  _globals['_POLICY']._serialized_end=1464
-  _globals['_GETPOLICYREQUEST']._serialized_start=1466
-  _globals['_GETPOLICYREQUEST']._serialized_end=1502
-  _globals['_LISTPOLICIESREQUEST']._serialized_start=1505
-  _globals['_LISTPOLICIESREQUEST']._serialized_end=1638
-  _globals['_LISTPOLICIESRESPONSE']._serialized_start=1640
-  _globals['_LISTPOLICIESRESPONSE']._serialized_end=1749
-  _globals['_CREATEPOLICYREQUEST']._serialized_start=1751
-  _globals['_CREATEPOLICYREQUEST']._serialized_end=1863
-  _globals['_UPDATEPOLICYREQUEST']._serialized_start=1866
-  _globals['_UPDATEPOLICYREQUEST']._serialized_end=1996
-  _globals['_DELETEPOLICYREQUEST']._serialized_start=1998
-  _globals['_DELETEPOLICYREQUEST']._serialized_end=2066
-  _globals['_BATCHGETPOLICIESREQUEST']._serialized_start=2068
-  _globals['_BATCHGETPOLICIESREQUEST']._serialized_end=2112
-  _globals['_BATCHGETPOLICIESRESPONSE']._serialized_start=2114
-  _globals['_BATCHGETPOLICIESRESPONSE']._serialized_end=2182
-  _globals['_BATCHCREATEPOLICIESREQUEST']._serialized_start=2184
-  _globals['_BATCHCREATEPOLICIESREQUEST']._serialized_end=2273
-  _globals['_BATCHCREATEPOLICIESRESPONSE']._serialized_start=2275
-  _globals['_BATCHCREATEPOLICIESRESPONSE']._serialized_end=2346
-  _globals['_BATCHUPDATEPOLICIESREQUEST']._serialized_start=2348
-  _globals['_BATCHUPDATEPOLICIESREQUEST']._serialized_end=2437
-  _globals['_BATCHUPDATEPOLICIESRESPONSE']._serialized_start=2439
-  _globals['_BATCHUPDATEPOLICIESRESPONSE']._serialized_end=2510
-  _globals['_BATCHDELETEPOLICIESREQUEST']._serialized_start=2512
-  _globals['_BATCHDELETEPOLICIESREQUEST']._serialized_end=2589
-  _globals['_POLICYSERVICE']._serialized_start=2782
-  _globals['_POLICYSERVICE']._serialized_end=3608
+  _globals['_POLICYSTATUS']._serialized_start=2844
+  _globals['_POLICYSTATUS']._serialized_end=3031
+  _globals['_POLICY']._serialized_start=239
+  _globals['_POLICY']._serialized_end=1496
+  _globals['_GETPOLICYREQUEST']._serialized_start=1498
+  _globals['_GETPOLICYREQUEST']._serialized_end=1534
+  _globals['_LISTPOLICIESREQUEST']._serialized_start=1537
+  _globals['_LISTPOLICIESREQUEST']._serialized_end=1670
+  _globals['_LISTPOLICIESRESPONSE']._serialized_start=1672
+  _globals['_LISTPOLICIESRESPONSE']._serialized_end=1781
+  _globals['_CREATEPOLICYREQUEST']._serialized_start=1783
+  _globals['_CREATEPOLICYREQUEST']._serialized_end=1895
+  _globals['_UPDATEPOLICYREQUEST']._serialized_start=1898
+  _globals['_UPDATEPOLICYREQUEST']._serialized_end=2028
+  _globals['_DELETEPOLICYREQUEST']._serialized_start=2030
+  _globals['_DELETEPOLICYREQUEST']._serialized_end=2098
+  _globals['_BATCHGETPOLICIESREQUEST']._serialized_start=2100
+  _globals['_BATCHGETPOLICIESREQUEST']._serialized_end=2144
+  _globals['_BATCHGETPOLICIESRESPONSE']._serialized_start=2146
+  _globals['_BATCHGETPOLICIESRESPONSE']._serialized_end=2214
+  _globals['_BATCHCREATEPOLICIESREQUEST']._serialized_start=2216
+  _globals['_BATCHCREATEPOLICIESREQUEST']._serialized_end=2305
+  _globals['_BATCHCREATEPOLICIESRESPONSE']._serialized_start=2307
+  _globals['_BATCHCREATEPOLICIESRESPONSE']._serialized_end=2378
+  _globals['_BATCHUPDATEPOLICIESREQUEST']._serialized_start=2380
+  _globals['_BATCHUPDATEPOLICIESREQUEST']._serialized_end=2469
+  _globals['_BATCHUPDATEPOLICIESRESPONSE']._serialized_start=2471
+  _globals['_BATCHUPDATEPOLICIESRESPONSE']._serialized_end=2542
+  _globals['_BATCHDELETEPOLICIESREQUEST']._serialized_start=2544
+  _globals['_BATCHDELETEPOLICIESREQUEST']._serialized_end=2621
+  _globals['_AGGREGATEPOLICIESREQUEST']._serialized_start=2623
+  _globals['_AGGREGATEPOLICIESREQUEST']._serialized_end=2739
+  _globals['_AGGREGATEPOLICIESRESPONSE']._serialized_start=2741
+  _globals['_AGGREGATEPOLICIESRESPONSE']._serialized_end=2841
+  _globals['_POLICYSERVICE']._serialized_start=3034
+  _globals['_POLICYSERVICE']._serialized_end=3966
 # @@protoc_insertion_point(module_scope)

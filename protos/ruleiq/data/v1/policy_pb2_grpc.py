@@ -81,6 +81,11 @@ class PolicyServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchDeletePoliciesRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.AggregatePolicies = channel.unary_unary(
+                '/ruleiq.data.v1.PolicyService/AggregatePolicies',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_policy__pb2.AggregatePoliciesRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_policy__pb2.AggregatePoliciesResponse.FromString,
+                _registered_method=True)
 
 
 class PolicyServiceServicer:
@@ -155,6 +160,14 @@ class PolicyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AggregatePolicies(self, request, context):
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PolicyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -202,6 +215,11 @@ def add_PolicyServiceServicer_to_server(servicer, server):
                     servicer.BatchDeletePolicies,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchDeletePoliciesRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'AggregatePolicies': grpc.unary_unary_rpc_method_handler(
+                    servicer.AggregatePolicies,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_policy__pb2.AggregatePoliciesRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_policy__pb2.AggregatePoliciesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -448,6 +466,33 @@ class PolicyService:
             '/ruleiq.data.v1.PolicyService/BatchDeletePolicies',
             ruleiq_dot_data_dot_v1_dot_policy__pb2.BatchDeletePoliciesRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AggregatePolicies(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.PolicyService/AggregatePolicies',
+            ruleiq_dot_data_dot_v1_dot_policy__pb2.AggregatePoliciesRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_policy__pb2.AggregatePoliciesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -61,6 +61,10 @@ class PolicyServiceStub:
     """
     BatchDeletePolicies: _grpc.UnaryUnaryMultiCallable[_policy_pb2.BatchDeletePoliciesRequest, _empty_pb2.Empty]
     """Deletes several policies in one transaction: all of them or none (at most 1000)."""
+    AggregatePolicies: _grpc.UnaryUnaryMultiCallable[_policy_pb2.AggregatePoliciesRequest, _policy_pb2.AggregatePoliciesResponse]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 @_typing.type_check_only
 class PolicyServiceAsyncStub(PolicyServiceStub):
@@ -94,6 +98,10 @@ class PolicyServiceAsyncStub(PolicyServiceStub):
     """
     BatchDeletePolicies: _aio.UnaryUnaryMultiCallable[_policy_pb2.BatchDeletePoliciesRequest, _empty_pb2.Empty]  # type: ignore[assignment]
     """Deletes several policies in one transaction: all of them or none (at most 1000)."""
+    AggregatePolicies: _aio.UnaryUnaryMultiCallable[_policy_pb2.AggregatePoliciesRequest, _policy_pb2.AggregatePoliciesResponse]  # type: ignore[assignment]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 class PolicyServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes policies."""
@@ -178,5 +186,15 @@ class PolicyServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
         """Deletes several policies in one transaction: all of them or none (at most 1000)."""
+
+    @_abc_1.abstractmethod
+    def AggregatePolicies(
+        self,
+        request: _policy_pb2.AggregatePoliciesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_policy_pb2.AggregatePoliciesResponse, _abc.Awaitable[_policy_pb2.AggregatePoliciesResponse]]:
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
 
 def add_PolicyServiceServicer_to_server(servicer: PolicyServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

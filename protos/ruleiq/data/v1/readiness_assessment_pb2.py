@@ -23,6 +23,7 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from ruleiq.data.v1 import aggregate_pb2 as ruleiq_dot_data_dot_v1_dot_aggregate__pb2
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
@@ -30,7 +31,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)ruleiq/data/v1/readiness_assessment.proto\x12\x0eruleiq.data.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\x97\x04\n\x13ReadinessAssessment\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x1b\n\x13\x62usiness_profile_id\x18\x03 \x01(\t\x12\x14\n\x0c\x66ramework_id\x18\x04 \x01(\t\x12\x1a\n\roverall_score\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x30\n\x0fscore_breakdown\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x34\n\x10priority_actions\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12.\n\nquick_wins\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12/\n\x0bscore_trend\x18\t \x01(\x0e\x32\x1a.ruleiq.data.v1.ScoreTrend\x12\x33\n\x18\x65stimated_readiness_date\x18\n \x01(\x0b\x32\x11.google.type.Date\x12\x34\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nupdated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\r \x01(\tB\x04\xe2\x41\x01\x03\x42\x10\n\x0e_overall_score\"1\n\x1dGetReadinessAssessmentRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x91\x01\n\x1fListReadinessAssessmentsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x17\n\x0fshow_total_size\x18\x05 \x01(\x08\x12\x0c\n\x04skip\x18\x06 \x01(\x05\"\x93\x01\n ListReadinessAssessmentsResponse\x12\x42\n\x15readiness_assessments\x18\x01 \x03(\x0b\x32#.ruleiq.data.v1.ReadinessAssessment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"\xa6\x01\n CreateReadinessAssessmentRequest\x12G\n\x14readiness_assessment\x18\x01 \x01(\x0b\x32#.ruleiq.data.v1.ReadinessAssessmentB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12%\n\x17readiness_assessment_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"\xaa\x01\n UpdateReadinessAssessmentRequest\x12G\n\x14readiness_assessment\x18\x01 \x01(\x0b\x32#.ruleiq.data.v1.ReadinessAssessmentB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"Q\n DeleteReadinessAssessmentRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"8\n#BatchGetReadinessAssessmentsRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"j\n$BatchGetReadinessAssessmentsResponse\x12\x42\n\x15readiness_assessments\x18\x01 \x03(\x0b\x32#.ruleiq.data.v1.ReadinessAssessment\"r\n&BatchCreateReadinessAssessmentsRequest\x12H\n\x08requests\x18\x01 \x03(\x0b\x32\x30.ruleiq.data.v1.CreateReadinessAssessmentRequestB\x04\xe2\x41\x01\x02\"m\n\'BatchCreateReadinessAssessmentsResponse\x12\x42\n\x15readiness_assessments\x18\x01 \x03(\x0b\x32#.ruleiq.data.v1.ReadinessAssessment\"r\n&BatchUpdateReadinessAssessmentsRequest\x12H\n\x08requests\x18\x01 \x03(\x0b\x32\x30.ruleiq.data.v1.UpdateReadinessAssessmentRequestB\x04\xe2\x41\x01\x02\"m\n\'BatchUpdateReadinessAssessmentsResponse\x12\x42\n\x15readiness_assessments\x18\x01 \x03(\x0b\x32#.ruleiq.data.v1.ReadinessAssessment\"Y\n&BatchDeleteReadinessAssessmentsRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05\x65tags\x18\x02 \x03(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08*\x90\x01\n\nScoreTrend\x12\x1b\n\x17SCORE_TREND_UNSPECIFIED\x10\x00\x12\x19\n\x15SCORE_TREND_IMPROVING\x10\x01\x12\x16\n\x12SCORE_TREND_STABLE\x10\x02\x12\x19\n\x15SCORE_TREND_DECLINING\x10\x03\x12\x17\n\x13SCORE_TREND_UNKNOWN\x10\x04\x32\x81\t\n\x1aReadinessAssessmentService\x12l\n\x16GetReadinessAssessment\x12-.ruleiq.data.v1.GetReadinessAssessmentRequest\x1a#.ruleiq.data.v1.ReadinessAssessment\x12}\n\x18ListReadinessAssessments\x12/.ruleiq.data.v1.ListReadinessAssessmentsRequest\x1a\x30.ruleiq.data.v1.ListReadinessAssessmentsResponse\x12r\n\x19\x43reateReadinessAssessment\x12\x30.ruleiq.data.v1.CreateReadinessAssessmentRequest\x1a#.ruleiq.data.v1.ReadinessAssessment\x12r\n\x19UpdateReadinessAssessment\x12\x30.ruleiq.data.v1.UpdateReadinessAssessmentRequest\x1a#.ruleiq.data.v1.ReadinessAssessment\x12\x65\n\x19\x44\x65leteReadinessAssessment\x12\x30.ruleiq.data.v1.DeleteReadinessAssessmentRequest\x1a\x16.google.protobuf.Empty\x12\x89\x01\n\x1c\x42\x61tchGetReadinessAssessments\x12\x33.ruleiq.data.v1.BatchGetReadinessAssessmentsRequest\x1a\x34.ruleiq.data.v1.BatchGetReadinessAssessmentsResponse\x12\x92\x01\n\x1f\x42\x61tchCreateReadinessAssessments\x12\x36.ruleiq.data.v1.BatchCreateReadinessAssessmentsRequest\x1a\x37.ruleiq.data.v1.BatchCreateReadinessAssessmentsResponse\x12\x92\x01\n\x1f\x42\x61tchUpdateReadinessAssessments\x12\x36.ruleiq.data.v1.BatchUpdateReadinessAssessmentsRequest\x1a\x37.ruleiq.data.v1.BatchUpdateReadinessAssessmentsResponse\x12q\n\x1f\x42\x61tchDeleteReadinessAssessments\x12\x36.ruleiq.data.v1.BatchDeleteReadinessAssessmentsRequest\x1a\x16.google.protobuf.Emptyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n)ruleiq/data/v1/readiness_assessment.proto\x12\x0eruleiq.data.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1eruleiq/data/v1/aggregate.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\x97\x04\n\x13ReadinessAssessment\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x1b\n\x13\x62usiness_profile_id\x18\x03 \x01(\t\x12\x14\n\x0c\x66ramework_id\x18\x04 \x01(\t\x12\x1a\n\roverall_score\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x30\n\x0fscore_breakdown\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x34\n\x10priority_actions\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12.\n\nquick_wins\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.ListValue\x12/\n\x0bscore_trend\x18\t \x01(\x0e\x32\x1a.ruleiq.data.v1.ScoreTrend\x12\x33\n\x18\x65stimated_readiness_date\x18\n \x01(\x0b\x32\x11.google.type.Date\x12\x34\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nupdated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\r \x01(\tB\x04\xe2\x41\x01\x03\x42\x10\n\x0e_overall_score\"1\n\x1dGetReadinessAssessmentRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x91\x01\n\x1fListReadinessAssessmentsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x17\n\x0fshow_total_size\x18\x05 \x01(\x08\x12\x0c\n\x04skip\x18\x06 \x01(\x05\"\x93\x01\n ListReadinessAssessmentsResponse\x12\x42\n\x15readiness_assessments\x18\x01 \x03(\x0b\x32#.ruleiq.data.v1.ReadinessAssessment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"\xa6\x01\n CreateReadinessAssessmentRequest\x12G\n\x14readiness_assessment\x18\x01 \x01(\x0b\x32#.ruleiq.data.v1.ReadinessAssessmentB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12%\n\x17readiness_assessment_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"\xaa\x01\n UpdateReadinessAssessmentRequest\x12G\n\x14readiness_assessment\x18\x01 \x01(\x0b\x32#.ruleiq.data.v1.ReadinessAssessmentB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"Q\n DeleteReadinessAssessmentRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"8\n#BatchGetReadinessAssessmentsRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"j\n$BatchGetReadinessAssessmentsResponse\x12\x42\n\x15readiness_assessments\x18\x01 \x03(\x0b\x32#.ruleiq.data.v1.ReadinessAssessment\"r\n&BatchCreateReadinessAssessmentsRequest\x12H\n\x08requests\x18\x01 \x03(\x0b\x32\x30.ruleiq.data.v1.CreateReadinessAssessmentRequestB\x04\xe2\x41\x01\x02\"m\n\'BatchCreateReadinessAssessmentsResponse\x12\x42\n\x15readiness_assessments\x18\x01 \x03(\x0b\x32#.ruleiq.data.v1.ReadinessAssessment\"r\n&BatchUpdateReadinessAssessmentsRequest\x12H\n\x08requests\x18\x01 \x03(\x0b\x32\x30.ruleiq.data.v1.UpdateReadinessAssessmentRequestB\x04\xe2\x41\x01\x02\"m\n\'BatchUpdateReadinessAssessmentsResponse\x12\x42\n\x15readiness_assessments\x18\x01 \x03(\x0b\x32#.ruleiq.data.v1.ReadinessAssessment\"Y\n&BatchDeleteReadinessAssessmentsRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05\x65tags\x18\x02 \x03(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"\x80\x01\n$AggregateReadinessAssessmentsRequest\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\t\x12\x10\n\x08group_by\x18\x02 \x03(\t\x12\x0f\n\x07metrics\x18\x03 \x03(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"p\n%AggregateReadinessAssessmentsResponse\x12.\n\x06groups\x18\x01 \x03(\x0b\x32\x1e.ruleiq.data.v1.AggregateGroup\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x90\x01\n\nScoreTrend\x12\x1b\n\x17SCORE_TREND_UNSPECIFIED\x10\x00\x12\x19\n\x15SCORE_TREND_IMPROVING\x10\x01\x12\x16\n\x12SCORE_TREND_STABLE\x10\x02\x12\x19\n\x15SCORE_TREND_DECLINING\x10\x03\x12\x17\n\x13SCORE_TREND_UNKNOWN\x10\x04\x32\x90\n\n\x1aReadinessAssessmentService\x12l\n\x16GetReadinessAssessment\x12-.ruleiq.data.v1.GetReadinessAssessmentRequest\x1a#.ruleiq.data.v1.ReadinessAssessment\x12}\n\x18ListReadinessAssessments\x12/.ruleiq.data.v1.ListReadinessAssessmentsRequest\x1a\x30.ruleiq.data.v1.ListReadinessAssessmentsResponse\x12r\n\x19\x43reateReadinessAssessment\x12\x30.ruleiq.data.v1.CreateReadinessAssessmentRequest\x1a#.ruleiq.data.v1.ReadinessAssessment\x12r\n\x19UpdateReadinessAssessment\x12\x30.ruleiq.data.v1.UpdateReadinessAssessmentRequest\x1a#.ruleiq.data.v1.ReadinessAssessment\x12\x65\n\x19\x44\x65leteReadinessAssessment\x12\x30.ruleiq.data.v1.DeleteReadinessAssessmentRequest\x1a\x16.google.protobuf.Empty\x12\x89\x01\n\x1c\x42\x61tchGetReadinessAssessments\x12\x33.ruleiq.data.v1.BatchGetReadinessAssessmentsRequest\x1a\x34.ruleiq.data.v1.BatchGetReadinessAssessmentsResponse\x12\x92\x01\n\x1f\x42\x61tchCreateReadinessAssessments\x12\x36.ruleiq.data.v1.BatchCreateReadinessAssessmentsRequest\x1a\x37.ruleiq.data.v1.BatchCreateReadinessAssessmentsResponse\x12\x92\x01\n\x1f\x42\x61tchUpdateReadinessAssessments\x12\x36.ruleiq.data.v1.BatchUpdateReadinessAssessmentsRequest\x1a\x37.ruleiq.data.v1.BatchUpdateReadinessAssessmentsResponse\x12q\n\x1f\x42\x61tchDeleteReadinessAssessments\x12\x36.ruleiq.data.v1.BatchDeleteReadinessAssessmentsRequest\x1a\x16.google.protobuf.Empty\x12\x8c\x01\n\x1d\x41ggregateReadinessAssessments\x12\x34.ruleiq.data.v1.AggregateReadinessAssessmentsRequest\x1a\x35.ruleiq.data.v1.AggregateReadinessAssessmentsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -63,36 +64,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BATCHUPDATEREADINESSASSESSMENTSREQUEST'].fields_by_name['requests']._serialized_options = b'\342A\001\002'
   _globals['_BATCHDELETEREADINESSASSESSMENTSREQUEST'].fields_by_name['ids']._loaded_options = None
   _globals['_BATCHDELETEREADINESSASSESSMENTSREQUEST'].fields_by_name['ids']._serialized_options = b'\342A\001\002'
-  _globals['_SCORETREND']._serialized_start=2268
-  _globals['_SCORETREND']._serialized_end=2412
-  _globals['_READINESSASSESSMENT']._serialized_start=245
-  _globals['_READINESSASSESSMENT']._serialized_end=780
-  _globals['_GETREADINESSASSESSMENTREQUEST']._serialized_start=782
-  _globals['_GETREADINESSASSESSMENTREQUEST']._serialized_end=831
-  _globals['_LISTREADINESSASSESSMENTSREQUEST']._serialized_start=834
-  _globals['_LISTREADINESSASSESSMENTSREQUEST']._serialized_end=979
-  _globals['_LISTREADINESSASSESSMENTSRESPONSE']._serialized_start=982
-  _globals['_LISTREADINESSASSESSMENTSRESPONSE']._serialized_end=1129
-  _globals['_CREATEREADINESSASSESSMENTREQUEST']._serialized_start=1132
-  _globals['_CREATEREADINESSASSESSMENTREQUEST']._serialized_end=1298
-  _globals['_UPDATEREADINESSASSESSMENTREQUEST']._serialized_start=1301
-  _globals['_UPDATEREADINESSASSESSMENTREQUEST']._serialized_end=1471
-  _globals['_DELETEREADINESSASSESSMENTREQUEST']._serialized_start=1473
-  _globals['_DELETEREADINESSASSESSMENTREQUEST']._serialized_end=1554
-  _globals['_BATCHGETREADINESSASSESSMENTSREQUEST']._serialized_start=1556
-  _globals['_BATCHGETREADINESSASSESSMENTSREQUEST']._serialized_end=1612
-  _globals['_BATCHGETREADINESSASSESSMENTSRESPONSE']._serialized_start=1614
-  _globals['_BATCHGETREADINESSASSESSMENTSRESPONSE']._serialized_end=1720
-  _globals['_BATCHCREATEREADINESSASSESSMENTSREQUEST']._serialized_start=1722
-  _globals['_BATCHCREATEREADINESSASSESSMENTSREQUEST']._serialized_end=1836
-  _globals['_BATCHCREATEREADINESSASSESSMENTSRESPONSE']._serialized_start=1838
-  _globals['_BATCHCREATEREADINESSASSESSMENTSRESPONSE']._serialized_end=1947
-  _globals['_BATCHUPDATEREADINESSASSESSMENTSREQUEST']._serialized_start=1949
-  _globals['_BATCHUPDATEREADINESSASSESSMENTSREQUEST']._serialized_end=2063
-  _globals['_BATCHUPDATEREADINESSASSESSMENTSRESPONSE']._serialized_start=2065
-  _globals['_BATCHUPDATEREADINESSASSESSMENTSRESPONSE']._serialized_end=2174
-  _globals['_BATCHDELETEREADINESSASSESSMENTSREQUEST']._serialized_start=2176
-  _globals['_BATCHDELETEREADINESSASSESSMENTSREQUEST']._serialized_end=2265
-  _globals['_READINESSASSESSMENTSERVICE']._serialized_start=2415
-  _globals['_READINESSASSESSMENTSERVICE']._serialized_end=3568
+  _globals['_SCORETREND']._serialized_start=2545
+  _globals['_SCORETREND']._serialized_end=2689
+  _globals['_READINESSASSESSMENT']._serialized_start=277
+  _globals['_READINESSASSESSMENT']._serialized_end=812
+  _globals['_GETREADINESSASSESSMENTREQUEST']._serialized_start=814
+  _globals['_GETREADINESSASSESSMENTREQUEST']._serialized_end=863
+  _globals['_LISTREADINESSASSESSMENTSREQUEST']._serialized_start=866
+  _globals['_LISTREADINESSASSESSMENTSREQUEST']._serialized_end=1011
+  _globals['_LISTREADINESSASSESSMENTSRESPONSE']._serialized_start=1014
+  _globals['_LISTREADINESSASSESSMENTSRESPONSE']._serialized_end=1161
+  _globals['_CREATEREADINESSASSESSMENTREQUEST']._serialized_start=1164
+  _globals['_CREATEREADINESSASSESSMENTREQUEST']._serialized_end=1330
+  _globals['_UPDATEREADINESSASSESSMENTREQUEST']._serialized_start=1333
+  _globals['_UPDATEREADINESSASSESSMENTREQUEST']._serialized_end=1503
+  _globals['_DELETEREADINESSASSESSMENTREQUEST']._serialized_start=1505
+  _globals['_DELETEREADINESSASSESSMENTREQUEST']._serialized_end=1586
+  _globals['_BATCHGETREADINESSASSESSMENTSREQUEST']._serialized_start=1588
+  _globals['_BATCHGETREADINESSASSESSMENTSREQUEST']._serialized_end=1644
+  _globals['_BATCHGETREADINESSASSESSMENTSRESPONSE']._serialized_start=1646
+  _globals['_BATCHGETREADINESSASSESSMENTSRESPONSE']._serialized_end=1752
+  _globals['_BATCHCREATEREADINESSASSESSMENTSREQUEST']._serialized_start=1754
+  _globals['_BATCHCREATEREADINESSASSESSMENTSREQUEST']._serialized_end=1868
+  _globals['_BATCHCREATEREADINESSASSESSMENTSRESPONSE']._serialized_start=1870
+  _globals['_BATCHCREATEREADINESSASSESSMENTSRESPONSE']._serialized_end=1979
+  _globals['_BATCHUPDATEREADINESSASSESSMENTSREQUEST']._serialized_start=1981
+  _globals['_BATCHUPDATEREADINESSASSESSMENTSREQUEST']._serialized_end=2095
+  _globals['_BATCHUPDATEREADINESSASSESSMENTSRESPONSE']._serialized_start=2097
+  _globals['_BATCHUPDATEREADINESSASSESSMENTSRESPONSE']._serialized_end=2206
+  _globals['_BATCHDELETEREADINESSASSESSMENTSREQUEST']._serialized_start=2208
+  _globals['_BATCHDELETEREADINESSASSESSMENTSREQUEST']._serialized_end=2297
+  _globals['_AGGREGATEREADINESSASSESSMENTSREQUEST']._serialized_start=2300
+  _globals['_AGGREGATEREADINESSASSESSMENTSREQUEST']._serialized_end=2428
+  _globals['_AGGREGATEREADINESSASSESSMENTSRESPONSE']._serialized_start=2430
+  _globals['_AGGREGATEREADINESSASSESSMENTSRESPONSE']._serialized_end=2542
+  _globals['_READINESSASSESSMENTSERVICE']._serialized_start=2692
+  _globals['_READINESSASSESSMENTSERVICE']._serialized_end=3988
 # @@protoc_insertion_point(module_scope)

@@ -81,6 +81,11 @@ class ReadinessAssessmentServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchDeleteReadinessAssessmentsRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.AggregateReadinessAssessments = channel.unary_unary(
+                '/ruleiq.data.v1.ReadinessAssessmentService/AggregateReadinessAssessments',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.AggregateReadinessAssessmentsRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.AggregateReadinessAssessmentsResponse.FromString,
+                _registered_method=True)
 
 
 class ReadinessAssessmentServiceServicer:
@@ -156,6 +161,14 @@ class ReadinessAssessmentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AggregateReadinessAssessments(self, request, context):
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ReadinessAssessmentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -203,6 +216,11 @@ def add_ReadinessAssessmentServiceServicer_to_server(servicer, server):
                     servicer.BatchDeleteReadinessAssessments,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchDeleteReadinessAssessmentsRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'AggregateReadinessAssessments': grpc.unary_unary_rpc_method_handler(
+                    servicer.AggregateReadinessAssessments,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.AggregateReadinessAssessmentsRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.AggregateReadinessAssessmentsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -449,6 +467,33 @@ class ReadinessAssessmentService:
             '/ruleiq.data.v1.ReadinessAssessmentService/BatchDeleteReadinessAssessments',
             ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.BatchDeleteReadinessAssessmentsRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AggregateReadinessAssessments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.ReadinessAssessmentService/AggregateReadinessAssessments',
+            ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.AggregateReadinessAssessmentsRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_readiness__assessment__pb2.AggregateReadinessAssessmentsResponse.FromString,
             options,
             channel_credentials,
             insecure,

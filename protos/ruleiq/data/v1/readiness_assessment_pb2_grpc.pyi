@@ -63,6 +63,10 @@ class ReadinessAssessmentServiceStub:
     """
     BatchDeleteReadinessAssessments: _grpc.UnaryUnaryMultiCallable[_readiness_assessment_pb2.BatchDeleteReadinessAssessmentsRequest, _empty_pb2.Empty]
     """Deletes several readiness assessments in one transaction: all of them or none (at most 1000)."""
+    AggregateReadinessAssessments: _grpc.UnaryUnaryMultiCallable[_readiness_assessment_pb2.AggregateReadinessAssessmentsRequest, _readiness_assessment_pb2.AggregateReadinessAssessmentsResponse]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 @_typing.type_check_only
 class ReadinessAssessmentServiceAsyncStub(ReadinessAssessmentServiceStub):
@@ -98,6 +102,10 @@ class ReadinessAssessmentServiceAsyncStub(ReadinessAssessmentServiceStub):
     """
     BatchDeleteReadinessAssessments: _aio.UnaryUnaryMultiCallable[_readiness_assessment_pb2.BatchDeleteReadinessAssessmentsRequest, _empty_pb2.Empty]  # type: ignore[assignment]
     """Deletes several readiness assessments in one transaction: all of them or none (at most 1000)."""
+    AggregateReadinessAssessments: _aio.UnaryUnaryMultiCallable[_readiness_assessment_pb2.AggregateReadinessAssessmentsRequest, _readiness_assessment_pb2.AggregateReadinessAssessmentsResponse]  # type: ignore[assignment]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 class ReadinessAssessmentServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes readiness assessments."""
@@ -184,5 +192,15 @@ class ReadinessAssessmentServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
         """Deletes several readiness assessments in one transaction: all of them or none (at most 1000)."""
+
+    @_abc_1.abstractmethod
+    def AggregateReadinessAssessments(
+        self,
+        request: _readiness_assessment_pb2.AggregateReadinessAssessmentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_readiness_assessment_pb2.AggregateReadinessAssessmentsResponse, _abc.Awaitable[_readiness_assessment_pb2.AggregateReadinessAssessmentsResponse]]:
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
 
 def add_ReadinessAssessmentServiceServicer_to_server(servicer: ReadinessAssessmentServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

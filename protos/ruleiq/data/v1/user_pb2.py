@@ -23,12 +23,13 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from ruleiq.data.v1 import aggregate_pb2 as ruleiq_dot_data_dot_v1_dot_aggregate__pb2
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19ruleiq/data/v1/user.proto\x12\x0eruleiq.data.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe0\x02\n\x04User\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x12\n\x05\x65mail\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\"\n\x0fhashed_password\x18\x03 \x01(\tB\x04\xe2\x41\x01\x04H\x01\x88\x01\x01\x12\x16\n\tfull_name\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x16\n\tgoogle_id\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\x16\n\tis_active\x18\x06 \x01(\x08H\x04\x88\x01\x01\x12\x34\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x42\x08\n\x06_emailB\x12\n\x10_hashed_passwordB\x0c\n\n_full_nameB\x0c\n\n_google_idB\x0c\n\n_is_active\"\"\n\x0eGetUserRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x82\x01\n\x10ListUsersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x17\n\x0fshow_total_size\x18\x05 \x01(\x08\x12\x0c\n\x04skip\x18\x06 \x01(\x05\"e\n\x11ListUsersResponse\x12#\n\x05users\x18\x01 \x03(\x0b\x32\x14.ruleiq.data.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"h\n\x11\x43reateUserRequest\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x14.ruleiq.data.v1.UserB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x15\n\x07user_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"|\n\x11UpdateUserRequest\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x14.ruleiq.data.v1.UserB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"B\n\x11\x44\x65leteUserRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\")\n\x14\x42\x61tchGetUsersRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"<\n\x15\x42\x61tchGetUsersResponse\x12#\n\x05users\x18\x01 \x03(\x0b\x32\x14.ruleiq.data.v1.User\"T\n\x17\x42\x61tchCreateUsersRequest\x12\x39\n\x08requests\x18\x01 \x03(\x0b\x32!.ruleiq.data.v1.CreateUserRequestB\x04\xe2\x41\x01\x02\"?\n\x18\x42\x61tchCreateUsersResponse\x12#\n\x05users\x18\x01 \x03(\x0b\x32\x14.ruleiq.data.v1.User\"T\n\x17\x42\x61tchUpdateUsersRequest\x12\x39\n\x08requests\x18\x01 \x03(\x0b\x32!.ruleiq.data.v1.UpdateUserRequestB\x04\xe2\x41\x01\x02\"?\n\x18\x42\x61tchUpdateUsersResponse\x12#\n\x05users\x18\x01 \x03(\x0b\x32\x14.ruleiq.data.v1.User\"J\n\x17\x42\x61tchDeleteUsersRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05\x65tags\x18\x02 \x03(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\x32\xf8\x05\n\x0bUserService\x12?\n\x07GetUser\x12\x1e.ruleiq.data.v1.GetUserRequest\x1a\x14.ruleiq.data.v1.User\x12P\n\tListUsers\x12 .ruleiq.data.v1.ListUsersRequest\x1a!.ruleiq.data.v1.ListUsersResponse\x12\x45\n\nCreateUser\x12!.ruleiq.data.v1.CreateUserRequest\x1a\x14.ruleiq.data.v1.User\x12\x45\n\nUpdateUser\x12!.ruleiq.data.v1.UpdateUserRequest\x1a\x14.ruleiq.data.v1.User\x12G\n\nDeleteUser\x12!.ruleiq.data.v1.DeleteUserRequest\x1a\x16.google.protobuf.Empty\x12\\\n\rBatchGetUsers\x12$.ruleiq.data.v1.BatchGetUsersRequest\x1a%.ruleiq.data.v1.BatchGetUsersResponse\x12\x65\n\x10\x42\x61tchCreateUsers\x12\'.ruleiq.data.v1.BatchCreateUsersRequest\x1a(.ruleiq.data.v1.BatchCreateUsersResponse\x12\x65\n\x10\x42\x61tchUpdateUsers\x12\'.ruleiq.data.v1.BatchUpdateUsersRequest\x1a(.ruleiq.data.v1.BatchUpdateUsersResponse\x12S\n\x10\x42\x61tchDeleteUsers\x12\'.ruleiq.data.v1.BatchDeleteUsersRequest\x1a\x16.google.protobuf.Emptyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19ruleiq/data/v1/user.proto\x12\x0eruleiq.data.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1eruleiq/data/v1/aggregate.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe0\x02\n\x04User\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x12\n\x05\x65mail\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\"\n\x0fhashed_password\x18\x03 \x01(\tB\x04\xe2\x41\x01\x04H\x01\x88\x01\x01\x12\x16\n\tfull_name\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x16\n\tgoogle_id\x18\x05 \x01(\tH\x03\x88\x01\x01\x12\x16\n\tis_active\x18\x06 \x01(\x08H\x04\x88\x01\x01\x12\x34\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x34\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x12\n\x04\x65tag\x18\t \x01(\tB\x04\xe2\x41\x01\x03\x42\x08\n\x06_emailB\x12\n\x10_hashed_passwordB\x0c\n\n_full_nameB\x0c\n\n_google_idB\x0c\n\n_is_active\"\"\n\x0eGetUserRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x82\x01\n\x10ListUsersRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\x12\x10\n\x08order_by\x18\x04 \x01(\t\x12\x17\n\x0fshow_total_size\x18\x05 \x01(\x08\x12\x0c\n\x04skip\x18\x06 \x01(\x05\"e\n\x11ListUsersResponse\x12#\n\x05users\x18\x01 \x03(\x0b\x32\x14.ruleiq.data.v1.User\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"h\n\x11\x43reateUserRequest\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x14.ruleiq.data.v1.UserB\x04\xe2\x41\x01\x02\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\x15\n\x07user_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\"|\n\x11UpdateUserRequest\x12(\n\x04user\x18\x01 \x01(\x0b\x32\x14.ruleiq.data.v1.UserB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"B\n\x11\x44\x65leteUserRequest\x12\x10\n\x02id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\")\n\x14\x42\x61tchGetUsersRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\"<\n\x15\x42\x61tchGetUsersResponse\x12#\n\x05users\x18\x01 \x03(\x0b\x32\x14.ruleiq.data.v1.User\"T\n\x17\x42\x61tchCreateUsersRequest\x12\x39\n\x08requests\x18\x01 \x03(\x0b\x32!.ruleiq.data.v1.CreateUserRequestB\x04\xe2\x41\x01\x02\"?\n\x18\x42\x61tchCreateUsersResponse\x12#\n\x05users\x18\x01 \x03(\x0b\x32\x14.ruleiq.data.v1.User\"T\n\x17\x42\x61tchUpdateUsersRequest\x12\x39\n\x08requests\x18\x01 \x03(\x0b\x32!.ruleiq.data.v1.UpdateUserRequestB\x04\xe2\x41\x01\x02\"?\n\x18\x42\x61tchUpdateUsersResponse\x12#\n\x05users\x18\x01 \x03(\x0b\x32\x14.ruleiq.data.v1.User\"J\n\x17\x42\x61tchDeleteUsersRequest\x12\x11\n\x03ids\x18\x01 \x03(\tB\x04\xe2\x41\x01\x02\x12\r\n\x05\x65tags\x18\x02 \x03(\t\x12\r\n\x05\x66orce\x18\x03 \x01(\x08\"q\n\x15\x41ggregateUsersRequest\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\t\x12\x10\n\x08group_by\x18\x02 \x03(\t\x12\x0f\n\x07metrics\x18\x03 \x03(\t\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"a\n\x16\x41ggregateUsersResponse\x12.\n\x06groups\x18\x01 \x03(\x0b\x32\x1e.ruleiq.data.v1.AggregateGroup\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xd9\x06\n\x0bUserService\x12?\n\x07GetUser\x12\x1e.ruleiq.data.v1.GetUserRequest\x1a\x14.ruleiq.data.v1.User\x12P\n\tListUsers\x12 .ruleiq.data.v1.ListUsersRequest\x1a!.ruleiq.data.v1.ListUsersResponse\x12\x45\n\nCreateUser\x12!.ruleiq.data.v1.CreateUserRequest\x1a\x14.ruleiq.data.v1.User\x12\x45\n\nUpdateUser\x12!.ruleiq.data.v1.UpdateUserRequest\x1a\x14.ruleiq.data.v1.User\x12G\n\nDeleteUser\x12!.ruleiq.data.v1.DeleteUserRequest\x1a\x16.google.protobuf.Empty\x12\\\n\rBatchGetUsers\x12$.ruleiq.data.v1.BatchGetUsersRequest\x1a%.ruleiq.data.v1.BatchGetUsersResponse\x12\x65\n\x10\x42\x61tchCreateUsers\x12\'.ruleiq.data.v1.BatchCreateUsersRequest\x1a(.ruleiq.data.v1.BatchCreateUsersResponse\x12\x65\n\x10\x42\x61tchUpdateUsers\x12\'.ruleiq.data.v1.BatchUpdateUsersRequest\x1a(.ruleiq.data.v1.BatchUpdateUsersResponse\x12S\n\x10\x42\x61tchDeleteUsers\x12\'.ruleiq.data.v1.BatchDeleteUsersRequest\x1a\x16.google.protobuf.Empty\x12_\n\x0e\x41ggregateUsers\x12%.ruleiq.data.v1.AggregateUsersRequest\x1a&.ruleiq.data.v1.AggregateUsersResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -63,34 +64,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BATCHUPDATEUSERSREQUEST'].fields_by_name['requests']._serialized_options = b'\342A\001\002'
   _globals['_BATCHDELETEUSERSREQUEST'].fields_by_name['ids']._loaded_options = None
   _globals['_BATCHDELETEUSERSREQUEST'].fields_by_name['ids']._serialized_options = b'\342A\001\002'
-  _globals['_USER']._serialized_start=175
-  _globals['_USER']._serialized_end=527
-  _globals['_GETUSERREQUEST']._serialized_start=529
-  _globals['_GETUSERREQUEST']._serialized_end=563
-  _globals['_LISTUSERSREQUEST']._serialized_start=566
-  _globals['_LISTUSERSREQUEST']._serialized_end=696
-  _globals['_LISTUSERSRESPONSE']._serialized_start=698
-  _globals['_LISTUSERSRESPONSE']._serialized_end=799
-  _globals['_CREATEUSERREQUEST']._serialized_start=801
-  _globals['_CREATEUSERREQUEST']._serialized_end=905
-  _globals['_UPDATEUSERREQUEST']._serialized_start=907
-  _globals['_UPDATEUSERREQUEST']._serialized_end=1031
-  _globals['_DELETEUSERREQUEST']._serialized_start=1033
-  _globals['_DELETEUSERREQUEST']._serialized_end=1099
-  _globals['_BATCHGETUSERSREQUEST']._serialized_start=1101
-  _globals['_BATCHGETUSERSREQUEST']._serialized_end=1142
-  _globals['_BATCHGETUSERSRESPONSE']._serialized_start=1144
-  _globals['_BATCHGETUSERSRESPONSE']._serialized_end=1204
-  _globals['_BATCHCREATEUSERSREQUEST']._serialized_start=1206
-  _globals['_BATCHCREATEUSERSREQUEST']._serialized_end=1290
-  _globals['_BATCHCREATEUSERSRESPONSE']._serialized_start=1292
-  _globals['_BATCHCREATEUSERSRESPONSE']._serialized_end=1355
-  _globals['_BATCHUPDATEUSERSREQUEST']._serialized_start=1357
-  _globals['_BATCHUPDATEUSERSREQUEST']._serialized_end=1441
-  _globals['_BATCHUPDATEUSERSRESPONSE']._serialized_start=1443
-  _globals['_BATCHUPDATEUSERSRESPONSE']._serialized_end=1506
-  _globals['_BATCHDELETEUSERSREQUEST']._serialized_start=1508
-  _globals['_BATCHDELETEUSERSREQUEST']._serialized_end=1582
-  _globals['_USERSERVICE']._serialized_start=1585
-  _globals['_USERSERVICE']._serialized_end=2345
+  _globals['_USER']._serialized_start=207
+  _globals['_USER']._serialized_end=559
+  _globals['_GETUSERREQUEST']._serialized_start=561
+  _globals['_GETUSERREQUEST']._serialized_end=595
+  _globals['_LISTUSERSREQUEST']._serialized_start=598
+  _globals['_LISTUSERSREQUEST']._serialized_end=728
+  _globals['_LISTUSERSRESPONSE']._serialized_start=730
+  _globals['_LISTUSERSRESPONSE']._serialized_end=831
+  _globals['_CREATEUSERREQUEST']._serialized_start=833
+  _globals['_CREATEUSERREQUEST']._serialized_end=937
+  _globals['_UPDATEUSERREQUEST']._serialized_start=939
+  _globals['_UPDATEUSERREQUEST']._serialized_end=1063
+  _globals['_DELETEUSERREQUEST']._serialized_start=1065
+  _globals['_DELETEUSERREQUEST']._serialized_end=1131
+  _globals['_BATCHGETUSERSREQUEST']._serialized_start=1133
+  _globals['_BATCHGETUSERSREQUEST']._serialized_end=1174
+  _globals['_BATCHGETUSERSRESPONSE']._serialized_start=1176
+  _globals['_BATCHGETUSERSRESPONSE']._serialized_end=1236
+  _globals['_BATCHCREATEUSERSREQUEST']._serialized_start=1238
+  _globals['_BATCHCREATEUSERSREQUEST']._serialized_end=1322
+  _globals['_BATCHCREATEUSERSRESPONSE']._serialized_start=1324
+  _globals['_BATCHCREATEUSERSRESPONSE']._serialized_end=1387
+  _globals['_BATCHUPDATEUSERSREQUEST']._serialized_start=1389
+  _globals['_BATCHUPDATEUSERSREQUEST']._serialized_end=1473
+  _globals['_BATCHUPDATEUSERSRESPONSE']._serialized_start=1475
+  _globals['_BATCHUPDATEUSERSRESPONSE']._serialized_end=1538
+  _globals['_BATCHDELETEUSERSREQUEST']._serialized_start=1540
+  _globals['_BATCHDELETEUSERSREQUEST']._serialized_end=1614
+  _globals['_AGGREGATEUSERSREQUEST']._serialized_start=1616
+  _globals['_AGGREGATEUSERSREQUEST']._serialized_end=1729
+  _globals['_AGGREGATEUSERSRESPONSE']._serialized_start=1731
+  _globals['_AGGREGATEUSERSRESPONSE']._serialized_end=1828
+  _globals['_USERSERVICE']._serialized_start=1831
+  _globals['_USERSERVICE']._serialized_end=2688
 # @@protoc_insertion_point(module_scope)

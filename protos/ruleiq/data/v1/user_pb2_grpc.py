@@ -81,6 +81,11 @@ class UserServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_user__pb2.BatchDeleteUsersRequest.SerializeToString,
                 response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
+        self.AggregateUsers = channel.unary_unary(
+                '/ruleiq.data.v1.UserService/AggregateUsers',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_user__pb2.AggregateUsersRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_user__pb2.AggregateUsersResponse.FromString,
+                _registered_method=True)
 
 
 class UserServiceServicer:
@@ -155,6 +160,14 @@ class UserServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AggregateUsers(self, request, context):
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_UserServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -202,6 +215,11 @@ def add_UserServiceServicer_to_server(servicer, server):
                     servicer.BatchDeleteUsers,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_user__pb2.BatchDeleteUsersRequest.FromString,
                     response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'AggregateUsers': grpc.unary_unary_rpc_method_handler(
+                    servicer.AggregateUsers,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_user__pb2.AggregateUsersRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_user__pb2.AggregateUsersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -448,6 +466,33 @@ class UserService:
             '/ruleiq.data.v1.UserService/BatchDeleteUsers',
             ruleiq_dot_data_dot_v1_dot_user__pb2.BatchDeleteUsersRequest.SerializeToString,
             google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AggregateUsers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ruleiq.data.v1.UserService/AggregateUsers',
+            ruleiq_dot_data_dot_v1_dot_user__pb2.AggregateUsersRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_user__pb2.AggregateUsersResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -61,6 +61,10 @@ class UserServiceStub:
     """
     BatchDeleteUsers: _grpc.UnaryUnaryMultiCallable[_user_pb2.BatchDeleteUsersRequest, _empty_pb2.Empty]
     """Deletes several users in one transaction: all of them or none (at most 1000)."""
+    AggregateUsers: _grpc.UnaryUnaryMultiCallable[_user_pb2.AggregateUsersRequest, _user_pb2.AggregateUsersResponse]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 @_typing.type_check_only
 class UserServiceAsyncStub(UserServiceStub):
@@ -94,6 +98,10 @@ class UserServiceAsyncStub(UserServiceStub):
     """
     BatchDeleteUsers: _aio.UnaryUnaryMultiCallable[_user_pb2.BatchDeleteUsersRequest, _empty_pb2.Empty]  # type: ignore[assignment]
     """Deletes several users in one transaction: all of them or none (at most 1000)."""
+    AggregateUsers: _aio.UnaryUnaryMultiCallable[_user_pb2.AggregateUsersRequest, _user_pb2.AggregateUsersResponse]  # type: ignore[assignment]
+    """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+    a filter, grouped by declared fields; groups in key order, one page at a time.
+    """
 
 class UserServiceServicer(metaclass=_abc_1.ABCMeta):
     """Reads and writes users."""
@@ -178,5 +186,15 @@ class UserServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_empty_pb2.Empty, _abc.Awaitable[_empty_pb2.Empty]]:
         """Deletes several users in one transaction: all of them or none (at most 1000)."""
+
+    @_abc_1.abstractmethod
+    def AggregateUsers(
+        self,
+        request: _user_pb2.AggregateUsersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_user_pb2.AggregateUsersResponse, _abc.Awaitable[_user_pb2.AggregateUsersResponse]]:
+        """Counts (and sums, averages, minima, maxima of declared numeric fields) of the rows matching
+        a filter, grouped by declared fields; groups in key order, one page at a time.
+        """
 
 def add_UserServiceServicer_to_server(servicer: UserServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
