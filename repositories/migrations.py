@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 MIGRATION_LOCK_KEY = 0x6D696772  # "migr"
 _LOCK_NOT_AVAILABLE = "55P03"
 _MAX_BACKOFF_SECONDS = 60.0
+_LOCK_POLL_SECONDS = 0.2
 # squawk's comment for "skip these rules on the next statement".
 SQUAWK_IGNORE = "-- squawk-ignore "
 
@@ -69,13 +71,17 @@ def alembic_config(
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    async with engine.begin() as connection:
+    # connect(), not begin(): Alembic opens each step's transaction itself, which an
+    # autocommit block (CREATE INDEX CONCURRENTLY) must be able to end.
+    async with engine.connect() as connection:
         await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
+        await connection.commit()
 
 
 async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
-    async with engine.begin() as connection:
+    async with engine.connect() as connection:
         await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), revision))
+        await connection.commit()
 
 
 async def current_revision(connection: AsyncConnection) -> str | None:
@@ -193,30 +199,37 @@ class _Runner:
                 await connection.invalidate()
 
     async def _lock(self, connection: AsyncConnection) -> None:
-        """The migration lock, waiting at most DB_MIGRATION_WAIT for another migrator."""
+        """The migration lock, waiting at most DB_MIGRATION_WAIT for another migrator.
+
+        The wait polls with pg_try_advisory_lock, idle between tries: a session
+        blocked in pg_advisory_lock holds a snapshot, which the holder's CREATE
+        INDEX CONCURRENTLY waits for, and PostgreSQL ends that cycle as a deadlock."""
         key = {"key": MIGRATION_LOCK_KEY}
-        if (await connection.execute(text("SELECT pg_try_advisory_lock(:key)"), key)).scalar():
-            await connection.commit()
-            return
         wait = self.settings.db_migration_wait
-        holder = await self._lock_holder(connection)
-        await connection.rollback()
-        if wait == 0:
-            raise MigrationError(f"another migrator holds the migration lock: {holder}")
-        log.info("waiting up to %ss for the migrator %s to finish", wait, holder)
-        try:
-            await connection.execute(text(f"SET LOCAL lock_timeout = '{int(wait * 1000)}ms'"))
-            await connection.execute(text("SELECT pg_advisory_lock(:key)"), key)
-        except DBAPIError as error:
-            if sqlstate_of(error) != _LOCK_NOT_AVAILABLE:
-                raise
+        deadline = time.monotonic() + wait
+        holder = ""
+        while True:
+            taken = (
+                await connection.execute(text("SELECT pg_try_advisory_lock(:key)"), key)
+            ).scalar()
+            if taken:
+                # A session-level lock outlives the transaction that took it.
+                await connection.commit()
+                return
+            if not holder:
+                holder = await self._lock_holder(connection)
+                if wait > 0:
+                    log.info("waiting up to %ss for the migrator %s to finish", wait, holder)
             await connection.rollback()
-            raise MigrationError(
-                f"gave up after {wait}s (DB_MIGRATION_WAIT) waiting for another migrator "
-                f"to finish: {await self._lock_holder(connection)}"
-            ) from None
-        # A session-level lock outlives the transaction that took it.
-        await connection.commit()
+            remaining = deadline - time.monotonic()
+            if wait == 0:
+                raise MigrationError(f"another migrator holds the migration lock: {holder}")
+            if remaining <= 0:
+                raise MigrationError(
+                    f"gave up after {wait}s (DB_MIGRATION_WAIT) waiting for another migrator "
+                    f"to finish: {await self._lock_holder(connection)}"
+                )
+            await asyncio.sleep(min(_LOCK_POLL_SECONDS, remaining))
 
     async def _lock_holder(self, connection: AsyncConnection) -> str:
         pids = list(

@@ -188,47 +188,42 @@ async def test_migration_blocked_for_a_while_succeeds_on_a_retry(
     assert "nickname" in columns_of(url, "users")
 
 
-def advisory_waiters(url: str) -> int:
-    rows = fetch_all(
-        url,
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = %s",
-        (MIGRATION_LOCK_KEY,),
-    )
-    return int(rows[0][0])
-
-
-def test_two_migrators_at_once_one_migrates_and_the_other_finds_nothing_to_do(url: str) -> None:
+def test_two_migrators_at_once_one_migrates_and_the_other_finds_nothing_to_do(
+    url: str, tmp_path: Path
+) -> None:
     # The test holds the lock first, so both processes are surely waiting at once.
     gate = connect(url)
     with gate.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
     environment = service_environment(url, LOG_FORMAT="text")
-    migrators = [
-        subprocess.Popen(
-            [sys.executable, "-m", "service", "migrate"],
-            cwd=PROJECT_ROOT,
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
+    logs = [tmp_path / f"migrator-{i}.log" for i in range(2)]
+    migrators = []
+    for log in logs:
+        with log.open("w") as stderr:
+            migrators.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "service", "migrate"],
+                    cwd=PROJECT_ROOT,
+                    env=environment,
+                    stdout=subprocess.DEVNULL,
+                    stderr=stderr,
+                    text=True,
+                )
+            )
     try:
         deadline = time.monotonic() + 120
-        while advisory_waiters(url) < 2:
-            assert all(m.poll() is None for m in migrators), [m.communicate() for m in migrators]
+        while not all("waiting up to" in log.read_text() for log in logs):
+            assert all(m.poll() is None for m in migrators), [log.read_text() for log in logs]
             assert time.monotonic() < deadline, "the migrators never both waited for the lock"
             time.sleep(0.1)
     finally:
         gate.close()
-    outputs = [m.communicate(timeout=120) for m in migrators]
-    assert [m.returncode for m in migrators] == [0, 0], outputs
-    logs = sorted((stderr for _, stderr in outputs), key=lambda log: "no migration" in log)
-    assert f"upgrade to {HEAD} done" in logs[0]
-    assert "no migration to run" in logs[1]
-    assert f"upgrade to {HEAD} done" not in logs[1]
-    assert all("waiting up to" in log for log in logs)
+    codes = [m.wait(timeout=120) for m in migrators]
+    texts = sorted((log.read_text() for log in logs), key=lambda text: "no migration" in text)
+    assert codes == [0, 0], texts
+    assert f"upgrade to {HEAD} done" in texts[0]
+    assert "no migration to run" in texts[1]
+    assert f"upgrade to {HEAD} done" not in texts[1]
     assert revision_in(url) == HEAD
     tables = {row[0] for row in fetch_all(url, "SELECT tablename FROM pg_tables")}
     assert set(Base.metadata.tables) <= tables
