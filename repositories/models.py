@@ -217,6 +217,26 @@ def now_default() -> Any:
     return mapped_column(server_default=func.now())
 
 
+def trigram(table: str, column: str) -> Index:
+    """A pg_trgm GIN index: it serves search()'s ILIKE '%text%' and wildcards."""
+    return Index(
+        f"ix_{table}_{column}_trgm",
+        column,
+        postgresql_using="gin",
+        postgresql_ops={column: "gin_trgm_ops"},
+    )
+
+
+def json_has(table: str, column: str) -> Index:
+    """A GIN index on a JSON list: it serves `column:value` (jsonb @>)."""
+    return Index(
+        f"ix_{table}_{column}_gin",
+        column,
+        postgresql_using="gin",
+        postgresql_ops={column: "jsonb_path_ops"},
+    )
+
+
 class Timestamped(Base):
     """A time-ordered id and the created/updated times most tables share."""
 
@@ -234,6 +254,8 @@ class User(Timestamped):
     __table_args__ = (
         # Named by hand: the convention cannot name an expression index.
         Index("uq_users_lower_email", func.lower(text("email")), unique=True),
+        trigram("users", "email"),
+        trigram("users", "full_name"),
         CheckConstraint("position('@' in email) > 1", name="email_has_at"),
     )
 
@@ -248,6 +270,7 @@ class BusinessProfile(Timestamped):
     __tablename__ = "business_profiles"
     __table_args__ = (
         CheckConstraint("employee_count BETWEEN 1 AND 1000000", name="employee_count_range"),
+        trigram("business_profiles", "company_name"),
     )
 
     # The unique constraint's index serves the foreign key too.
@@ -285,6 +308,11 @@ class ComplianceFramework(Timestamped):
             "implementation_time_weeks >= 1", name="implementation_time_weeks_positive"
         ),
         CheckConstraint(r"version ~ '^[0-9]+\.[0-9]+(\.[0-9]+)?$'", name="version_format"),
+        trigram("compliance_frameworks", "name"),
+        trigram("compliance_frameworks", "display_name"),
+        trigram("compliance_frameworks", "description"),
+        json_has("compliance_frameworks", "geographic_scope"),
+        json_has("compliance_frameworks", "applicable_industries"),
     )
 
     name: Mapped[str] = mapped_column(unique=True)
@@ -324,6 +352,11 @@ class Evidence(Timestamped):
             "description",
             postgresql_using="gin",
             postgresql_ops={"description": "gin_trgm_ops"},
+        ),
+        # Named by hand: the convention cannot name an expression index.
+        Index(
+            "ix_evidence_items_ai_metadata_content_hash",
+            text("(ai_metadata ->> 'content_hash')"),
         ),
         CheckConstraint("file_size_bytes >= 0", name="file_size_bytes_not_negative"),
         CheckConstraint(
@@ -369,6 +402,7 @@ class Policy(Timestamped):
         CheckConstraint("word_count >= 0", name="word_count_not_negative"),
         CheckConstraint("estimated_reading_time >= 0", name="reading_time_not_negative"),
         CheckConstraint("compliance_coverage BETWEEN 0 AND 1", name="compliance_coverage_range"),
+        trigram("generated_policies", "policy_name"),
     )
 
     user_id: Mapped[uuid.UUID] = parent("users")
@@ -531,7 +565,10 @@ class ReadinessAssessment(Timestamped):
 
 class ChatConversation(Timestamped):
     __tablename__ = "chat_conversations"
-    __table_args__ = (CheckConstraint("char_length(title) BETWEEN 1 AND 255", name="title_length"),)
+    __table_args__ = (
+        CheckConstraint("char_length(title) BETWEEN 1 AND 255", name="title_length"),
+        trigram("chat_conversations", "title"),
+    )
 
     user_id: Mapped[uuid.UUID] = parent("users")
     business_profile_id: Mapped[uuid.UUID] = parent("business_profiles")

@@ -84,7 +84,7 @@ EVIDENCE = Workload(
         )
         INSERT INTO evidence_items (
             id, user_id, business_profile_id, framework_id, evidence_name, evidence_type,
-            control_reference, description, status, created_at, updated_at)
+            control_reference, description, status, ai_metadata, created_at, updated_at)
         SELECT gen_random_uuid(), o.users[1 + g % 1000], o.profiles[1 + g % 1000],
                f.ids[1 + g % 50],
                CASE WHEN g % 2000 = 0 THEN 'Firewall rule review ' || g
@@ -93,6 +93,7 @@ EVIDENCE = Workload(
                CASE WHEN g % 2000 = 1 THEN 'Quarterly penetration test ' || g
                     ELSE 'Description ' || g % 500 END,
                (enum_range(NULL::evidence_status))[1 + g % 7],
+               jsonb_build_object('content_hash', md5(g::text)),
                now() - g * interval '1 second', now() - g * interval '1 second'
         FROM generate_series(1, :rows) g, owners o, frameworks f
         """,
@@ -150,6 +151,33 @@ EVIDENCE = Workload(
             newest_first("evidence_items", "description ILIKE '%penetration%'"),
             index_set("ix_evidence_items_description_trgm"),
         ),
+        ListQuery(
+            'search("firewall"): name or description',
+            newest_first(
+                "evidence_items",
+                "(evidence_name ILIKE '%firewall%' ESCAPE '\\'"
+                " OR description ILIKE '%firewall%' ESCAPE '\\')",
+            ),
+            index_set("ix_evidence_items_evidence_name_trgm", "ix_evidence_items_description_trgm"),
+        ),
+        ListQuery(
+            "a wildcard on evidence_name",
+            newest_first("evidence_items", "evidence_name LIKE 'Firewall rule%' ESCAPE '\\'"),
+            index_set("ix_evidence_items_evidence_name_trgm"),
+        ),
+        ListQuery(
+            "a JSON key: ai_metadata.content_hash",
+            newest_first("evidence_items", "(ai_metadata ->> 'content_hash') = md5('4242')"),
+            index_set("ix_evidence_items_ai_metadata_content_hash"),
+        ),
+        ListQuery(
+            "dashboard aggregate: one user by status and framework",
+            "SELECT status, framework_id, count(*), avg(compliance_score_impact)"
+            " FROM evidence_items WHERE user_id = :user_id"
+            " GROUP BY status, framework_id ORDER BY status NULLS LAST, framework_id NULLS LAST"
+            " LIMIT 101",
+            index_set("ix_evidence_items_user_id_status"),
+        ),
     ],
 )
 
@@ -187,8 +215,8 @@ USERS = Workload(
     table="users",
     setup=[
         # One account in a hundred is deactivated.
-        "INSERT INTO users (id, email, is_active, created_at, updated_at)"
-        " SELECT gen_random_uuid(), 'user-' || g || '@bulk.example', g % 100 <> 0,"
+        "INSERT INTO users (id, email, full_name, is_active, created_at, updated_at)"
+        " SELECT gen_random_uuid(), 'user-' || g || '@bulk.example', 'Person ' || g, g % 100 <> 0,"
         " now() - g * interval '1 second', now() - g * interval '1 second'"
         " FROM generate_series(1, :rows) g",
     ],
@@ -208,6 +236,60 @@ USERS = Workload(
             "total_size of inactive accounts",
             "SELECT count(*) FROM users WHERE is_active = false",
             index_set("ix_users_is_active"),
+        ),
+        ListQuery(
+            'search("er-4242@"): e-mail or name',
+            newest_first(
+                "users",
+                "(email ILIKE '%er-4242@%' ESCAPE '\\'"
+                " OR full_name ILIKE '%er-4242@%' ESCAPE '\\')",
+            ),
+            index_set("ix_users_email_trgm", "ix_users_full_name_trgm"),
+        ),
+    ],
+)
+
+FRAMEWORKS = Workload(
+    table="compliance_frameworks",
+    setup=[
+        # One framework in 1,000 covers Japan; one in 2,000 serves aviation.
+        "INSERT INTO compliance_frameworks (id, name, display_name, description, category,"
+        " geographic_scope, applicable_industries, created_at, updated_at)"
+        " SELECT gen_random_uuid(), 'bulk-' || g, 'Framework ' || g,"
+        " CASE WHEN g % 2000 = 0 THEN 'Rules for aviation ' || g ELSE 'Controls ' || g % 500 END,"
+        " 'security',"
+        ' CASE WHEN g % 1000 = 0 THEN \'["JP"]\'::jsonb ELSE \'["UK", "EU"]\'::jsonb END,'
+        " CASE WHEN g % 2000 = 0 THEN '[\"aviation\"]'::jsonb ELSE '[\"software\"]'::jsonb END,"
+        " now() - g * interval '1 second', now() - g * interval '1 second'"
+        " FROM generate_series(1, :rows) g",
+    ],
+    params="SELECT 1 AS unused",
+    queries=[
+        ListQuery(
+            'geographic_scope:"JP"',
+            newest_first("compliance_frameworks", """geographic_scope @> '["JP"]'::jsonb"""),
+            index_set("ix_compliance_frameworks_geographic_scope_gin"),
+        ),
+        ListQuery(
+            "applicable_industries:aviation",
+            newest_first(
+                "compliance_frameworks", """applicable_industries @> '["aviation"]'::jsonb"""
+            ),
+            index_set("ix_compliance_frameworks_applicable_industries_gin"),
+        ),
+        ListQuery(
+            'search("aviation"): name, display name or description',
+            newest_first(
+                "compliance_frameworks",
+                "(name ILIKE '%aviation%' ESCAPE '\\'"
+                " OR display_name ILIKE '%aviation%' ESCAPE '\\'"
+                " OR description ILIKE '%aviation%' ESCAPE '\\')",
+            ),
+            index_set(
+                "ix_compliance_frameworks_name_trgm",
+                "ix_compliance_frameworks_display_name_trgm",
+                "ix_compliance_frameworks_description_trgm",
+            ),
         ),
     ],
 )
@@ -308,7 +390,7 @@ HEALTH_LOGS = Workload(
     ],
 )
 
-WORKLOADS = [EVIDENCE, BUSINESS_PROFILES, USERS, CHAT_MESSAGES, HEALTH_LOGS]
+WORKLOADS = [EVIDENCE, BUSINESS_PROFILES, USERS, FRAMEWORKS, CHAT_MESSAGES, HEALTH_LOGS]
 
 
 def plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
