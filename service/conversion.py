@@ -77,8 +77,13 @@ class Converter:
         missing = [c.name for c in table.c if c.name not in self.fields]
         if missing:
             raise TypeError(f"{table.name} columns missing from {descriptor.full_name}: {missing}")
+        # Timestamps go to the constructor as plain {seconds, nanos}: building each
+        # Timestamp message first, for the constructor to copy, was a sixth of a
+        # row's conversion.
         self._readable = [
-            (plan.name, plan.to_proto) for plan in self.fields.values() if not plan.input_only
+            (plan.name, _timestamp_fields if plan.to_proto is timestamp_to_proto else plan.to_proto)
+            for plan in self.fields.values()
+            if not plan.input_only
         ]
         self.writable = frozenset(n for n, p in self.fields.items() if not p.output_only)
         # Read-only records (change events) have no version to send back.
@@ -258,6 +263,14 @@ def timestamp_to_proto(value: dt.datetime) -> timestamp_pb2.Timestamp:
     delta = value - _EPOCH
     seconds = delta.days * 86400 + delta.seconds
     return timestamp_pb2.Timestamp(seconds=seconds, nanos=delta.microseconds * 1000)
+
+
+def _timestamp_fields(value: dt.datetime) -> dict[str, int]:
+    """What timestamp_to_proto makes, as the fields a message constructor takes."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)  # see timestamp_to_proto
+    delta = value - _EPOCH
+    return {"seconds": delta.days * 86400 + delta.seconds, "nanos": delta.microseconds * 1000}
 
 
 def timestamp_from_proto(value: timestamp_pb2.Timestamp, path: str) -> dt.datetime:
