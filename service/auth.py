@@ -10,7 +10,7 @@ caller names to entries:
      "reports": {"certificate_cn": "reports.ruleiq.internal", "allow": ["read"]},
      "ops":     {"token_sha256": ["<current>", "<next>"], "allow": ["admin"]}}
 
-Permissions: `read` (Get, List, BatchGet), `write` (Create, Update, Delete and their
+Permissions: `read` (Get, List, BatchGet, Aggregate), `write` (Create, Update, Delete and their
 Batch methods; implies read), `admin` (DatabaseService), `audit` (ChangeService: the
 change history, which holds every resource's past values, so neither read nor write
 implies it). A DataService.Commit needs `write` on the service of every resource its
@@ -64,7 +64,7 @@ OPEN_SERVICES = frozenset(
         "grpc.reflection.v1.ServerReflection",
     }
 )
-_READ_METHODS = ("Get", "List", "BatchGet")
+_READ_METHODS = ("Get", "List", "BatchGet", "Aggregate")
 _WRITE_METHODS = ("Create", "Update", "Delete", "BatchCreate", "BatchUpdate", "BatchDelete")
 COMMIT_SERVICE: str = data_service_pb2.DESCRIPTOR.services_by_name["DataService"].full_name
 # Each Mutation member (create_user, ...) -> the service whose write it is.

@@ -335,6 +335,7 @@ def test_write_implies_read_and_star_adds_to_each_service() -> None:
     assert policy.by_token("nope") is None
     assert required_permission(USERS, "BatchGetUsers") == "read"
     assert required_permission(USERS, "DeleteUser") == "write"
+    assert required_permission(USERS, "AggregateUsers") == "read"
     assert required_permission("ruleiq.data.v1.DatabaseService", "GetDatabaseInfo") == "admin"
 
 
