@@ -160,6 +160,7 @@ class GrpcDriver:
         self.read_ids: list[str] = ids["read_ids"]
         self.update_ids: list[str] = ids["update_ids"]
         self.delete_ids: deque[str] = deque(ids["delete_ids"])
+        self.evidence_user: str = ids.get("evidence_user", "")
         self.channels: list[Any] = []
         self.deep_token = ""
         self.tag = uuid.uuid4().hex[:8]
@@ -173,7 +174,7 @@ class GrpcDriver:
         opened until each worker holds the same number of them."""
         import grpc
         from grpc_health.v1 import health_pb2_grpc
-        from ruleiq.data.v1 import data_service_pb2_grpc, user_pb2_grpc
+        from ruleiq.data.v1 import data_service_pb2_grpc, evidence_pb2_grpc, user_pb2_grpc
 
         await self.close()
         self.address = address
@@ -187,6 +188,7 @@ class GrpcDriver:
             ]
         self.users = [user_pb2_grpc.UserServiceStub(c) for c in self.channels]
         self.commits = [data_service_pb2_grpc.DataServiceStub(c) for c in self.channels]
+        self.evidence = [evidence_pb2_grpc.EvidenceServiceStub(c) for c in self.channels]
         self.health = [health_pb2_grpc.HealthStub(c) for c in self.channels]
         if not deep:
             return answer
@@ -326,6 +328,7 @@ class GrpcDriver:
             chat_conversation_pb2,
             chat_message_pb2,
             data_service_pb2,
+            evidence_pb2,
             user_pb2,
         )
 
@@ -365,6 +368,35 @@ class GrpcDriver:
             )
             if len(reply.users) != PAGE_SIZE:
                 raise RuntimeError(f"ListUsers returned {len(reply.users)} users")
+
+        def evidence(i: int) -> Any:
+            return self.evidence[i % len(self.evidence)]
+
+        async def evidence_list_first(i: int) -> None:
+            reply = await evidence(i).ListEvidence(
+                evidence_pb2.ListEvidenceRequest(page_size=PAGE_SIZE), timeout=timeout
+            )
+            if len(reply.evidence) != PAGE_SIZE:
+                raise RuntimeError(f"ListEvidence returned {len(reply.evidence)} items")
+
+        async def evidence_search(i: int) -> None:
+            reply = await evidence(i).ListEvidence(
+                evidence_pb2.ListEvidenceRequest(page_size=PAGE_SIZE, filter='search("firewall")'),
+                timeout=timeout,
+            )
+            if len(reply.evidence) != PAGE_SIZE:
+                raise RuntimeError(f"search() returned {len(reply.evidence)} items")
+
+        dashboard = evidence_pb2.AggregateEvidenceRequest(
+            filter=f'user_id = "{self.evidence_user}"',
+            group_by=["status", "framework_id"],
+            metrics=["count", "avg(compliance_score_impact)"],
+        )
+
+        async def evidence_dashboard(i: int) -> None:
+            reply = await evidence(i).AggregateEvidence(dashboard, timeout=timeout)
+            if not reply.groups:
+                raise RuntimeError("the dashboard aggregate returned no groups")
 
         async def create(i: int) -> None:
             email = f"bench-{self.tag}-{next(self.serial)}@create.bench.example"
@@ -459,6 +491,9 @@ class GrpcDriver:
             "batch_get_100": batch_get,
             "list_first_page": list_first,
             "list_deep_page": list_deep,
+            "evidence_list_first": evidence_list_first,
+            "evidence_search": evidence_search,
+            "evidence_dashboard": evidence_dashboard,
             "create": create,
             "commit_chat_send": chat_send,
             "batch_create_100": batch_create,

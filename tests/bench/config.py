@@ -15,6 +15,9 @@ WORKLOADS = (
     "batch_get_100",
     "list_first_page",
     "list_deep_page",
+    "evidence_list_first",
+    "evidence_search",
+    "evidence_dashboard",
     "create",
     "commit_chat_send",
     "batch_create_100",
@@ -66,6 +69,7 @@ class BenchConfig:
     quick: bool
     users: int
     deletable_users: int
+    evidence: int
     concurrency: int
     channels: int
     rounds: int
@@ -113,6 +117,7 @@ class BenchConfig:
             quick=quick,
             users=_int("BENCH_USERS", 100_000 if quick else 1_000_000),
             deletable_users=_int("BENCH_DELETABLE_USERS", deletable),
+            evidence=_int("BENCH_EVIDENCE", 100_000 if quick else 1_000_000),
             concurrency=_int("BENCH_CONCURRENCY", 64),
             channels=_int("BENCH_CHANNELS", WORKERS_CHANNELS if workers_mode else 2),
             rounds=rounds,

@@ -46,6 +46,43 @@ FROM (
 """
 
 
+# Evidence for the search and dashboard rows: 1,000 owners (the first listed users),
+# 50 frameworks, 7 statuses; one name in 2,000 mentions a firewall.
+_SEED_EVIDENCE = [
+    """
+    INSERT INTO business_profiles (id, user_id, company_name, industry, employee_count)
+    SELECT gen_random_uuid(), id, 'bench evidence owner', 'software', 10
+    FROM (SELECT id FROM users WHERE email LIKE 'user%%' ORDER BY email LIMIT 1000) owners
+    """,
+    """
+    INSERT INTO compliance_frameworks (id, name, display_name, description, category)
+    SELECT gen_random_uuid(), 'bench-framework-' || g, 'Framework ' || g, 'Bench', 'security'
+    FROM generate_series(1, 50) g
+    """,
+    """
+    WITH owners AS (
+        SELECT array_agg(user_id ORDER BY user_id) AS users,
+               array_agg(id ORDER BY user_id) AS profiles
+        FROM business_profiles WHERE company_name = 'bench evidence owner'
+    ), frameworks AS (
+        SELECT array_agg(id ORDER BY name) AS ids FROM compliance_frameworks
+        WHERE name LIKE 'bench-framework-%%'
+    )
+    INSERT INTO evidence_items (
+        id, user_id, business_profile_id, framework_id, evidence_name, evidence_type,
+        control_reference, description, status, compliance_score_impact, created_at, updated_at)
+    SELECT gen_random_uuid(), o.users[1 + g %% 1000], o.profiles[1 + g %% 1000],
+           f.ids[1 + g %% 50],
+           CASE WHEN g %% 2000 = 0 THEN 'Firewall rule review ' || g
+                ELSE 'Evidence item ' || g END,
+           'document', 'A.' || g %% 100, 'Description ' || g %% 500,
+           (enum_range(NULL::evidence_status))[1 + g %% 7], g %% 100,
+           now() - g * interval '1 second', now() - g * interval '1 second'
+    FROM generate_series(1, %(count)s) g, owners o, frameworks f
+    """,
+]
+
+
 @dataclass
 class SeedInfo:
     """What the client processes need to know about the seeded rows."""
@@ -56,6 +93,8 @@ class SeedInfo:
     seconds: float
     table_rows: int
     details: dict[str, Any] = field(default_factory=dict)
+    evidence_user: str = ""
+    """The owner the dashboard workload aggregates."""
 
 
 class BenchDatabase:
@@ -144,9 +183,14 @@ class BenchDatabase:
                             "newest": newest,
                         },
                     )
+                if config.evidence:
+                    for statement in _SEED_EVIDENCE:
+                        cursor.execute(statement, {"count": config.evidence})
                 connection.commit()
                 connection.autocommit = True
                 cursor.execute("VACUUM (ANALYZE) users")
+                for table in ("business_profiles", "compliance_frameworks", "evidence_items"):
+                    cursor.execute(f"VACUUM (ANALYZE) {table}")
                 inserted = time.perf_counter() - started
                 cursor.execute("SELECT count(*) FROM users")
                 table_rows = int(cursor.fetchone()[0])
@@ -167,6 +211,12 @@ class BenchDatabase:
                     "SELECT id::text FROM users WHERE email LIKE 'delete%%' LIMIT %s",
                     config.deletable_users,
                 )
+                evidence_user = self._ids(
+                    cursor,
+                    "SELECT user_id::text FROM business_profiles"
+                    " WHERE company_name = 'bench evidence owner' ORDER BY user_id LIMIT %s",
+                    1,
+                )
                 details = self._server_details(cursor)
         finally:
             connection.close()
@@ -177,6 +227,7 @@ class BenchDatabase:
             seconds=time.perf_counter() - started,
             table_rows=table_rows,
             details={**details, "insert_and_vacuum_seconds": round(inserted, 2)},
+            evidence_user=evidence_user[0] if evidence_user else "",
         )
 
     @staticmethod

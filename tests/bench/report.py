@@ -159,6 +159,34 @@ GOALS = (
         1.5,
     ),
     Goal(
+        "search_over_list_first_p50",
+        "search() List / List first page (p50)",
+        lambda s: s["evidence_search"].p50_ms / s["evidence_list_first"].p50_ms,
+        "<=",
+        3.0,
+    ),
+    Goal(
+        "dashboard_over_list_first_p50",
+        "dashboard Aggregate / List first (p50)",
+        lambda s: s["evidence_dashboard"].p50_ms / s["evidence_list_first"].p50_ms,
+        "<=",
+        2.0,
+    ),
+    Goal(
+        "list_page_over_get_server_cpu",
+        "List of 50 / Get (server CPU)",
+        lambda s: s["list_first_page"].server_cpu_ms_per_call / s["get"].server_cpu_ms_per_call,
+        "<=",
+        2.0,
+    ),
+    Goal(
+        "batch_get_over_get_server_cpu",
+        "BatchGet of 100 / Get (server CPU)",
+        lambda s: s["batch_get_100"].server_cpu_ms_per_call / s["get"].server_cpu_ms_per_call,
+        "<=",
+        2.5,
+    ),
+    Goal(
         "server_cpu_ms_per_get",
         "server CPU per Get",
         lambda s: s["get"].server_cpu_ms_per_call,
@@ -197,7 +225,7 @@ def _number(value: float | None, digits: int = 2) -> str:
 
 def workload_table(summaries: Sequence[Summary]) -> str:
     header = (
-        f"{'workload':<16} {'ops/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'workload':<19} {'ops/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
         f"{'srv CPU ms/call':>15} {'db CPU ms/call':>14} {'client CPU':>10} {'other CPU':>9} "
         f"{'errors':>6}"
     )
@@ -205,7 +233,7 @@ def workload_table(summaries: Sequence[Summary]) -> str:
     for s in summaries:
         cpu = _number(s.server_cpu_ms_per_call, 3) + ("*" if s.workload == "asyncpg_raw" else "")
         lines.append(
-            f"{s.workload:<16} {s.ops_per_second:>9,.0f} {s.p50_ms:>8.2f} {s.p99_ms:>8.2f} "
+            f"{s.workload:<19} {s.ops_per_second:>9,.0f} {s.p50_ms:>8.2f} {s.p99_ms:>8.2f} "
             f"{cpu:>15} {_number(s.db_cpu_ms_per_call, 3):>14} "
             f"{s.client_cpu_percent:>9.0f}% {s.other_cpu_percent:>8.0f}% {s.errors:>6}"
         )

@@ -181,6 +181,7 @@ class Bench:
                     "read_ids": seed.read_ids,
                     "update_ids": seed.update_ids,
                     "delete_ids": seed.delete_ids,
+                    "evidence_user": seed.evidence_user,
                 }
             )
         )
@@ -231,7 +232,7 @@ class Bench:
             f"  ERRORS {result['errors']} {result['errors_by_kind']}" if result["errors"] else ""
         )
         say(
-            f"  {label} {shown or workload:<16} {result['ops_per_second']:>9,.0f} ops/s"
+            f"  {label} {shown or workload:<19} {result['ops_per_second']:>9,.0f} ops/s"
             f"  p50 {percentile(ordered, 0.5) * 1000:6.2f} ms"
             f"  p99 {percentile(ordered, 0.99) * 1000:7.2f} ms"
             f"  other CPU {result['other_cpu_seconds'] / result['window_seconds']:4.0%}{errors}"
