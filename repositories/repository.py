@@ -229,7 +229,11 @@ class Repository:
         statement = statement.order_by(*ordering).offset(query.skip or None)
         statement = statement.limit(query.limit + 1)
         total = None
-        rows: list[Row] = [dict(row) for row in (await transaction.execute(statement)).mappings()]
+        result = await transaction.execute(statement)
+        # Plain tuples zipped with the names: a RowMapping per row, copied into
+        # a dict, cost more than converting the row to its message.
+        names = tuple(result.keys())
+        rows: list[Row] = [dict(zip(names, row, strict=True)) for row in result.all()]
         if query.with_total:
             count = select(func.count()).select_from(self.table).where(*where)
             total = (await transaction.execute(count)).scalar_one()
