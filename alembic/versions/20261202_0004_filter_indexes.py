@@ -4,8 +4,8 @@ Trigram (pg_trgm) GIN indexes on every text field search() reads that had none,
 GIN indexes on the JSON lists `:` tests, and an expression index on the JSON key
 filters name. Each is built CONCURRENTLY, so writers are never blocked.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-02 00:40:00
 """
 
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from repositories.migrations import create_index_concurrently, drop_index_concurrently
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
