@@ -1,6 +1,6 @@
 """The service as an outside caller and an on-call engineer see it: the real grpcurl
-and `buf curl` binaries against the running server, and the README's own lines run
-as written."""
+and `buf curl` binaries against the running server, and the docs' own lines (README.md
+and every page under docs/) run as written."""
 
 from __future__ import annotations
 
@@ -28,12 +28,15 @@ from service.server import App
 from service.settings import ServiceSettings
 
 README = ROOT / "README.md"
+DOCS = ROOT / "docs"
+# Every page a reader may paste commands from, the front page first.
+DOC_PAGES = (README, *sorted(DOCS.rglob("*.md")))
 # grpcurl and buf come with the dev dependencies, next to this interpreter.
 TOOLS = Path(sys.executable).parent
-README_ADDRESS = "localhost:50051"
-# The README's example e-mail; replaced by a fresh one per run, because the test
+DOC_ADDRESS = "localhost:50051"
+# The docs' example e-mail; replaced by a fresh one per page, because the test
 # database is shared by the whole run and protos/README.md uses the same address.
-README_EMAIL = "ada@example.com"
+DOC_EMAIL = "ada@example.com"
 TIMEOUT = 30.0
 
 
@@ -45,7 +48,7 @@ class Result:
 
 
 def tool_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment the README asks for: .venv/bin first on PATH."""
+    """The environment the docs ask for: .venv/bin first on PATH."""
     return {
         **os.environ,
         "PATH": f"{TOOLS}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -167,29 +170,32 @@ async def test_grpcurl_shows_invalid_argument_with_error_details(grpc_app: App) 
     assert '"field":"id"' in result.stderr
 
 
-# --- the README's lines, as written ---------------------------------------------------
+# --- the docs' lines, as written -----------------------------------------------------
 
 
 @dataclass(frozen=True)
-class ReadmeLine:
+class DocLine:
+    page: Path
     text: str
     variable: str | None
-    """Set by the line (`NAME=$(...)`), for the lines after it."""
+    """Set by the line (`NAME=$(...)`), for the lines after it on its page."""
     fails_with: str | None
-    """The grpcurl code name the README says the line shows (`# fails: NotFound`)."""
+    """The grpcurl code name the page says the line shows (`# fails: NotFound`)."""
 
 
 _ASSIGNMENT = re.compile(r"^([A-Z_]+)=\$\((.*)\)$")
 _FAILS = re.compile(r"#\s*fails:\s*([A-Za-z]+)")
 
 
-def readme_lines(tool: str) -> list[ReadmeLine]:
-    """Every command line in README.md's shell code blocks that runs `tool`
-    (`grpcurl` or `buf curl`), directly or inside `NAME=$(...)`, in order."""
-    text = README.read_text()
+def doc_lines(tool: str, page: Path) -> list[DocLine]:
+    """Every command in `page`'s shell code blocks that runs `tool` (`grpcurl` or
+    `buf curl`), directly or inside `NAME=$(...)`, in order; a command continued with
+    a trailing backslash is one line. (A `console` block shows a command with
+    placeholders to fill in, and is not run.)"""
+    text = page.read_text()
     lines = []
     for block in re.findall(r"^```(?:sh|bash|shell)\n(.*?)^```", text, flags=re.M | re.S):
-        for line in block.splitlines():
+        for line in re.sub(r"\\\n\s*", " ", block).splitlines():
             line = line.strip()
             assignment = _ASSIGNMENT.match(line)
             command = assignment.group(2) if assignment else line
@@ -197,7 +203,8 @@ def readme_lines(tool: str) -> list[ReadmeLine]:
                 continue
             fails = _FAILS.search(line)
             lines.append(
-                ReadmeLine(
+                DocLine(
+                    page,
                     line,
                     assignment.group(1) if assignment else None,
                     fails.group(1) if fails else None,
@@ -206,25 +213,28 @@ def readme_lines(tool: str) -> list[ReadmeLine]:
     return lines
 
 
+def all_doc_lines(tool: str) -> list[DocLine]:
+    """`doc_lines` of every page, page by page."""
+    return [line for page in DOC_PAGES for line in doc_lines(tool, page)]
+
+
 def status_code(camel: str) -> grpc.StatusCode:
     """`FailedPrecondition` (grpcurl's spelling) -> grpc.StatusCode.FAILED_PRECONDITION."""
     return grpc.StatusCode[snake(camel).upper()]
 
 
-async def run_readme_lines(tool: str, app: App) -> list[tuple[ReadmeLine, Result]]:
-    """Run `tool`'s README lines in order, in bash, as a reader would paste them.
+async def run_page_lines(tool: str, page: Path, app: App) -> list[tuple[DocLine, Result]]:
+    """Run `tool`'s lines of one page in order, in bash, as a reader would paste them.
 
     What the test changes, and nothing else: `localhost:50051` becomes the test
-    server's address, and the README's e-mail a fresh one. The shell variables the
-    README sets (`USER_ID=$(...)`) carry over to the lines after them, as they do
-    in the reader's shell."""
-    email = f"readme-{uuid.uuid4().hex[:10]}@example.com"
+    server's address, and the page's e-mail a fresh one. The shell variables the
+    page sets (`USER_ID=$(...)`) carry over to the lines after them, as they do
+    in the reader's shell; each page starts from a fresh shell."""
+    email = f"docs-{uuid.uuid4().hex[:10]}@example.com"
     variables: dict[str, str] = {}
     results = []
-    for line in readme_lines(tool):
-        script = line.text.replace(README_ADDRESS, f"127.0.0.1:{app.port}").replace(
-            README_EMAIL, email
-        )
+    for line in doc_lines(tool, page):
+        script = line.text.replace(DOC_ADDRESS, f"127.0.0.1:{app.port}").replace(DOC_EMAIL, email)
         if line.variable:
             # The assignment fails when its pipeline does; then print what it set.
             script = f'set -eo pipefail\n{script}\nprintf %s "${line.variable}"'
@@ -236,8 +246,19 @@ async def run_readme_lines(tool: str, app: App) -> list[tuple[ReadmeLine, Result
     return results
 
 
-def check_readme_result(tool: str, line: ReadmeLine, result: Result) -> None:
-    where = f"README line:\n  {line.text}\nexit {result.code}\n{result.stdout}\n{result.stderr}"
+async def run_doc_lines(tool: str, app: App) -> list[tuple[DocLine, Result]]:
+    """`run_page_lines` for every page, page by page."""
+    results = []
+    for page in DOC_PAGES:
+        results += await run_page_lines(tool, page, app)
+    return results
+
+
+def check_doc_result(tool: str, line: DocLine, result: Result) -> None:
+    where = (
+        f"{line.page.relative_to(ROOT)} line:\n  {line.text}\n"
+        f"exit {result.code}\n{result.stdout}\n{result.stderr}"
+    )
     if line.fails_with is None:
         assert result.code == 0, where
         return
@@ -259,10 +280,9 @@ def check_readme_result(tool: str, line: ReadmeLine, result: Result) -> None:
         assert error["code"] == status_code(line.fails_with).name.lower(), where
 
 
-def test_readme_shows_grpcurl_for_every_kind_of_method() -> None:
-    lines = [line.text for line in readme_lines("grpcurl")]
-    assert lines, "README.md has no grpcurl lines"
-    assert all("-plaintext" in line and README_ADDRESS in line for line in lines)
+def test_docs_show_grpcurl_for_every_kind_of_method() -> None:
+    lines = [line.text for line in all_doc_lines("grpcurl")]
+    assert all("-plaintext" in line and DOC_ADDRESS in line for line in lines)
     wanted = [
         r"localhost:50051 list$",
         r"localhost:50051 describe ruleiq\.data\.v1\.UserService$",
@@ -279,12 +299,18 @@ def test_readme_shows_grpcurl_for_every_kind_of_method() -> None:
         r" -format-error .*UserService/GetUser  # fails: InvalidArgument$",
     ]
     for pattern in wanted:
+        assert any(re.search(pattern, line) for line in lines), f"no doc line like {pattern}"
+    assert "grpc: {port: 50051, service: readiness}" in (DOCS / "operations.md").read_text()
+
+
+def test_readme_shows_first_calls_with_grpcurl() -> None:
+    lines = [line.text for line in doc_lines("grpcurl", README)]
+    for pattern in (r" list$", r"Health/Check$", r"UserService/CreateUser$", r"/GetUser$"):
         assert any(re.search(pattern, line) for line in lines), f"no README line like {pattern}"
-    assert "grpc: {port: 50051, service: readiness}" in README.read_text()
 
 
-def test_readme_shows_buf_curl_with_grpc_and_reflection() -> None:
-    lines = [line.text for line in readme_lines("buf curl")]
+def test_docs_show_buf_curl_with_grpc_and_reflection() -> None:
+    lines = [line.text for line in all_doc_lines("buf curl")]
     assert any(line.endswith("UserService/GetUser") for line in lines)
     assert any("grpc.health.v1.Health/Check" in line for line in lines)
     for line in lines:
@@ -292,34 +318,43 @@ def test_readme_shows_buf_curl_with_grpc_and_reflection() -> None:
         assert "http://localhost:50051" in line, line
 
 
-async def test_readme_grpcurl_lines_work_as_written(grpc_app: App) -> None:
-    results = await run_readme_lines("grpcurl", grpc_app)
+async def test_doc_grpcurl_lines_work_as_written(grpc_app: App) -> None:
+    results = await run_doc_lines("grpcurl", grpc_app)
     assert len(results) >= 10
+    assert {line.page for line, _ in results} >= {README, DOCS / "api.md"}
     for line, result in results:
-        check_readme_result("grpcurl", line, result)
+        check_doc_result("grpcurl", line, result)
 
 
-async def test_readme_buf_curl_lines_work_as_written(grpc_app: App) -> None:
-    results = await run_readme_lines("buf curl", grpc_app)
+async def test_doc_buf_curl_lines_work_as_written(grpc_app: App) -> None:
+    results = await run_doc_lines("buf curl", grpc_app)
     assert len(results) >= 2
     for line, result in results:
-        check_readme_result("buf curl", line, result)
+        check_doc_result("buf curl", line, result)
 
 
-# --- the README's reference tables match the code -------------------------------------
+# --- the docs' reference tables match the code ----------------------------------------
 
 
-def readme_table(heading: str) -> list[list[str]]:
-    """The rows of the first table under `## heading`, cells without backticks."""
-    section = README.read_text().split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
-    rows = [line for line in section.splitlines() if line.startswith("|")]
+def doc_table(page: Path, heading: str) -> list[list[str]]:
+    """The rows of the first table under the heading `heading` (any level) of `page`,
+    cells without backticks."""
+    match = re.search(rf"^#+ {re.escape(heading)}\n(.*?)(?=^#+ |\Z)", page.read_text(), re.M | re.S)
+    assert match, f"{page.relative_to(ROOT)} has no heading {heading!r}"
+    rows = []
+    for line in match.group(1).splitlines():
+        if line.startswith("|"):
+            rows.append(line)
+        elif rows:
+            break
     return [
         [cell.strip().replace("`", "") for cell in row.strip("|").split("|")] for row in rows[2:]
     ]
 
 
-def test_readme_filter_table_matches_the_declarations() -> None:
-    table = {row[0]: row[1:] for row in readme_table("Filters, ordering and pages")}
+def test_filter_table_matches_the_declarations() -> None:
+    rows = doc_table(DOCS / "list-language.md", "Filters and ordering")
+    table = {row[0]: row[1:] for row in rows}
     assert set(table) == {f"{r.message}Service" for r in RESOURCES}
     for r in RESOURCES:
         filterable, orderable, default = table[f"{r.message}Service"]
@@ -328,11 +363,12 @@ def test_readme_filter_table_matches_the_declarations() -> None:
         assert default == r.default_order, r.message
 
 
-def test_readme_configuration_table_names_every_setting() -> None:
-    documented = {row[0] for row in readme_table("Configuration")}
+def test_configuration_table_names_every_setting() -> None:
+    rows = doc_table(DOCS / "configuration.md", "Configuration")
+    documented = {row[0] for row in rows}
     fields = {*ServiceSettings.model_fields, *DatabaseSettings.model_fields}
     assert documented == {name.upper() for name in fields}
-    defaults = {row[0]: row[1] for row in readme_table("Configuration")}
+    defaults = {row[0]: row[1] for row in rows}
     for cls in (ServiceSettings, DatabaseSettings):
         for name, field in cls.model_fields.items():
             if isinstance(field.default, (int, float, bool)):
@@ -341,8 +377,9 @@ def test_readme_configuration_table_names_every_setting() -> None:
                 assert defaults[name.upper()] == written, name
 
 
-def test_readme_development_table_lists_every_make_target() -> None:
+def test_development_table_lists_every_make_target() -> None:
     makefile = (ROOT / "Makefile").read_text()
     targets = set(re.findall(r"^([a-z-]+):.*## ", makefile, flags=re.M))
-    documented = {row[0].removeprefix("make ") for row in readme_table("Development")}
+    rows = doc_table(DOCS / "development.md", "Make targets")
+    documented = {row[0].removeprefix("make ") for row in rows}
     assert documented == targets
