@@ -23,6 +23,8 @@ FRONT_PAGE_MAX_LINES = 150
 
 _FENCE = re.compile(r"^```.*?^```[^\n]*$", re.M | re.S)
 _LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
+# A file path in backticks (`tests/test_tls.py`, `deploy/hpa.yaml`).
+_PATH = re.compile(r"`([\w.-]+(?:/[\w.-]+)+\.[a-z]+)`")
 
 
 def prose(page: Path) -> str:
@@ -105,6 +107,19 @@ def test_every_relative_link_resolves() -> None:
             elif fragment and destination.suffix == ".md" and fragment not in anchors(destination):
                 broken.append(f"{page.relative_to(ROOT)}: {target} (no such heading)")
     assert not broken, broken
+
+
+def test_every_named_repository_file_exists() -> None:
+    """A path the docs name in backticks under one of the repository's own folders
+    must exist, so a renamed module or test cannot leave the docs pointing at nothing.
+    (Paths under other roots, `google/rpc/status.proto`, are other projects' files.)"""
+    missing = [
+        f"{page.relative_to(ROOT)}: {path}"
+        for page in LINKED_PAGES
+        for path in _PATH.findall(page.read_text())
+        if (ROOT / path.split("/")[0]).is_dir() and not (ROOT / path).exists()
+    ]
+    assert not missing, missing
 
 
 def test_no_link_leaves_the_repository() -> None:
