@@ -185,22 +185,36 @@ class DocLine:
 
 _ASSIGNMENT = re.compile(r"^([A-Z_]+)=\$\((.*)\)$")
 _FAILS = re.compile(r"#\s*fails:\s*([A-Za-z]+)")
+_HEREDOC = re.compile(r"<<'?([A-Z]+)'?\s*(#.*)?$")
+# The one other kind of line a page may run: minting an id for the lines after it.
+_MINT = "python3 -c 'import uuid; print(uuid.uuid4())'"
 
 
 def doc_lines(tool: str, page: Path) -> list[DocLine]:
     """Every command in `page`'s shell code blocks that runs `tool` (`grpcurl` or
-    `buf curl`), directly or inside `NAME=$(...)`, in order; a command continued with
-    a trailing backslash is one line. (A `console` block shows a command with
-    placeholders to fill in, and is not run.)"""
+    `buf curl`), directly or inside `NAME=$(...)`, in order, and the lines that mint
+    an id (`NAME=$(python3 -c 'import uuid; print(uuid.uuid4())')`) for them; a
+    command continued with a trailing backslash is one line, and one that reads a
+    here-document (`-d @ <<EOF`) carries its body. (A `console` block shows a
+    command with placeholders to fill in, and is not run.)"""
     text = page.read_text()
     lines = []
     for block in re.findall(r"^```(?:sh|bash|shell)\n(.*?)^```", text, flags=re.M | re.S):
-        for line in re.sub(r"\\\n\s*", " ", block).splitlines():
-            line = line.strip()
+        block_lines = iter(re.sub(r"\\\n\s*", " ", block).splitlines())
+        for raw in block_lines:
+            line = raw.strip()
             assignment = _ASSIGNMENT.match(line)
             command = assignment.group(2) if assignment else line
-            if not command.startswith(f"{tool} "):
+            if not command.startswith(f"{tool} ") and command != _MINT:
                 continue
+            heredoc = _HEREDOC.search(line)
+            if heredoc:
+                body = []
+                for next_line in block_lines:
+                    body.append(next_line)
+                    if next_line.strip() == heredoc.group(1):
+                        break
+                line = "\n".join([line, *body])
             fails = _FAILS.search(line)
             lines.append(
                 DocLine(
@@ -281,7 +295,7 @@ def check_doc_result(tool: str, line: DocLine, result: Result) -> None:
 
 
 def test_docs_show_grpcurl_for_every_kind_of_method() -> None:
-    lines = [line.text for line in all_doc_lines("grpcurl")]
+    lines = [line.text for line in all_doc_lines("grpcurl") if _MINT not in line.text]
     assert all("-plaintext" in line and DOC_ADDRESS in line for line in lines)
     wanted = [
         r"localhost:50051 list$",
@@ -297,6 +311,8 @@ def test_docs_show_grpcurl_for_every_kind_of_method() -> None:
         r'"service": "liveness".*grpc\.health\.v1\.Health/Check$',
         r"# fails: InvalidArgument$",
         r" -format-error .*UserService/GetUser  # fails: InvalidArgument$",
+        r"DataService/Commit <<EOF\n",
+        r"DataService/Commit <<EOF  # fails: InvalidArgument\n",
     ]
     for pattern in wanted:
         assert any(re.search(pattern, line) for line in lines), f"no doc line like {pattern}"
@@ -310,7 +326,7 @@ def test_readme_shows_first_calls_with_grpcurl() -> None:
 
 
 def test_docs_show_buf_curl_with_grpc_and_reflection() -> None:
-    lines = [line.text for line in all_doc_lines("buf curl")]
+    lines = [line.text for line in all_doc_lines("buf curl") if _MINT not in line.text]
     assert any(line.endswith("UserService/GetUser") for line in lines)
     assert any("grpc.health.v1.Health/Check" in line for line in lines)
     for line in lines:
