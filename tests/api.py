@@ -1,11 +1,11 @@
 """The generated client as the tests' caller, plus valid payloads for every
-resource (parents created through the API too)."""
+resource: tests/rows.py's rows as messages, parents created through the API too."""
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +28,10 @@ from ruleiq.data.v1 import (
 )
 
 from repositories.names import snake
+from service.conversion import Converter
 from service.resources import RESOURCES, Resource
+
+from . import rows as valid_rows
 
 TIMEOUT = 10.0
 
@@ -66,114 +69,59 @@ class Api:
         return await self.create(message, **fields)
 
 
-def _list(*items: Any) -> struct_pb2.ListValue:
-    values = struct_pb2.ListValue()
-    values.extend(items)
-    return values
-
-
 def _struct(**items: Any) -> struct_pb2.Struct:
     struct = struct_pb2.Struct()
     struct.update(items)
     return struct
 
 
-def unique(prefix: str = "x") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+def table_name(message: str) -> str:
+    return str(resource(message).model.__table__.name)
+
+
+def _message_of_table(name: str) -> str:
+    return next(r.message for r in RESOURCES if r.model.__table__.name == name)
+
+
+@functools.cache
+def converter(message: str) -> Converter:
+    r = resource(message)
+    return Converter(getattr(r.module, message), r.model.__table__)
+
+
+def as_fields(message: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Column values as the keyword arguments of `message`; output-only ones are
+    left out, as the server ignores them."""
+    plans = converter(message).fields
+    return {
+        name: plans[name].to_proto(value)
+        for name, value in values.items()
+        if value is not None and not plans[name].output_only
+    }
+
+
+async def parents_of(api: Api, message: str) -> dict[str, str]:
+    """Ids of fresh parents for every reference a `message` needs. A reference one
+    of them already holds (the profile's user) is taken from it, so the row and
+    its parents agree about their owner."""
+    references = valid_rows.parent_columns(table_name(message))
+    made: list[Any] = []
+    ids: dict[str, str] = {}
+    # The users table is every owner's parent: make the others first.
+    for column, parent in sorted(references.items(), key=lambda item: item[1] == "users"):
+        holders = [p for p in made if column in p.DESCRIPTOR.fields_by_name]
+        if holders:
+            ids[column] = getattr(holders[0], column)
+            continue
+        made.append(await api.make(_message_of_table(parent)))
+        ids[column] = made[-1].id
+    return ids
 
 
 async def valid_fields(api: Api, message: str) -> dict[str, Any]:
-    """The fewest fields a create of `message` needs, parents made on the way."""
-    pb = api.pb
-    if message == "User":
-        return {"email": f"{unique('user')}@example.com", "full_name": "Test User"}
-    if message == "BusinessProfile":
-        user = await api.make("User")
-        return {
-            "user_id": user.id,
-            "company_name": unique("co"),
-            "industry": "fintech",
-            "employee_count": 50,
-        }
-    if message == "ComplianceFramework":
-        return {
-            "name": unique("ISO"),
-            "display_name": "ISO 27001",
-            "description": "Information security",
-            "category": "security",
-        }
-    if message in ("Evidence", "Policy", "ReadinessAssessment"):
-        profile = await api.make("BusinessProfile")
-        framework = await api.make("ComplianceFramework")
-        owner = {
-            "user_id": profile.user_id,
-            "business_profile_id": profile.id,
-            "framework_id": framework.id,
-        }
-        if message == "Evidence":
-            return {
-                **owner,
-                "evidence_name": unique("ev"),
-                "evidence_type": "document",
-                "control_reference": "A.5.1",
-                "description": "Access policy",
-            }
-        if message == "Policy":
-            return {
-                **owner,
-                "policy_name": unique("policy"),
-                "framework_name": "ISO27001",
-                "policy_content": "# Policy\n" * 10,
-                "sections": _list("intro", "scope"),
-            }
-        return {
-            **owner,
-            "overall_score": 72.5,
-            "score_breakdown": _struct(policies=80, evidence=65),
-            "estimated_readiness_date": date_pb2.Date(year=2027, month=3, day=1),
-        }
-    if message == "AssessmentSession":
-        user = await api.make("User")
-        return {"user_id": user.id}
-    if message == "AssessmentQuestion":
-        session = await api.make("AssessmentSession")
-        return {
-            "session_id": session.id,
-            "question_text": "Do you store personal data?",
-            "question_type": "yes_no",
-            "position": 1,
-        }
-    if message == "Integration":
-        user = await api.make("User")
-        return {
-            "user_id": user.id,
-            "provider": pb("Integration").INTEGRATION_PROVIDER_GITHUB,
-            "encrypted_credentials": "ciphertext",
-        }
-    if message in ("EvidenceCollection", "IntegrationHealthLog"):
-        integration = await api.make("Integration")
-        if message == "IntegrationHealthLog":
-            return {
-                "integration_id": integration.id,
-                "status": pb(message).INTEGRATION_HEALTH_STATUS_HEALTHY,
-                "response_time_ms": 12.5,
-            }
-        return {
-            "integration_id": integration.id,
-            "user_id": integration.user_id,
-            "framework_code": "soc2_type2",
-        }
-    if message == "ChatConversation":
-        profile = await api.make("BusinessProfile")
-        return {"user_id": profile.user_id, "business_profile_id": profile.id, "title": "Help"}
-    if message == "ChatMessage":
-        conversation = await api.make("ChatConversation")
-        return {
-            "conversation_id": conversation.id,
-            "role": pb(message).CHAT_MESSAGE_ROLE_USER,
-            "content": "Hello",
-        }
-    raise KeyError(message)
+    """The fields of a valid `message` (tests/rows.py's row), parents made on the way."""
+    values = valid_rows.row(table_name(message), await parents_of(api, message), full=True)
+    return as_fields(message, values)
 
 
 def resource(message: str) -> Resource:

@@ -35,10 +35,10 @@ from .api import (
     expect_error,
     resource_field,
     service_name,
-    unique,
     valid_fields,
 )
 from .checks import SERVICE_RULES, SHAPE_RULES, WRITABLE_RULES, Rule, breaks, violating_value
+from .rows import unique
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
 PRECONDITION = grpc.StatusCode.FAILED_PRECONDITION

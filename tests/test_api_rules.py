@@ -18,8 +18,9 @@ from repositories.database import Database
 from service.resources import RESOURCES
 from service.server import App
 
-from .api import TIMEOUT, Api, call, expect_error, items, service_name, unique, valid_fields
+from .api import TIMEOUT, Api, call, expect_error, items, service_name, valid_fields
 from .apps import running
+from .rows import unique
 
 
 def _ts(moment: dt.datetime) -> timestamp_pb2.Timestamp:

@@ -28,8 +28,9 @@ from repositories import commits
 from repositories.database import Database
 from repositories.unit_of_work import Transaction
 
-from .api import TIMEOUT, Api, expect_error, unique, valid_fields
+from .api import TIMEOUT, Api, expect_error, valid_fields
 from .apps import running
+from .rows import unique
 
 Mutation = data_service_pb2.Mutation
 USER = chat_message_pb2.CHAT_MESSAGE_ROLE_USER

@@ -17,7 +17,8 @@ from ruleiq.data.v1 import compliance_framework_pb2, evidence_pb2
 
 from service.query import MAX_FILTER_DEPTH, MAX_FILTER_TERMS, MAX_SKIP
 
-from .api import Api, call, expect_error, items, unique
+from .api import Api, call, expect_error, items
+from .rows import unique
 
 UTC = dt.UTC
 T0 = dt.datetime(2026, 3, 1, 12, tzinfo=UTC)

@@ -44,8 +44,10 @@ from repositories.models import (
 from repositories.repository import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, Repository
 from repositories.unit_of_work import Transaction, UnitOfWork
 
+from . import rows as valid_rows
 from .isolation import OuterTransaction, savepoint
 from .listing import list_rows
+from .rows import unique
 
 UTC = dt.UTC
 LONG_AGO = dt.datetime(2020, 1, 1, tzinfo=UTC)
@@ -124,53 +126,29 @@ def db(sessions: OuterTransaction) -> Db:
     return Db(sessions)
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
-
-
 async def new_user(session: Transaction, **values: Any) -> RowMapping:
     return await USERS.create(
-        session, {"email": f"{unique('user')}@example.com", "hashed_password": "pbkdf2$x", **values}
+        session, valid_rows.row("users", **{"hashed_password": "pbkdf2$x", **values})
     )
 
 
 async def new_profile(session: Transaction, user_id: uuid.UUID) -> RowMapping:
-    return await PROFILES.create(
-        session,
-        {"user_id": user_id, "company_name": "Acme", "industry": "retail", "employee_count": 12},
-    )
+    return await PROFILES.create(session, valid_rows.row("business_profiles", {"user_id": user_id}))
 
 
 async def new_framework(session: Transaction) -> RowMapping:
-    return await FRAMEWORKS.create(
-        session,
-        {
-            "name": unique("FW"),
-            "display_name": "Framework",
-            "description": "d",
-            "category": "security",
-        },
-    )
+    return await FRAMEWORKS.create(session, valid_rows.row("compliance_frameworks"))
 
 
 async def new_conversation(
     session: Transaction, user_id: uuid.UUID, profile_id: uuid.UUID
 ) -> RowMapping:
-    return await CONVERSATIONS.create(
-        session, {"user_id": user_id, "business_profile_id": profile_id, "title": "Chat"}
-    )
+    parents = {"user_id": user_id, "business_profile_id": profile_id}
+    return await CONVERSATIONS.create(session, valid_rows.row("chat_conversations", parents))
 
 
 def evidence_values(parents: Mapping[str, Any], name: str = "Access review") -> dict[str, Any]:
-    return {
-        "user_id": parents["user_id"],
-        "business_profile_id": parents["business_profile_id"],
-        "framework_id": parents["framework_id"],
-        "evidence_name": name,
-        "evidence_type": "document",
-        "control_reference": "A.9.2.5",
-        "description": "Quarterly review of access rights",
-    }
+    return valid_rows.row("evidence_items", parents, evidence_name=name)
 
 
 async def evidence_parents(session: Transaction) -> dict[str, Any]:
@@ -225,11 +203,9 @@ async def _users_scope(session: Transaction) -> Scope:
 
 
 async def _users_minimal(session: Transaction, scope: Scope, i: int) -> dict[str, Any]:
-    return {
-        "email": f"{unique('user')}@example.com",
-        "full_name": scope.parents["full_name"],
-        "hashed_password": f"pbkdf2${i}",
-    }
+    return valid_rows.row(
+        "users", full_name=scope.parents["full_name"], hashed_password=f"pbkdf2${i}"
+    )
 
 
 async def _evidence_scope(session: Transaction) -> Scope:
@@ -251,12 +227,9 @@ async def _messages_scope(session: Transaction) -> Scope:
 
 
 async def _messages_minimal(session: Transaction, scope: Scope, i: int) -> dict[str, Any]:
-    return {
-        "conversation_id": scope.parents["conversation_id"],
-        "role": ChatMessageRole.USER,
-        "content": f"message {i}",
-        "sequence_number": i + 1,
-    }
+    return valid_rows.row(
+        "chat_messages", scope.parents, content=f"message {i}", sequence_number=i + 1
+    )
 
 
 async def _integrations_scope(session: Transaction) -> Scope:
@@ -268,12 +241,13 @@ async def _integrations_scope(session: Transaction) -> Scope:
 
 async def _integrations_minimal(session: Transaction, scope: Scope, i: int) -> dict[str, Any]:
     user = await new_user(session)
-    return {
-        "user_id": user["id"],
-        "provider": IntegrationProvider.AWS,
-        "encrypted_credentials": f"ciphertext-{i}",
-        "last_health_check": scope.parents["last_health_check"],
-    }
+    return valid_rows.row(
+        "integrations",
+        {"user_id": user["id"]},
+        provider=IntegrationProvider.AWS,
+        encrypted_credentials=f"ciphertext-{i}",
+        last_health_check=scope.parents["last_health_check"],
+    )
 
 
 _STATUSES = [EvidenceStatus.NOT_STARTED, EvidenceStatus.COLLECTED, EvidenceStatus.APPROVED]
@@ -1063,7 +1037,7 @@ async def test_default_order_fields_may_be_named_even_if_not_declared(db: Db) ->
     async with db.write() as session:
         user = await new_user(session)
         integration = await INTEGRATIONS.create(
-            session, {"user_id": user["id"], "provider": "gitlab", "encrypted_credentials": "c"}
+            session, valid_rows.row("integrations", {"user_id": user["id"]}, provider="gitlab")
         )
         for status in ("healthy", "degraded"):
             await logs.create(
@@ -1280,7 +1254,7 @@ async def test_update_to_a_taken_google_id_already_exists(db: Db) -> None:
 async def test_second_integration_of_a_provider_for_a_user_already_exists(db: Db) -> None:
     async with db.write() as session:
         user = await new_user(session)
-        values = {"user_id": user["id"], "provider": "okta", "encrypted_credentials": "c"}
+        values = valid_rows.row("integrations", {"user_id": user["id"]}, provider="okta")
         await INTEGRATIONS.create(session, values)
 
     with pytest.raises(AlreadyExistsError) as error:
@@ -1563,9 +1537,7 @@ async def _profile_with_conversation(session: Transaction) -> tuple[Repository, 
 
 async def _user_with_integration(session: Transaction) -> tuple[Repository, uuid.UUID]:
     user = await new_user(session)
-    await INTEGRATIONS.create(
-        session, {"user_id": user["id"], "provider": "github", "encrypted_credentials": "c"}
-    )
+    await INTEGRATIONS.create(session, valid_rows.row("integrations", {"user_id": user["id"]}))
     return USERS, user["id"]
 
 
@@ -1622,59 +1594,57 @@ async def build_tree(session: Transaction) -> dict[str, list[uuid.UUID]]:
     )
     policy = await POLICIES.create(
         session,
-        {
-            **owned,
-            "framework_id": framework["id"],
-            "policy_name": "Access control",
-            "framework_name": framework["name"],
-            "policy_content": "x" * 10_000,
-        },
+        valid_rows.row(
+            "generated_policies",
+            {**owned, "framework_id": framework["id"]},
+            framework_name=framework["name"],
+            policy_content="x" * 10_000,
+        ),
     )
     readiness = await READINESS.create(
         session,
-        {
-            **owned,
-            "framework_id": framework["id"],
-            "overall_score": 42.5,
-            "score_breakdown": {"access": 40},
-        },
+        valid_rows.row(
+            "readiness_assessments",
+            {**owned, "framework_id": framework["id"]},
+            score_breakdown={"access": 40},
+        ),
     )
-    assessment = await ASSESSMENT_SESSIONS.create(session, owned)
+    assessment = await ASSESSMENT_SESSIONS.create(
+        session, valid_rows.row("assessment_sessions", owned)
+    )
     questions = [
         await QUESTIONS.create(
             session,
-            {
-                "session_id": assessment["id"],
-                "question_text": f"Question {n}?",
-                "question_type": "yes_no",
-                "position": n,
-            },
+            valid_rows.row(
+                "assessment_questions",
+                {"session_id": assessment["id"]},
+                question_text=f"Question {n}?",
+                position=n,
+            ),
         )
         for n in range(3)
     ]
     integration = await INTEGRATIONS.create(
-        session, {"user_id": user["id"], "provider": "aws", "encrypted_credentials": "c"}
+        session, valid_rows.row("integrations", {"user_id": user["id"]})
     )
+    log = {"integration_id": integration["id"]}
     logs = [
-        await HEALTH_LOGS.create(
-            session, {"integration_id": integration["id"], "status": "healthy"}
-        )
+        await HEALTH_LOGS.create(session, valid_rows.row("integration_health_logs", log))
         for _ in range(2)
     ]
     collection = await COLLECTIONS.create(
         session,
-        {"integration_id": integration["id"], "user_id": user["id"], "framework_code": "soc2"},
+        valid_rows.row(
+            "evidence_collections", {"integration_id": integration["id"], "user_id": user["id"]}
+        ),
     )
     conversation = await new_conversation(session, user["id"], profile["id"])
     messages = [
         await MESSAGES.create(
             session,
-            {
-                "conversation_id": conversation["id"],
-                "role": "user",
-                "content": "hi",
-                "sequence_number": n + 1,
-            },
+            valid_rows.row(
+                "chat_messages", {"conversation_id": conversation["id"]}, sequence_number=n + 1
+            ),
         )
         for n in range(3)
     ]

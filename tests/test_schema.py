@@ -12,7 +12,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
@@ -39,6 +39,9 @@ from repositories.errors import CHECK_RULES
 from repositories.migrations import alembic_config
 from repositories.models import Base
 
+from . import rows as valid_rows
+from .rows import requires_value
+
 TABLES: Mapping[str, Table] = Base.metadata.tables
 TAG = uuid.uuid4().hex[:8]
 
@@ -53,174 +56,28 @@ INVALID_TEXT_REPRESENTATION = "22P02"
 
 # --- rows ------------------------------------------------------------------------
 
-Required = Callable[[AsyncConnection], Awaitable[dict[str, Any]]]
-REQUIRED: dict[str, Required] = {}
 
-
-def required(table_name: str) -> Callable[[Required], Required]:
-    """Register the values a table needs and has no default for (parents made fresh,
-    one per foreign key, so deleting one parent meets only the rule under test)."""
-
-    def register(build: Required) -> Required:
-        REQUIRED[table_name] = build
-        return build
-
-    return register
+async def minimal(conn: AsyncConnection, table_name: str) -> dict[str, Any]:
+    """The table's row from tests/rows.py, its parents made fresh, one per foreign
+    key, so deleting one parent meets only the rule under test."""
+    parents = {
+        column: await new_id(conn, parent)
+        for column, parent in valid_rows.parent_columns(table_name).items()
+    }
+    return valid_rows.row(table_name, parents)
 
 
 async def insert(conn: AsyncConnection, table_name: str, **values: Any) -> RowMapping:
     """Insert a minimal valid row of `table_name`, with `values` on top; the row as
     the database stored it."""
     table = TABLES[table_name]
-    row = {**await REQUIRED[table_name](conn), **values}
+    row = {**await minimal(conn, table_name), **values}
     result = await conn.execute(table.insert().values(row).returning(*table.c))
     return result.mappings().one()
 
 
 async def new_id(conn: AsyncConnection, table_name: str) -> uuid.UUID:
     return (await insert(conn, table_name))["id"]
-
-
-@required("users")
-async def _user(conn: AsyncConnection) -> dict[str, Any]:
-    return {"email": f"{uuid.uuid4().hex}@example.com"}
-
-
-@required("business_profiles")
-async def _business_profile(conn: AsyncConnection) -> dict[str, Any]:
-    return {
-        "user_id": await new_id(conn, "users"),
-        "company_name": "Acme Ltd",
-        "industry": "software",
-        "employee_count": 12,
-    }
-
-
-@required("compliance_frameworks")
-async def _framework(conn: AsyncConnection) -> dict[str, Any]:
-    return {
-        "name": f"ISO27001-{uuid.uuid4().hex[:8]}",
-        "display_name": "ISO 27001",
-        "description": "Information security management",
-        "category": "security",
-    }
-
-
-@required("evidence_items")
-async def _evidence(conn: AsyncConnection) -> dict[str, Any]:
-    return {
-        "user_id": await new_id(conn, "users"),
-        "business_profile_id": await new_id(conn, "business_profiles"),
-        "framework_id": await new_id(conn, "compliance_frameworks"),
-        "evidence_name": "Access review",
-        "evidence_type": "document",
-        "control_reference": "A.9.2.5",
-        "description": "Quarterly review of user access rights",
-    }
-
-
-@required("generated_policies")
-async def _policy(conn: AsyncConnection) -> dict[str, Any]:
-    return {
-        "user_id": await new_id(conn, "users"),
-        "business_profile_id": await new_id(conn, "business_profiles"),
-        "framework_id": await new_id(conn, "compliance_frameworks"),
-        "policy_name": "Access control policy",
-        "framework_name": "ISO27001",
-        "policy_content": "# Access control\n",
-    }
-
-
-@required("assessment_sessions")
-async def _assessment_session(conn: AsyncConnection) -> dict[str, Any]:
-    return {"user_id": await new_id(conn, "users")}
-
-
-@required("assessment_questions")
-async def _assessment_question(conn: AsyncConnection) -> dict[str, Any]:
-    return {
-        "session_id": await new_id(conn, "assessment_sessions"),
-        "question_text": "Do you store personal data?",
-        "question_type": "yes_no",
-        "position": 0,
-    }
-
-
-@required("integrations")
-async def _integration(conn: AsyncConnection) -> dict[str, Any]:
-    return {
-        "user_id": await new_id(conn, "users"),
-        "provider": "aws",
-        "encrypted_credentials": "ciphertext",
-    }
-
-
-@required("evidence_collections")
-async def _evidence_collection(conn: AsyncConnection) -> dict[str, Any]:
-    return {
-        "integration_id": await new_id(conn, "integrations"),
-        "user_id": await new_id(conn, "users"),
-        "framework_code": "soc2_type2",
-    }
-
-
-@required("integration_health_logs")
-async def _health_log(conn: AsyncConnection) -> dict[str, Any]:
-    return {"integration_id": await new_id(conn, "integrations"), "status": "healthy"}
-
-
-@required("readiness_assessments")
-async def _readiness(conn: AsyncConnection) -> dict[str, Any]:
-    return {
-        "user_id": await new_id(conn, "users"),
-        "business_profile_id": await new_id(conn, "business_profiles"),
-        "framework_id": await new_id(conn, "compliance_frameworks"),
-        "overall_score": 42.5,
-    }
-
-
-@required("chat_conversations")
-async def _conversation(conn: AsyncConnection) -> dict[str, Any]:
-    return {
-        "user_id": await new_id(conn, "users"),
-        "business_profile_id": await new_id(conn, "business_profiles"),
-        "title": "Which frameworks apply to us?",
-    }
-
-
-@required("chat_messages")
-async def _message(conn: AsyncConnection) -> dict[str, Any]:
-    return {
-        "conversation_id": await new_id(conn, "chat_conversations"),
-        "role": "user",
-        "content": "Hello",
-        "sequence_number": 1,
-    }
-
-
-@required("change_events")
-async def _change_event(conn: AsyncConnection) -> dict[str, Any]:
-    return {
-        "resource_type": "User",
-        "resource_id": uuid.uuid4(),
-        "operation": "update",
-        "revision": 2,
-        "changed_fields": ["full_name"],
-        "actor": "schema-test",
-        "source": "database",
-        "database_role": "postgres",
-        "transaction_id": 1,
-    }
-
-
-@required("idempotency_keys")
-async def _idempotency_key(conn: AsyncConnection) -> dict[str, Any]:
-    return {"resource": "users", "request_id": uuid.uuid4(), "resource_id": uuid.uuid4()}
-
-
-@required("commit_responses")
-async def _commit_response(conn: AsyncConnection) -> dict[str, Any]:
-    return {"request_id": uuid.uuid4()}
 
 
 async def refusal(conn: AsyncConnection, statement: Executable, params: Any = None) -> Any:
@@ -234,7 +91,7 @@ async def refusal(conn: AsyncConnection, statement: Executable, params: Any = No
 
 async def insert_refusal(conn: AsyncConnection, table_name: str, **values: Any) -> Any:
     table = TABLES[table_name]
-    row = {**await REQUIRED[table_name](conn), **values}
+    row = {**await minimal(conn, table_name), **values}
     return await refusal(conn, table.insert().values(row))
 
 
@@ -268,12 +125,8 @@ def fk_column(fk: ForeignKeyConstraint) -> str:
     return name
 
 
-def requires_value(column: Column[Any]) -> bool:
-    return not (column.nullable or column.server_default is not None or column.default is not None)
-
-
 def test_minimal_rows_supply_exactly_the_columns_that_have_no_default() -> None:
-    assert set(REQUIRED) == set(TABLES)
+    assert set(valid_rows.VALUES) == set(TABLES)
 
 
 @pytest.mark.parametrize("table_name", sorted(TABLES))
@@ -281,7 +134,7 @@ async def test_minimal_row_needs_exactly_the_not_null_columns_without_default(
     connection: AsyncConnection, table_name: str
 ) -> None:
     needed = {c.name for c in TABLES[table_name].columns if requires_value(c)}
-    assert set(await REQUIRED[table_name](connection)) == needed
+    assert set(await minimal(connection, table_name)) == needed
 
 
 # --- defaults ---------------------------------------------------------------------
