@@ -13,15 +13,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from repositories.cluster import Cluster
-from repositories.config import DatabaseSettings
 from repositories.database import Database
 from repositories.migrations import upgrade
 from repositories.unit_of_work import Transaction
 from service.server import App
-from service.settings import ServiceSettings
 
 from .api import Api
+from .apps import db_settings, running
 from .isolation import OuterTransaction, outer_transaction
 from .postgres import TestServer
 
@@ -57,10 +55,6 @@ def database_url(postgres: TestServer) -> Iterator[str]:
     """A database migrated to head, shared by the run; tests isolate themselves."""
     with postgres.database() as url:
         yield url
-
-
-def db_settings(**overrides: object) -> DatabaseSettings:
-    return DatabaseSettings.model_validate(overrides)
 
 
 @pytest.fixture(scope="session")
@@ -103,13 +97,8 @@ async def session(sessions: OuterTransaction) -> Transaction:
 @pytest.fixture(scope="session")
 async def grpc_app(database: Database, database_url: str) -> AsyncIterator[App]:
     """The real server on a free port, with its own pool on the test database."""
-    app = App(
-        ServiceSettings(grpc_host="127.0.0.1", grpc_port=0, readiness_interval_seconds=0.5),
-        Cluster(Database(db_settings(), database_url)),
-    )
-    await app.start()
-    yield app
-    await app.stop(grace=1)
+    async with running(database_url) as app:
+        yield app
 
 
 @pytest.fixture(scope="session")

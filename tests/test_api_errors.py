@@ -20,13 +20,10 @@ from ruleiq.data.v1 import database_pb2, database_pb2_grpc
 from sqlalchemy import CheckConstraint, Table, select, text, update
 
 from repositories import models
-from repositories.cluster import Cluster
-from repositories.config import DatabaseSettings
 from repositories.database import Database
 from service.errors import ErrorInterceptor
 from service.resources import RESOURCES, Resource
 from service.server import App
-from service.settings import ServiceSettings
 
 from .api import (
     TIMEOUT,
@@ -37,6 +34,7 @@ from .api import (
     service_name,
     valid_fields,
 )
+from .apps import running
 from .checks import SERVICE_RULES, SHAPE_RULES, WRITABLE_RULES, Rule, breaks, violating_value
 from .rows import unique
 
@@ -612,53 +610,50 @@ async def test_update_blocked_past_its_deadline_is_deadline_exceeded_and_ends_in
 
 
 async def test_server_whose_database_is_unreachable_answers_unavailable() -> None:
-    settings = DatabaseSettings.model_validate({"db_pool_timeout": 2})
-    app = App(
-        ServiceSettings(grpc_host="127.0.0.1", grpc_port=0, readiness_interval_seconds=60),
-        Cluster(Database(settings, "postgresql://postgres@127.0.0.1:1/ruleiq")),
-    )
-    await app.start()
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            other = Api(channel)
-            started = time.monotonic()
-            for message in ("User", "Evidence"):
-                await expect_error(
-                    call(other, message, "Get", id=str(uuid.uuid4())),
-                    grpc.StatusCode.UNAVAILABLE,
-                    "DATABASE_UNAVAILABLE",
-                )
+    async with (
+        running(
+            "postgresql://postgres@127.0.0.1:1/ruleiq",
+            database_options={"db_pool_timeout": 2},
+            readiness_interval_seconds=60,
+            grace=0,
+        ) as app,
+        grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel,
+    ):
+        other = Api(channel)
+        started = time.monotonic()
+        for message in ("User", "Evidence"):
             await expect_error(
-                other.create("User", email=f"{unique('down')}@example.com"),
+                call(other, message, "Get", id=str(uuid.uuid4())),
                 grpc.StatusCode.UNAVAILABLE,
                 "DATABASE_UNAVAILABLE",
             )
-            await expect_error(
-                database_pb2_grpc.DatabaseServiceStub(channel).GetDatabaseInfo(
-                    database_pb2.GetDatabaseInfoRequest(), timeout=TIMEOUT
-                ),
-                grpc.StatusCode.UNAVAILABLE,
-                "DATABASE_UNAVAILABLE",
-            )
-            assert time.monotonic() - started < 5
+        await expect_error(
+            other.create("User", email=f"{unique('down')}@example.com"),
+            grpc.StatusCode.UNAVAILABLE,
+            "DATABASE_UNAVAILABLE",
+        )
+        await expect_error(
+            database_pb2_grpc.DatabaseServiceStub(channel).GetDatabaseInfo(
+                database_pb2.GetDatabaseInfoRequest(), timeout=TIMEOUT
+            ),
+            grpc.StatusCode.UNAVAILABLE,
+            "DATABASE_UNAVAILABLE",
+        )
+        assert time.monotonic() - started < 5
 
-            health = health_pb2_grpc.HealthStub(channel)  # type: ignore[no-untyped-call]
-            statuses = {}
-            for name in ("", "liveness", "readiness", service_name("User")):
-                reply = await health.Check(
-                    health_pb2.HealthCheckRequest(service=name), timeout=TIMEOUT
-                )
-                statuses[name] = reply.status
-            serving = health_pb2.HealthCheckResponse.SERVING
-            not_serving = health_pb2.HealthCheckResponse.NOT_SERVING
-            assert statuses == {
-                "": serving,
-                "liveness": serving,
-                "readiness": not_serving,
-                service_name("User"): not_serving,
-            }
-    finally:
-        await app.stop(grace=0)
+        health = health_pb2_grpc.HealthStub(channel)  # type: ignore[no-untyped-call]
+        statuses = {}
+        for name in ("", "liveness", "readiness", service_name("User")):
+            reply = await health.Check(health_pb2.HealthCheckRequest(service=name), timeout=TIMEOUT)
+            statuses[name] = reply.status
+        serving = health_pb2.HealthCheckResponse.SERVING
+        not_serving = health_pb2.HealthCheckResponse.NOT_SERVING
+        assert statuses == {
+            "": serving,
+            "liveness": serving,
+            "readiness": not_serving,
+            service_name("User"): not_serving,
+        }
 
 
 async def test_a_bug_is_internal_with_a_reference_and_nothing_else(

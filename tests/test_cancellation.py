@@ -12,7 +12,8 @@ from sqlalchemy import text
 
 from repositories.database import Database
 
-from .test_faults import lock_user_row, new_user, start_app
+from .apps import running
+from .test_faults import lock_user_row, new_user
 
 
 async def server_sessions(database: Database, application_name: str) -> list[tuple[str, str]]:
@@ -31,50 +32,48 @@ async def test_hundreds_of_calls_cancelled_mid_query_leak_nothing(
     database_url: str, database: Database
 ) -> None:
     application_name = f"cancel_{uuid.uuid4().hex[:8]}"
-    app = await start_app(
-        database_url, db_pool_size=5, db_max_overflow=5, db_application_name=application_name
-    )
-    lock = await database.async_engine.connect()
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            users = user_pb2_grpc.UserServiceStub(channel)
-            user = await new_user(users)
-            await lock_user_row(lock, user.id)
-            update = user_pb2.UpdateUserRequest(
-                user=user_pb2.User(id=user.id, full_name="never written")
-            )
-            for _ in range(10):
-                # 20 at a time: each waits on the row lock (or for a connection),
-                # then its caller gives up.
-                calls = [users.UpdateUser(update, timeout=30) for _ in range(20)]
-                await asyncio.sleep(0.15)
-                for call in calls:
-                    call.cancel()
-                for call in calls:
-                    assert await call.code() == grpc.StatusCode.CANCELLED
+    pool = {"db_pool_size": 5, "db_max_overflow": 5, "db_application_name": application_name}
+    async with running(database_url, database_options=pool, readiness_interval_seconds=0.2) as app:
+        lock = await database.async_engine.connect()
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+                users = user_pb2_grpc.UserServiceStub(channel)
+                user = await new_user(users)
+                await lock_user_row(lock, user.id)
+                update = user_pb2.UpdateUserRequest(
+                    user=user_pb2.User(id=user.id, full_name="never written")
+                )
+                for _ in range(10):
+                    # 20 at a time: each waits on the row lock (or for a connection),
+                    # then its caller gives up.
+                    calls = [users.UpdateUser(update, timeout=30) for _ in range(20)]
+                    await asyncio.sleep(0.15)
+                    for call in calls:
+                        call.cancel()
+                    for call in calls:
+                        assert await call.code() == grpc.StatusCode.CANCELLED
 
-            async def settled() -> bool:
+                async def settled() -> bool:
+                    sessions = await server_sessions(database, application_name)
+                    busy = [s for s in sessions if s[0] != "idle"]
+                    return app.database.pool_stats().checked_out == 0 and not busy
+
+                for _ in range(50):
+                    if await settled():
+                        break
+                    await asyncio.sleep(0.1)
+                assert app.database.pool_stats().checked_out == 0
                 sessions = await server_sessions(database, application_name)
-                busy = [s for s in sessions if s[0] != "idle"]
-                return app.database.pool_stats().checked_out == 0 and not busy
+                assert all(state == "idle" for state, _ in sessions), sessions
+                assert not [s for s in sessions if s[1] == "Lock"], "a cancelled UPDATE still waits"
 
-            for _ in range(50):
-                if await settled():
-                    break
-                await asyncio.sleep(0.1)
-            assert app.database.pool_stats().checked_out == 0
-            sessions = await server_sessions(database, application_name)
-            assert all(state == "idle" for state, _ in sessions), sessions
-            assert not [s for s in sessions if s[1] == "Lock"], "a cancelled UPDATE still waits"
-
-            await lock.rollback()
-            fetched = await users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=5)
-            assert fetched.full_name != "never written"
-            renamed = await users.UpdateUser(
-                user_pb2.UpdateUserRequest(user=user_pb2.User(id=user.id, full_name="after")),
-                timeout=5,
-            )
-            assert renamed.full_name == "after"
-    finally:
-        await lock.close()
-        await app.stop(grace=1)
+                await lock.rollback()
+                fetched = await users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=5)
+                assert fetched.full_name != "never written"
+                renamed = await users.UpdateUser(
+                    user_pb2.UpdateUserRequest(user=user_pb2.User(id=user.id, full_name="after")),
+                    timeout=5,
+                )
+                assert renamed.full_name == "after"
+        finally:
+            await lock.close()

@@ -20,8 +20,7 @@ from repositories.migrations import upgrade
 from service.server import App
 
 from .api import Api, expect_error
-from .apps import running
-from .conftest import db_settings
+from .apps import db_settings, running
 from .postgres import TestServer, connect, fetch_all
 from .test_faults import health_status, wait_for
 from .test_metrics import scrape, value

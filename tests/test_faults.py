@@ -18,13 +18,11 @@ from ruleiq.data.v1 import user_pb2, user_pb2_grpc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from repositories.cluster import Cluster
 from repositories.database import Database
 from repositories.migrations import upgrade
 from service.server import App
-from service.settings import ServiceSettings
 
-from .conftest import db_settings
+from .apps import db_settings, running
 from .postgres import CrashableEmbeddedPostgres
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -41,22 +39,16 @@ def private_postgres() -> Iterator[CrashableEmbeddedPostgres]:
     server.stop()
 
 
-async def start_app(url: str, **pool: object) -> App:
-    settings = ServiceSettings(grpc_host="127.0.0.1", grpc_port=0, readiness_interval_seconds=0.2)
-    app = App(settings, Cluster(Database(db_settings(**pool), url)))
-    await app.start()
-    return app
-
-
 @pytest.fixture
 async def outage_app(private_postgres: CrashableEmbeddedPostgres) -> AsyncIterator[App]:
     url = private_postgres.create_database()
     database = Database(db_settings(), url)
     await upgrade(database.async_engine)
     await database.dispose()
-    app = await start_app(url, db_pool_timeout=2)
-    yield app
-    await app.stop(grace=1)
+    async with running(
+        url, database_options={"db_pool_timeout": 2}, readiness_interval_seconds=0.2
+    ) as app:
+        yield app
 
 
 async def new_user(users: user_pb2_grpc.UserServiceStub) -> user_pb2.User:
@@ -158,104 +150,105 @@ async def _async(value: bool) -> bool:
 async def test_a_burst_larger_than_the_pool_fails_fast_with_unavailable_and_then_recovers(
     database_url: str, database: Database
 ) -> None:
-    app = await start_app(database_url, db_pool_size=2, db_max_overflow=0, db_pool_timeout=0.5)
-    lock = await database.async_engine.connect()
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            users = user_pb2_grpc.UserServiceStub(channel)
-            user = await new_user(users)
-            # Two updates wait on a row lock and hold both pooled connections.
-            await lock_user_row(lock, user.id)
-            holders = [
-                asyncio.ensure_future(
-                    users.UpdateUser(
-                        user_pb2.UpdateUserRequest(
-                            user=user_pb2.User(id=user.id, full_name=f"holder {i}")
-                        ),
-                        timeout=10,
+    async with running(
+        database_url,
+        database_options={"db_pool_size": 2, "db_max_overflow": 0, "db_pool_timeout": 0.5},
+        readiness_interval_seconds=0.2,
+    ) as app:
+        lock = await database.async_engine.connect()
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+                users = user_pb2_grpc.UserServiceStub(channel)
+                user = await new_user(users)
+                # Two updates wait on a row lock and hold both pooled connections.
+                await lock_user_row(lock, user.id)
+                holders = [
+                    asyncio.ensure_future(
+                        users.UpdateUser(
+                            user_pb2.UpdateUserRequest(
+                                user=user_pb2.User(id=user.id, full_name=f"holder {i}")
+                            ),
+                            timeout=10,
+                        )
                     )
+                    for i in range(2)
+                ]
+                await asyncio.sleep(0.3)
+
+                async def timed_get() -> tuple[grpc.StatusCode, float]:
+                    started = time.monotonic()
+                    try:
+                        await users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=5)
+                        code = grpc.StatusCode.OK
+                    except grpc.aio.AioRpcError as error:
+                        code = error.code()
+                    return code, time.monotonic() - started
+
+                burst = await asyncio.gather(*(timed_get() for _ in range(40)))
+                assert {code for code, _ in burst} == {grpc.StatusCode.UNAVAILABLE}
+                # Bounded by the 0.5 s pool timeout, not by the 5 s deadline; the margin is
+                # for a busy machine.
+                assert max(elapsed for _, elapsed in burst) < 0.5 + 3.0
+
+                # A deadline shorter than the pool timeout wins.
+                short = await asyncio.gather(
+                    *(
+                        users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=0.2)
+                        for _ in range(5)
+                    ),
+                    return_exceptions=True,
                 )
-                for i in range(2)
-            ]
-            await asyncio.sleep(0.3)
+                assert all(
+                    isinstance(e, grpc.aio.AioRpcError)
+                    and e.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+                    for e in short
+                )
 
-            async def timed_get() -> tuple[grpc.StatusCode, float]:
-                started = time.monotonic()
-                try:
-                    await users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=5)
-                    code = grpc.StatusCode.OK
-                except grpc.aio.AioRpcError as error:
-                    code = error.code()
-                return code, time.monotonic() - started
-
-            burst = await asyncio.gather(*(timed_get() for _ in range(40)))
-            assert {code for code, _ in burst} == {grpc.StatusCode.UNAVAILABLE}
-            # Bounded by the 0.5 s pool timeout, not by the 5 s deadline; the margin is
-            # for a busy machine.
-            assert max(elapsed for _, elapsed in burst) < 0.5 + 3.0
-
-            # A deadline shorter than the pool timeout wins.
-            short = await asyncio.gather(
-                *(
-                    users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=0.2)
-                    for _ in range(5)
-                ),
-                return_exceptions=True,
-            )
-            assert all(
-                isinstance(e, grpc.aio.AioRpcError)
-                and e.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-                for e in short
-            )
-
-            await lock.rollback()
-            for holder in holders:
-                assert (await holder).full_name.startswith("holder")
-            assert await health_status(channel, "readiness") == SERVING
-            after = await users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=5)
-            assert after.id == user.id
-        assert app.database.pool_stats().checked_out == 0
-    finally:
-        with contextlib.suppress(Exception):
-            await lock.close()
-        await app.stop(grace=1)
+                await lock.rollback()
+                for holder in holders:
+                    assert (await holder).full_name.startswith("holder")
+                assert await health_status(channel, "readiness") == SERVING
+                after = await users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=5)
+                assert after.id == user.id
+            assert app.database.pool_stats().checked_out == 0
+        finally:
+            with contextlib.suppress(Exception):
+                await lock.close()
 
 
 async def test_calls_past_the_concurrency_cap_are_refused_but_health_still_answers(
     database_url: str, database: Database
 ) -> None:
-    settings = ServiceSettings(
-        grpc_host="127.0.0.1",
-        grpc_port=0,
-        readiness_interval_seconds=0.2,
-        grpc_max_concurrent_calls=2,
-    )
-    app = App(settings, Cluster(Database(db_settings(), database_url)))
-    await app.start()
-    lock = await database.async_engine.connect()
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            users = user_pb2_grpc.UserServiceStub(channel)
-            user = await new_user(users)
-            await lock_user_row(lock, user.id)
-            update = user_pb2.UpdateUserRequest(user=user_pb2.User(id=user.id, full_name="held"))
-            held = [asyncio.ensure_future(users.UpdateUser(update, timeout=10)) for _ in range(2)]
-            await asyncio.sleep(0.3)
+    async with running(
+        database_url, readiness_interval_seconds=0.2, grpc_max_concurrent_calls=2
+    ) as app:
+        lock = await database.async_engine.connect()
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+                users = user_pb2_grpc.UserServiceStub(channel)
+                user = await new_user(users)
+                await lock_user_row(lock, user.id)
+                update = user_pb2.UpdateUserRequest(
+                    user=user_pb2.User(id=user.id, full_name="held")
+                )
+                held = [
+                    asyncio.ensure_future(users.UpdateUser(update, timeout=10)) for _ in range(2)
+                ]
+                await asyncio.sleep(0.3)
 
-            with pytest.raises(grpc.aio.AioRpcError) as refused:
-                await users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=5)
-            assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-            assert await health_status(channel, "readiness") == SERVING
-            assert await health_status(channel, "liveness") == SERVING
+                with pytest.raises(grpc.aio.AioRpcError) as refused:
+                    await users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=5)
+                assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+                assert await health_status(channel, "readiness") == SERVING
+                assert await health_status(channel, "liveness") == SERVING
 
-            await lock.rollback()
-            for call in held:
-                assert (await call).full_name == "held"
-            fetched = await users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=5)
-            assert fetched.full_name == "held"
-    finally:
-        await lock.close()
-        await app.stop(grace=1)
+                await lock.rollback()
+                for call in held:
+                    assert (await call).full_name == "held"
+                fetched = await users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=5)
+                assert fetched.full_name == "held"
+        finally:
+            await lock.close()
 
 
 async def test_a_read_past_its_deadline_is_cancelled_on_the_server(
@@ -264,37 +257,40 @@ async def test_a_read_past_its_deadline_is_cancelled_on_the_server(
     """Get runs outside a transaction, so its deadline travels with the statement:
     when it passes, the query is cancelled on the server, not left waiting."""
     application_name = f"read_deadline_{uuid.uuid4().hex[:8]}"
-    app = await start_app(database_url, db_application_name=application_name)
-    lock = await database.async_engine.connect()
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            users = user_pb2_grpc.UserServiceStub(channel)
-            user = await new_user(users)
-            await lock.begin()
-            await lock.execute(text("LOCK TABLE users IN ACCESS EXCLUSIVE MODE"))
-            with pytest.raises(grpc.aio.AioRpcError) as late:
-                await users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=0.5)
-            assert late.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    async with running(
+        database_url,
+        database_options={"db_application_name": application_name},
+        readiness_interval_seconds=0.2,
+    ) as app:
+        lock = await database.async_engine.connect()
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+                users = user_pb2_grpc.UserServiceStub(channel)
+                user = await new_user(users)
+                await lock.begin()
+                await lock.execute(text("LOCK TABLE users IN ACCESS EXCLUSIVE MODE"))
+                with pytest.raises(grpc.aio.AioRpcError) as late:
+                    await users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=0.5)
+                assert late.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
 
-            async def waiting() -> int:
-                async with database.async_engine.connect() as watcher:
-                    result = await watcher.execute(
-                        text(
-                            "SELECT count(*) FROM pg_stat_activity "
-                            "WHERE application_name = :name AND state = 'active'"
-                        ),
-                        {"name": application_name},
-                    )
-                    return int(result.scalar_one())
+                async def waiting() -> int:
+                    async with database.async_engine.connect() as watcher:
+                        result = await watcher.execute(
+                            text(
+                                "SELECT count(*) FROM pg_stat_activity "
+                                "WHERE application_name = :name AND state = 'active'"
+                            ),
+                            {"name": application_name},
+                        )
+                        return int(result.scalar_one())
 
-            async def none_waiting() -> bool:
-                return await waiting() == 0
+                async def none_waiting() -> bool:
+                    return await waiting() == 0
 
-            await wait_for(none_waiting, within=3)
-            await lock.rollback()
-            fetched = await users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=5)
-            assert fetched.id == user.id
-        assert app.database.pool_stats().checked_out == 0
-    finally:
-        await lock.close()
-        await app.stop(grace=1)
+                await wait_for(none_waiting, within=3)
+                await lock.rollback()
+                fetched = await users.GetUser(user_pb2.GetUserRequest(id=user.id), timeout=5)
+                assert fetched.id == user.id
+            assert app.database.pool_stats().checked_out == 0
+        finally:
+            await lock.close()

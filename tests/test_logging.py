@@ -26,7 +26,7 @@ from service.server import App
 from service.tracing import provider_from_settings
 
 from .apps import running, settings
-from .bench.service_process import ServiceProcess
+from .service_process import ServiceProcess
 
 TIMEOUT = 5
 USERS = "ruleiq.data.v1.UserService"

@@ -24,10 +24,10 @@ from repositories.migrations import MIGRATION_LOCK_KEY, MigrationError, run_migr
 from repositories.models import Base
 
 from .api import Api, call
-from .apps import running
-from .conftest import db_settings
+from .apps import db_settings, running
 from .postgres import connect, fetch_all
-from .test_migrations import HEAD, service_environment
+from .service_process import service_environment
+from .test_migrations import HEAD
 
 if TYPE_CHECKING:
     from .postgres import TestServer

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -18,7 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 
-from repositories.config import PROJECT_ROOT, DatabaseSettings
+from repositories.config import DatabaseSettings
 from repositories.database import Database
 from repositories.migrations import (
     alembic_config,
@@ -28,7 +26,8 @@ from repositories.migrations import (
     upgrade,
 )
 from repositories.models import Base
-from service.settings import ServiceSettings
+
+from .service_process import run_command, run_service
 
 if TYPE_CHECKING:  # imported by name, pytest would try to collect the class
     from .postgres import TestServer
@@ -179,30 +178,6 @@ async def test_autogenerate_would_notice_a_difference(fresh: Database) -> None:
     assert ("add_index", "uq_users_lower_email") in kinds
 
 
-def service_environment(url: str, **variables: str) -> dict[str, str]:
-    """This environment without any of the service's settings, plus DATABASE_URL
-    and `variables`."""
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if key.lower() not in {*DatabaseSettings.model_fields, *ServiceSettings.model_fields}
-    }
-    return {**environment, "DATABASE_URL": url, **variables}
-
-
-def run_service(url: str, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
-    """`python -m service ...` as `make migrate` runs it, with DATABASE_URL set."""
-    return subprocess.run(
-        [sys.executable, "-m", "service", *args],
-        cwd=PROJECT_ROOT,
-        env=service_environment(url, **variables),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 async def test_service_migrate_and_downgrade_base_commands_exit_0(
     postgres: TestServer, fresh: Database
 ) -> None:
@@ -228,14 +203,8 @@ def test_service_migrate_against_unreachable_server_exits_1_without_password() -
 
 
 def test_service_migrate_with_a_bad_setting_exits_2_naming_it() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "service", "migrate"],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "DB_POOL_SIZE": "abc", "DATABASE_URL": "postgresql://u@h/db"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    result = run_command(
+        "migrate", env={**os.environ, "DB_POOL_SIZE": "abc", "DATABASE_URL": "postgresql://u@h/db"}
     )
     assert result.returncode == 2
     assert "DB_POOL_SIZE" in result.stderr

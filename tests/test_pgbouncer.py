@@ -28,7 +28,6 @@ from ruleiq.data.v1 import data_service_pb2, data_service_pb2_grpc
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from repositories.cluster import Cluster
 from repositories.database import Database
 from repositories.errors import DeadlineExceededError, UnavailableError
 from repositories.models import User
@@ -37,12 +36,11 @@ from service.resources import RESOURCES, Resource
 from service.server import App
 
 from .api import Api, call, expect_error, items, resource_field, shape
-from .apps import settings
-from .conftest import db_settings
+from .apps import db_settings, running
 from .listing import list_rows
 from .ports import free_port
+from .service_process import run_service
 from .test_config import async_connect_arguments
-from .test_migrations import run_service
 
 # Server connections PgBouncer keeps per database: far fewer than the App's pool,
 # so client connections take turns on them.
@@ -166,11 +164,8 @@ def _wait_until_serving(
 @pytest.fixture(scope="session")
 async def bounced_app(pgbouncer: Bouncer) -> AsyncIterator[App]:
     """The real server, its Database pointing at PgBouncer with DB_PGBOUNCER=true."""
-    database = Database(db_settings(db_pgbouncer=True), pgbouncer.url)
-    app = App(settings(), Cluster(database))
-    await app.start()
-    yield app
-    await app.stop(grace=1)
+    async with running(pgbouncer.url, database_options={"db_pgbouncer": True}) as app:
+        yield app
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,9 +18,8 @@ from repositories.config import ConfigError
 from repositories.database import Database
 
 from .apps import running
-from .bench.database import ROOT
-from .bench.service_process import ServiceProcess
 from .ports import free_port
+from .service_process import ServiceProcess, run_command
 from .test_workers import CHANNELS, OWN_CONNECTION
 
 # Long enough for a slow start on a busy machine; a second instance that starts
@@ -32,21 +30,12 @@ EXIT_WITHIN_SECONDS = 60.0
 def second_instance(env: dict[str, str], workers: int) -> subprocess.CompletedProcess[str]:
     """`python -m service serve` with `env`; how it ended, or a failure if it is
     still running (it started beside the port's owner)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service", "serve"],
-        cwd=ROOT,
-        env={**env, "GRPC_WORKERS": str(workers), "DB_APPLICATION_NAME": "second"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    env = {**env, "GRPC_WORKERS": str(workers), "DB_APPLICATION_NAME": "second"}
     try:
-        stdout, stderr = process.communicate(timeout=EXIT_WITHIN_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        stdout, stderr = process.communicate()
+        return run_command("serve", env=env, timeout=EXIT_WITHIN_SECONDS)
+    except subprocess.TimeoutExpired as running:
+        stderr = running.stderr.decode(errors="replace") if running.stderr else ""
         pytest.fail(f"the second instance is still running beside the first:\n{stderr}")
-    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 @pytest.fixture
@@ -63,6 +52,7 @@ def first(
             "DB_APPLICATION_NAME": f"first_{uuid.uuid4().hex[:8]}",
             "DB_POOL_SIZE": "2",
             "DB_MAX_OVERFLOW": "2",
+            "MIGRATE_ON_START": "false",
         },
     )
     try:
@@ -119,6 +109,7 @@ def test_a_port_another_program_listens_on_is_refused_with_one_line(
     with socket.create_server(("127.0.0.1", port)) as foreign:
         env = {
             **ServiceProcess.environment(database_url, port),
+            "MIGRATE_ON_START": "false",
             "DB_APPLICATION_NAME": "second",
         }
         second = second_instance(env, workers)

@@ -25,8 +25,7 @@ from repositories.migrations import upgrade
 from service.server import App
 
 from .api import expect_error
-from .apps import settings
-from .conftest import db_settings
+from .apps import db_settings, running
 from .postgres import fetch_all
 from .replication import ReplicatedPair, replication_binaries
 from .test_faults import NOT_SERVING, SERVING, health_status, wait_for
@@ -61,18 +60,19 @@ async def migrated(pair: ReplicatedPair) -> ReplicatedPair:
 async def replicated_app(
     pair: ReplicatedPair, *, max_lag: float = 300.0, replicas: list[str] | None = None
 ) -> AsyncIterator[tuple[App, grpc.aio.Channel]]:
-    cluster = Cluster.from_settings(
-        db_settings(db_application_name=APPLICATION, db_replica_max_lag_seconds=max_lag),
-        pair.primary_url,
-        replicas=[pair.replica_url] if replicas is None else replicas,
-    )
-    app = App(settings(readiness_interval_seconds=0.2), cluster)
-    await app.start()
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            yield app, channel
-    finally:
-        await app.stop(grace=1)
+    async with (
+        running(
+            pair.primary_url,
+            database_options={
+                "db_application_name": APPLICATION,
+                "db_replica_max_lag_seconds": max_lag,
+            },
+            replicas=[pair.replica_url] if replicas is None else replicas,
+            readiness_interval_seconds=0.2,
+        ) as app,
+        grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel,
+    ):
+        yield app, channel
 
 
 async def create_user(channel: grpc.aio.Channel) -> user_pb2.User:

@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ruleiq.data.v1 import user_pb2, user_pb2_grpc
 
-from repositories.config import PROJECT_ROOT as ROOT
-
-from .ports import free_port
 from .postgres import connect, fetch_all
+from .service_process import ServiceProcess, named_service
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -34,61 +30,9 @@ def server_connections(url: str, application_name: str) -> int:
     return int(count)
 
 
-class ServiceProcess:
-    def __init__(self, url: str, grace: float, **environment: str) -> None:
-        self.port = free_port()
-        self.application_name = f"ruleiq_test_{uuid.uuid4().hex[:8]}"
-        env = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "GRPC_PORT": str(self.port),
-            "GRPC_HOST": "127.0.0.1",
-            "SHUTDOWN_GRACE_SECONDS": str(grace),
-            "DB_APPLICATION_NAME": self.application_name,
-            "READINESS_INTERVAL_SECONDS": "0.5",
-            **environment,
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "service", "serve"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        self.address = f"127.0.0.1:{self.port}"
-
-    async def wait_ready(self, within: float = 30.0) -> None:
-        deadline = time.monotonic() + within
-        async with grpc.aio.insecure_channel(self.address) as channel:
-            health = health_pb2_grpc.HealthStub(channel)
-            while time.monotonic() < deadline:
-                assert self.process.poll() is None, self.output()
-                try:
-                    reply = await health.Check(
-                        health_pb2.HealthCheckRequest(service="readiness"), timeout=1
-                    )
-                    if reply.status == SERVING:
-                        return
-                except grpc.aio.AioRpcError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise AssertionError(f"not ready in {within}s:\n{self.output()}")
-
-    def output(self) -> str:
-        if self.process.poll() is None:
-            return "(still running)"
-        assert self.process.stdout is not None
-        return self.process.stdout.read().decode(errors="replace")
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-
 @pytest.fixture
-def service_process(database_url: str) -> Iterator[ServiceProcess]:
-    service = ServiceProcess(database_url, grace=5.0)
+def service_process(database_url: str, tmp_path: Path) -> Iterator[ServiceProcess]:
+    service = named_service(database_url, tmp_path / "service.log", grace=5.0)
     yield service
     service.kill()
 
@@ -97,7 +41,7 @@ def service_process(database_url: str) -> Iterator[ServiceProcess]:
 async def user_stub(
     service_process: ServiceProcess,
 ) -> AsyncIterator[user_pb2_grpc.UserServiceStub]:
-    await service_process.wait_ready()
+    await service_process.ready()
     async with grpc.aio.insecure_channel(service_process.address) as channel:
         yield user_pb2_grpc.UserServiceStub(channel)
 
@@ -153,7 +97,7 @@ async def test_sigterm_drains_in_flight_calls_refuses_new_ones_and_exits_zero(
 async def test_sigterm_on_an_idle_server_exits_zero_and_closes_every_connection(
     service_process: ServiceProcess, database_url: str
 ) -> None:
-    await service_process.wait_ready()
+    await service_process.ready()
     assert server_connections(database_url, service_process.application_name) > 0
     service_process.process.send_signal(signal.SIGTERM)
     exit_code = await asyncio.to_thread(service_process.process.wait, 10)

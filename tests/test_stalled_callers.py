@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import psutil
@@ -15,8 +16,8 @@ import pytest
 from ruleiq.data.v1 import chat_message_pb2
 
 from .api import Api
+from .service_process import ServiceProcess, named_service
 from .stalled import StalledCaller
-from .test_shutdown import ServiceProcess
 
 AGE, GRACE = 1.0, 1.0
 # grpc adds up to 10% jitter to the age; the rest is slack for a busy machine.
@@ -27,9 +28,10 @@ GET = "/ruleiq.data.v1.ChatMessageService/GetChatMessage"
 
 
 @pytest.fixture
-def aging_service(database_url: str) -> Iterator[ServiceProcess]:
-    service = ServiceProcess(
+def aging_service(database_url: str, tmp_path: Path) -> Iterator[ServiceProcess]:
+    service = named_service(
         database_url,
+        tmp_path / "service.log",
         grace=5.0,
         GRPC_MAX_CONNECTION_AGE_SECONDS=str(AGE),
         GRPC_MAX_CONNECTION_AGE_GRACE_SECONDS=str(GRACE),
@@ -85,7 +87,7 @@ async def rss_below(service: ServiceProcess, limit: float, within: float) -> flo
 async def test_responses_a_caller_never_reads_are_released_when_its_connection_ages_out(
     aging_service: ServiceProcess,
 ) -> None:
-    await aging_service.wait_ready()
+    await aging_service.ready()
     async with grpc.aio.insecure_channel(aging_service.address) as channel:
         message = await Api(channel).make("ChatMessage", content="x" * (2900 * 1024))
     request = chat_message_pb2.GetChatMessageRequest(id=message.id).SerializeToString()

@@ -5,7 +5,6 @@ must end."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -16,14 +15,11 @@ import pytest
 from ruleiq.data.v1 import user_pb2, user_pb2_grpc
 from sqlalchemy.engine import make_url
 
-from repositories.cluster import Cluster
 from repositories.database import Database
 from service import server
-from service.server import App
 
 from .api import TIMEOUT
-from .apps import settings
-from .conftest import db_settings
+from .apps import running
 
 
 class PartitionProxy:
@@ -84,30 +80,23 @@ async def test_a_stop_during_a_partition_ends_and_says_which_step_was_cut_short(
     proxy: PartitionProxy, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(server, "STOP_STEP_SECONDS", 1.0)
-    app = App(
-        settings(readiness_interval_seconds=60), Cluster(Database(db_settings(), proxy.url()))
-    )
-    await app.start()
-    stopped = False
-    try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            users = user_pb2_grpc.UserServiceStub(channel)
-            request = user_pb2.CreateUserRequest(
-                user=user_pb2.User(email=f"{uuid.uuid4().hex}@partition.io")
-            )
-            await users.CreateUser(request, timeout=TIMEOUT)  # a pooled connection now
-        proxy.frozen.set()
-        caplog.set_level(logging.WARNING, logger="service.server")
-        started = time.monotonic()
-        # Without the bound this waits for the partition to end, which it never does.
-        await asyncio.wait_for(app.stop(grace=0.2), 30)
-        stopped = True
-        elapsed = time.monotonic() - started
-    finally:
-        if not stopped:
+    async with running(proxy.url(), readiness_interval_seconds=60, grace=0.2) as app:
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+                users = user_pb2_grpc.UserServiceStub(channel)
+                request = user_pb2.CreateUserRequest(
+                    user=user_pb2.User(email=f"{uuid.uuid4().hex}@partition.io")
+                )
+                await users.CreateUser(request, timeout=TIMEOUT)  # a pooled connection now
+            proxy.frozen.set()
+            caplog.set_level(logging.WARNING, logger="service.server")
+            started = time.monotonic()
+            # Without the bound this waits for the partition to end, which it never does.
+            await asyncio.wait_for(app.stop(grace=0.2), 30)
+            elapsed = time.monotonic() - started
+        finally:
+            # The context's own stop, the first one if this failed, meets a network again.
             proxy.frozen.clear()
-            with contextlib.suppress(Exception):
-                await app.stop(grace=0.2)
     assert elapsed < 30
     assert any(
         "closing the database connections took over 1 s and was cut short" in r.getMessage()

@@ -4,10 +4,7 @@ process runs them, against the test database."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -20,13 +17,12 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from pydantic import ValidationError
 from ruleiq.data.v1 import database_pb2, database_pb2_grpc, user_pb2, user_pb2_grpc
 
-from repositories.config import PROJECT_ROOT as ROOT
 from repositories.config import ConfigError
 from service.settings import ServiceSettings
 from service.workers import ConnectionBudget, worker_application_name
 
-from .ports import free_port
 from .postgres import connect, fetch_all
+from .service_process import ServiceProcess
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 WORKERS = 2
@@ -57,50 +53,39 @@ def wait_until_no_connection(url: str, prefix: str, within: float = 10.0) -> dic
     return left
 
 
-class Workers:
+class Workers(ServiceProcess):
     """`python -m service serve` with GRPC_WORKERS=2; its output in a file."""
 
     def __init__(self, url: str, log_path: Path, **env: str) -> None:
-        self.port = free_port()
-        self.address = f"127.0.0.1:{self.port}"
-        self.application_name = f"ruleiq_workers_{uuid.uuid4().hex[:8]}"
-        self.log_path = log_path
-        self._log = log_path.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "service", "serve"],
-            cwd=ROOT,
-            env={
-                **os.environ,
-                "DATABASE_URL": url,
-                "GRPC_PORT": str(self.port),
-                "GRPC_HOST": "127.0.0.1",
+        super().__init__(
+            url,
+            log_path,
+            {
                 "GRPC_WORKERS": str(WORKERS),
                 "SHUTDOWN_GRACE_SECONDS": str(GRACE),
-                "DB_APPLICATION_NAME": self.application_name,
+                "DB_APPLICATION_NAME": f"ruleiq_workers_{uuid.uuid4().hex[:8]}",
                 "DB_POOL_SIZE": "2",
                 "DB_MAX_OVERFLOW": "2",
                 "READINESS_INTERVAL_SECONDS": "0.5",
                 "LOG_FORMAT": "text",
                 **env,
             },
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
         )
 
     @property
     def names(self) -> set[str]:
         return {worker_application_name(self.application_name, n) for n in (1, 2)}
 
-    def output(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace")
+    def output(self, last: int | None = None) -> str:
+        return super().output(last)
 
     def workers(self) -> list[psutil.Process]:
         return psutil.Process(self.process.pid).children()
 
-    async def wait_ready(self, within: float = 90.0) -> None:
+    async def ready(self, within: float = 90.0) -> float:
         """Both workers bound the port and answer readiness SERVING."""
-        deadline = time.monotonic() + within
+        started = time.monotonic()
+        deadline = started + within
         while self.output().count("serving on port") < WORKERS:
             assert self.process.poll() is None, self.output()
             assert time.monotonic() < deadline, f"not ready in {within}s:\n{self.output()}"
@@ -109,20 +94,13 @@ class Workers:
             health = health_pb2_grpc.HealthStub(channel)
             reply = await health.Check(health_pb2.HealthCheckRequest(service="readiness"))
             assert reply.status == SERVING
-
-    def wait(self, within: float) -> int:
-        try:
-            return self.process.wait(within)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"still running after {within}s:\n{self.output()}") from None
+        return time.monotonic() - started
 
     def kill(self) -> None:
         if self.process.poll() is None:
             for worker in self.workers():
                 worker.kill()
-            self.process.kill()
-            self.process.wait()
-        self._log.close()
+        super().kill()
 
 
 @pytest.fixture
@@ -135,7 +113,7 @@ def workers(database_url: str, tmp_path: Path) -> Iterator[Workers]:
 @pytest.fixture
 async def channels(workers: Workers) -> AsyncIterator[dict[str, grpc.aio.Channel]]:
     """Ready workers, and one channel to each, by its application_name."""
-    await workers.wait_ready()
+    await workers.ready()
     opened = [
         grpc.aio.insecure_channel(workers.address, options=OWN_CONNECTION) for _ in range(CHANNELS)
     ]
@@ -236,7 +214,7 @@ async def test_sigterm_drains_every_worker_and_exits_zero_leaving_no_connection(
 async def test_a_worker_that_dies_stops_the_others_and_the_supervisor_exits_non_zero(
     workers: Workers, database_url: str
 ) -> None:
-    await workers.wait_ready()
+    await workers.ready()
     first, second = sorted(workers.workers(), key=lambda p: p.pid)
     first.kill()
     exit_code = await asyncio.to_thread(workers.wait, GRACE + 15)
@@ -307,7 +285,7 @@ def test_worker_application_names_fit_postgresql_and_name_the_worker() -> None:
 async def test_workers_of_a_killed_supervisor_stop_on_their_own(
     workers: Workers, database_url: str
 ) -> None:
-    await workers.wait_ready()
+    await workers.ready()
     processes = workers.workers()
     workers.process.kill()  # SIGKILL: nothing is forwarded
     workers.process.wait()

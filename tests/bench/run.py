@@ -19,6 +19,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from tests.service_process import ServiceProcess
+
 from .client import ClientSpec, client_main
 from .config import UNRECORDED, WITHOUT_HISTORY, BenchConfig
 from .cpu import postmaster_pid, resident_mb
@@ -38,7 +40,6 @@ from .report import (
     workers_table,
     workload_table,
 )
-from .service_process import ServiceProcess
 
 # Beyond warm-up and duration, what one command to a client may take (set-up of the
 # update workload, finishing the calls in flight).
@@ -204,7 +205,8 @@ class Bench:
 
     def service(self, extra_env: dict[str, str] | None = None) -> ServiceProcess:
         log = self.database.tmp_dir / "service.log"
-        service = ServiceProcess(self.database.url, log, extra_env)
+        env = {"MIGRATE_ON_START": "false", **(extra_env or {})}  # migrated before seeding
+        service = ServiceProcess(self.database.url, log, env, new_session=True)
         self.stack.callback(_quietly("the service", lambda: self.stop_service(service)))
         seconds = service.wait_ready()
         say(f"service pid {service.pid} on {service.address} ready in {seconds:.1f}s")
