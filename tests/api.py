@@ -19,6 +19,7 @@ from ruleiq.data.v1 import (
     business_profile_pb2,
     chat_conversation_pb2,
     chat_message_pb2,
+    chat_message_pb2_grpc,
     evidence_collection_pb2,
     evidence_pb2,
     integration_health_log_pb2,
@@ -496,3 +497,64 @@ def resource_field(message: str) -> str:
 def service_name(message: str) -> str:
     module = Api.pb(message)
     return str(module.DESCRIPTOR.services_by_name[f"{message}Service"].full_name)
+
+
+# ---------------------------------------------------------------------------
+# Calls several tests make the same way.
+
+
+def id_field(r: Resource) -> str:
+    """The Create request's field for a caller-chosen id (AIP-133)."""
+    return f"{resource_field(r.message)}_id"
+
+
+async def create_with_id(
+    api: Api, r: Resource, fields: dict[str, Any], chosen: str, request_id: str = ""
+) -> Any:
+    """Create<R> with `fields`, the chosen id and request_id as given."""
+    message = getattr(r.module, r.message)(**fields)
+    return await call(
+        api,
+        r.message,
+        "Create",
+        **{resource_field(r.message): message, id_field(r): chosen, "request_id": request_id},
+    )
+
+
+async def conversation_with(api: Api, sizes: list[int]) -> tuple[str, list[str]]:
+    """A conversation whose messages have contents of `sizes` bytes, in order."""
+    first = await api.make("ChatMessage", content="x" * sizes[0])
+    ids = [first.id]
+    for size in sizes[1:]:
+        message = await api.create(
+            "ChatMessage",
+            conversation_id=first.conversation_id,
+            role=chat_message_pb2.CHAT_MESSAGE_ROLE_ASSISTANT,
+            content="y" * size,
+        )
+        ids.append(message.id)
+    return first.conversation_id, ids
+
+
+async def all_pages(
+    stub: chat_message_pb2_grpc.ChatMessageServiceAsyncStub,
+    conversation_id: str,
+    page_size: int = 0,
+) -> list[chat_message_pb2.ListChatMessagesResponse]:
+    """Every page of a conversation's messages, with the total size asked for."""
+    pages = []
+    token = ""
+    while True:
+        page = await stub.ListChatMessages(
+            chat_message_pb2.ListChatMessagesRequest(
+                filter=f'conversation_id = "{conversation_id}"',
+                page_size=page_size,
+                page_token=token,
+                show_total_size=True,
+            ),
+            timeout=TIMEOUT,
+        )
+        pages.append(page)
+        token = page.next_page_token
+        if not token:
+            return pages

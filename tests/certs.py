@@ -112,3 +112,13 @@ class Authority:
         issued.cert_file.write_bytes(issued.cert)
         issued.key_file.write_bytes(issued.key)
         return issued
+
+
+def tls(server_cert: Issued, client_ca: Authority | None = None) -> dict[str, object]:
+    options: dict[str, object] = {
+        "grpc_tls_cert_file": server_cert.cert_file,
+        "grpc_tls_key_file": server_cert.key_file,
+    }
+    if client_ca is not None:
+        options["grpc_tls_client_ca_file"] = client_ca.cert_file
+    return options

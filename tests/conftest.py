@@ -20,6 +20,7 @@ from service.server import App
 
 from .api import Api
 from .apps import db_settings, running
+from .client_venv import ClientVenv, client_installed
 from .isolation import OuterTransaction, outer_transaction
 from .postgres import TestServer
 
@@ -105,6 +106,13 @@ async def grpc_app(database: Database, database_url: str) -> AsyncIterator[App]:
 async def channel(grpc_app: App) -> AsyncIterator[grpc.aio.Channel]:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_app.port}") as ch:
         yield ch
+
+
+@pytest.fixture(scope="module")
+async def client_venv(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ClientVenv]:
+    """The shipped client installed in a virtual environment of its own."""
+    async with client_installed(tmp_path_factory) as venv:
+        yield venv
 
 
 @pytest.fixture(scope="session")

@@ -179,3 +179,10 @@ def named_service(url: str, log_path: Path, grace: float, **environment: str) ->
             **environment,
         },
     )
+
+
+# Separate connections land on a worker chosen by the kernel (a hash of the
+# addresses): with this many, both workers are reached but once in 2**23 runs.
+CHANNELS = 24
+# Every channel its own HTTP/2 connection, not one shared by the process.
+OWN_CONNECTION = [("grpc.use_local_subchannel_pool", 1)]

@@ -5,7 +5,6 @@ is read; health and reflection open; tokens never logged."""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import secrets
@@ -39,33 +38,11 @@ from service.server import App
 from .api import failure_of
 from .apps import running, settings
 from .certs import Authority
+from .tokens import POLICY, TOKENS, bearer, sha256
 
 TIMEOUT = 5
 USERS = "ruleiq.data.v1.UserService"
 FRAMEWORKS = "ruleiq.data.v1.ComplianceFrameworkService"
-TOKENS = {name: secrets.token_urlsafe(24) for name in ("reader", "writer", "billing", "ops")}
-
-
-def sha256(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-POLICY = {
-    "reader": {"token_sha256": sha256(TOKENS["reader"]), "allow": ["read"]},
-    "writer": {
-        "token_sha256": [sha256("an old token"), sha256(TOKENS["writer"])],
-        "allow": ["write"],
-    },
-    "billing": {
-        "token_sha256": sha256(TOKENS["billing"]),
-        "allow": {"*": ["read"], "UserService": ["write"]},
-    },
-    "ops": {"token_sha256": sha256(TOKENS["ops"]), "allow": {"DatabaseService": ["admin"]}},
-}
-
-
-def bearer(name: str) -> tuple[tuple[str, str], ...]:
-    return (("authorization", f"Bearer {TOKENS[name]}"),)
 
 
 @pytest.fixture

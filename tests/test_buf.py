@@ -7,28 +7,16 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-import google.api
 import pytest
 
 from repositories.config import PROJECT_ROOT as ROOT
 
-BUF = Path(sys.executable).with_name("buf")
+from .buf import BUF, add_buf_config, buf, lint
+
 API_IMAGE = ROOT / "protos" / "api-image.binpb"
 USER_PROTO = Path("protos/ruleiq/data/v1/user.proto")
-
-
-def add_buf_config(workspace: Path) -> None:
-    """buf.yaml and the googleapis protos, laid out in `workspace` as `make` does."""
-    shutil.copy2(ROOT / "buf.yaml", workspace / "buf.yaml")
-    installed = Path(google.api.__path__[0]).parent
-    for package in ("api", "type", "rpc"):
-        target = workspace / "build" / "googleapis" / "google" / package
-        target.mkdir(parents=True)
-        for proto in (installed / package).glob("*.proto"):
-            shutil.copy2(proto, target)
 
 
 @pytest.fixture
@@ -40,21 +28,6 @@ def workspace(tmp_path: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(proto, target)
     return tmp_path
-
-
-def buf(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BUF), *args],
-        cwd=workspace,
-        env={"BUF_CACHE_DIR": str(workspace / ".buf-cache"), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def lint(workspace: Path) -> subprocess.CompletedProcess[str]:
-    return buf(workspace, "lint", "protos")
 
 
 def breaking(workspace: Path) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,10 @@ from sqlalchemy import text
 from repositories.database import Database
 
 from .apps import running
-from .test_faults import lock_user_row, new_user
+from .probes import (
+    lock_user_row,
+    new_user,
+)
 
 
 async def server_sessions(database: Database, application_name: str) -> list[tuple[str, str]]:

@@ -15,28 +15,11 @@ from google.protobuf.descriptor import FieldDescriptor
 
 from service.resources import RESOURCES, Resource
 
-from .api import Api, call, expect_error, resource_field, valid_fields
+from .api import Api, call, create_with_id, expect_error, id_field, valid_fields
 
 ALL = [pytest.param(r, id=r.message) for r in RESOURCES]
 IDEMPOTENT = [pytest.param(False, id="plain"), pytest.param(True, id="request_id")]
 NIL = "00000000-0000-0000-0000-000000000000"
-
-
-def id_field(r: Resource) -> str:
-    return f"{resource_field(r.message)}_id"
-
-
-async def create(
-    api: Api, r: Resource, fields: dict[str, Any], chosen: str, request_id: str = ""
-) -> Any:
-    """Create<R> with `fields`, the chosen id and request_id as given."""
-    message = getattr(r.module, r.message)(**fields)
-    return await call(
-        api,
-        r.message,
-        "Create",
-        **{resource_field(r.message): message, id_field(r): chosen, "request_id": request_id},
-    )
 
 
 def _request_id(idempotent: bool) -> str:
@@ -59,7 +42,7 @@ async def test_create_with_a_chosen_id_makes_the_row_with_that_id(
     api: Api, r: Resource, idempotent: bool
 ) -> None:
     chosen = str(uuid.uuid4())
-    created = await create(
+    created = await create_with_id(
         api, r, await valid_fields(api, r.message), chosen, _request_id(idempotent)
     )
     assert created.id == chosen
@@ -71,7 +54,7 @@ async def test_a_chosen_id_in_another_spelling_is_stored_in_canonical_form(
     api: Api, r: Resource
 ) -> None:
     chosen = uuid.uuid4()
-    created = await create(api, r, await valid_fields(api, r.message), chosen.hex.upper())
+    created = await create_with_id(api, r, await valid_fields(api, r.message), chosen.hex.upper())
     assert created.id == str(chosen)
     assert await call(api, r.message, "Get", id=str(chosen)) == created
 
@@ -86,7 +69,7 @@ async def test_create_with_a_taken_id_is_already_exists_and_changes_nothing(
     fields = await valid_fields(api, r.message)
 
     failure = await expect_error(
-        create(api, r, fields, first.id, request_id),
+        create_with_id(api, r, fields, first.id, request_id),
         grpc.StatusCode.ALREADY_EXISTS,
         "ALREADY_EXISTS",
     )
@@ -101,7 +84,7 @@ async def test_create_with_a_taken_id_is_already_exists_and_changes_nothing(
 
     # The failed create used up neither the payload nor its request_id.
     again = str(uuid.uuid4())
-    created = await create(api, r, fields, again, request_id)
+    created = await create_with_id(api, r, fields, again, request_id)
     assert created.id == again
 
 
@@ -123,7 +106,7 @@ async def test_create_with_a_malformed_or_nil_id_is_invalid_naming_the_field(
 ) -> None:
     fields = await valid_fields(api, r.message)
     await expect_error(
-        create(api, r, fields, bad, str(uuid.uuid4())),
+        create_with_id(api, r, fields, bad, str(uuid.uuid4())),
         grpc.StatusCode.INVALID_ARGUMENT,
         field_name=id_field(r),
     )
@@ -135,8 +118,8 @@ async def test_a_repeated_request_id_with_the_same_chosen_id_returns_the_first_r
 ) -> None:
     chosen, request_id = str(uuid.uuid4()), str(uuid.uuid4())
     fields = await valid_fields(api, r.message)
-    first = await create(api, r, fields, chosen, request_id)
-    assert await create(api, r, fields, chosen, request_id) == first
+    first = await create_with_id(api, r, fields, chosen, request_id)
+    assert await create_with_id(api, r, fields, chosen, request_id) == first
     assert first.id == chosen
 
 
@@ -146,11 +129,11 @@ async def test_a_repeated_request_id_with_another_chosen_id_returns_the_first_re
 ) -> None:
     chosen, other, request_id = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
     fields = await valid_fields(api, r.message)
-    first = await create(api, r, fields, chosen, request_id)
+    first = await create_with_id(api, r, fields, chosen, request_id)
 
     # The request_id wins (AIP-155): no second row, under either id.
-    assert await create(api, r, fields, other, request_id) == first
-    assert await create(api, r, fields, "", request_id) == first
+    assert await create_with_id(api, r, fields, other, request_id) == first
+    assert await create_with_id(api, r, fields, "", request_id) == first
     await expect_error(call(api, r.message, "Get", id=other), grpc.StatusCode.NOT_FOUND)
 
 
@@ -159,7 +142,8 @@ async def test_parallel_creates_with_one_chosen_id_make_one_row(api: Api, r: Res
     chosen = str(uuid.uuid4())
     fields = [await valid_fields(api, r.message) for _ in range(4)]
     results = await asyncio.gather(
-        *(create(api, r, f, chosen, str(uuid.uuid4())) for f in fields), return_exceptions=True
+        *(create_with_id(api, r, f, chosen, str(uuid.uuid4())) for f in fields),
+        return_exceptions=True,
     )
     made = [result for result in results if not isinstance(result, BaseException)]
     refused = [result for result in results if isinstance(result, grpc.aio.AioRpcError)]

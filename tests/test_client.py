@@ -17,13 +17,10 @@ from service.server import App
 
 from .api import Api
 from .apps import running
-from .certs import Authority
+from .certs import Authority, tls
+from .client_venv import ClientVenv, run_script
 from .proxy import losing_first_reply, silent_peer
-from .test_auth import POLICY, TOKENS
-from .test_client_package import ClientVenv, client_venv, run_script
-from .test_tls import tls
-
-__all__ = ["client_venv"]  # the fixture, shared with the package's own tests
+from .tokens import POLICY, TOKENS
 
 MODES = ["sync", "async"]
 

@@ -11,9 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, QueuePool
 
 from repositories.config import ConfigError, DatabaseSettings, load_database_settings
@@ -22,6 +20,8 @@ from repositories.migrations import migration_url
 from repositories.urls import parse_database_url
 from service.config import load_config
 from service.settings import ServiceSettings
+
+from .driver import async_connect_arguments, sync_connect_arguments
 
 PASSWORD = "s3cr3t-Pa55word"
 URL = f"postgresql://ruleiq:{PASSWORD}@db.example.com:6543/ruleiq"
@@ -45,43 +45,6 @@ def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 def database_from_env() -> Database:
     return Database(load_database_settings())
-
-
-class _Caught(Exception):
-    """Raised in place of connecting, once the driver's arguments are seen."""
-
-
-def _catch_connect(engine: Engine, seen: dict[str, Any]) -> Callable[..., None]:
-    def grab(dialect: Any, record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
-        seen.update(cparams)
-        raise _Caught
-
-    event.listen(engine, "do_connect", grab)
-    return grab
-
-
-def sync_connect_arguments(engine: Engine) -> dict[str, Any]:
-    """The keyword arguments psycopg2.connect would receive."""
-    seen: dict[str, Any] = {}
-    grab = _catch_connect(engine, seen)
-    try:
-        with pytest.raises(_Caught):
-            engine.connect()
-    finally:
-        event.remove(engine, "do_connect", grab)
-    return seen
-
-
-async def async_connect_arguments(engine: AsyncEngine) -> dict[str, Any]:
-    """The keyword arguments asyncpg.connect would receive."""
-    seen: dict[str, Any] = {}
-    grab = _catch_connect(engine.sync_engine, seen)
-    try:
-        with pytest.raises(_Caught):
-            await engine.connect()
-    finally:
-        event.remove(engine.sync_engine, "do_connect", grab)
-    return seen
 
 
 # -- settings from the environment -------------------------------------------------

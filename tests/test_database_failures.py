@@ -22,8 +22,12 @@ from service.server import App
 from .api import Api, expect_error
 from .apps import db_settings, running
 from .postgres import TestServer, connect, fetch_all
-from .test_faults import health_status, wait_for
-from .test_metrics import scrape, value
+from .probes import (
+    health_status,
+    scrape,
+    value,
+    wait_for,
+)
 
 # Codes a caller may see while its connection is killed: retryable ones, and the
 # deadline of a call that was waiting. Never INTERNAL or UNKNOWN.

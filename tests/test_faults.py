@@ -13,10 +13,8 @@ from pathlib import Path
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ruleiq.data.v1 import user_pb2, user_pb2_grpc
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from repositories.database import Database
 from repositories.migrations import upgrade
@@ -24,9 +22,15 @@ from service.server import App
 
 from .apps import db_settings, running
 from .postgres import CrashableEmbeddedPostgres
-
-SERVING = health_pb2.HealthCheckResponse.SERVING
-NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+from .probes import (
+    NOT_SERVING,
+    SERVING,
+    health_status,
+    lock_user_row,
+    new_user,
+    now,
+    wait_for,
+)
 
 
 @pytest.fixture(scope="module")
@@ -49,32 +53,6 @@ async def outage_app(private_postgres: CrashableEmbeddedPostgres) -> AsyncIterat
         url, database_options={"db_pool_timeout": 2}, readiness_interval_seconds=0.2
     ) as app:
         yield app
-
-
-async def new_user(users: user_pb2_grpc.UserServiceStub) -> user_pb2.User:
-    request = user_pb2.CreateUserRequest(user=user_pb2.User(email=f"{uuid.uuid4().hex}@f.io"))
-    return await users.CreateUser(request, timeout=5)
-
-
-async def lock_user_row(lock: AsyncConnection, user_id: str) -> None:
-    """Hold the row's lock in `lock`'s transaction: updates of it wait."""
-    await lock.begin()
-    await lock.execute(text("SELECT 1 FROM users WHERE id = :id FOR UPDATE"), {"id": user_id})
-
-
-async def health_status(channel: grpc.aio.Channel, service: str) -> int:
-    stub = health_pb2_grpc.HealthStub(channel)
-    reply = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=2)
-    return int(reply.status)
-
-
-async def wait_for(condition: object, within: float) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if await condition():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"condition not met within {within}s")
 
 
 async def test_database_outage_fails_fast_flips_readiness_and_recovers_without_losing_writes(
@@ -103,11 +81,11 @@ async def test_database_outage_fails_fast_flips_readiness_and_recovers_without_l
                     await asyncio.sleep(0.05)
 
         writers = [asyncio.create_task(writer()) for _ in range(8)]
-        await wait_for(lambda: _async(len(acknowledged) >= 50), within=10)
+        await wait_for(lambda: now(len(acknowledged) >= 50), within=10)
 
         private_postgres.crash()
         during = len(acknowledged)
-        await wait_for(lambda: _async(len(codes) >= 20), within=10)
+        await wait_for(lambda: now(len(codes) >= 20), within=10)
         assert set(codes) == {grpc.StatusCode.UNAVAILABLE}, codes
         # Fail fast, not hang: every failure is UNAVAILABLE (a hang would end as the
         # calls' 5 s DEADLINE_EXCEEDED), well inside the deadline even on a busy machine.
@@ -127,7 +105,7 @@ async def test_database_outage_fails_fast_flips_readiness_and_recovers_without_l
 
         await wait_for(ready, within=10)
         recovered_from = len(acknowledged)
-        await wait_for(lambda: _async(len(acknowledged) >= recovered_from + 50), within=10)
+        await wait_for(lambda: now(len(acknowledged) >= recovered_from + 50), within=10)
         stop.set()
         await asyncio.gather(*writers)
 
@@ -141,10 +119,6 @@ async def test_database_outage_fails_fast_flips_readiness_and_recovers_without_l
         }
     missing = set(acknowledged) - stored
     assert not missing, f"{len(missing)} acknowledged writes lost"
-
-
-async def _async(value: bool) -> bool:
-    return value
 
 
 async def test_a_burst_larger_than_the_pool_fails_fast_with_unavailable_and_then_recovers(

@@ -52,13 +52,24 @@ from service.query import MAX_FILTER_DEPTH
 from service.resources import RESOURCES, Resource
 from service.server import App
 
-from .api import DOMAIN, TIMEOUT, Api, Failure, call, expect_error, failure_of, items, valid_fields
+from .api import (
+    DOMAIN,
+    TIMEOUT,
+    Api,
+    Failure,
+    all_pages,
+    call,
+    conversation_with,
+    create_with_id,
+    expect_error,
+    failure_of,
+    items,
+    valid_fields,
+)
 from .apps import running
 from .checks import CANDIDATES, WRITABLE_RULES, Rule, breaks, column_type
-from .test_chosen_ids import create as create_with_id
-from .test_filters import ITEMS, T0, Owner, hash_of, make_owner
-from .test_filters import names as filter_names
-from .test_response_size import all_pages, conversation_with
+from .filter_rows import ITEMS, T0, Owner, hash_of, make_owner
+from .filter_rows import names as filter_names
 
 # ---------------------------------------------------------------------------
 # The methods under test, from the descriptors: every ruleiq.data.v1.*Service.

@@ -4,13 +4,11 @@ method and code, latency histograms, the pool, and the database check."""
 from __future__ import annotations
 
 import asyncio
-import urllib.request
 import uuid
 from collections.abc import AsyncIterator
 
 import grpc
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from ruleiq.data.v1 import user_pb2, user_pb2_grpc
 
 from repositories.config import ConfigError
@@ -18,33 +16,19 @@ from repositories.database import Database
 from service.server import App
 
 from .apps import running
+from .probes import (
+    scrape,
+    value,
+)
 
 TIMEOUT = 5
 USERS = "ruleiq.data.v1.UserService"
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 @pytest.fixture
 async def app(database: Database, database_url: str) -> AsyncIterator[App]:
     async with running(database_url, metrics_port=0, metrics_host="127.0.0.1") as app:
         yield app
-
-
-async def scrape(app: App) -> Samples:
-    def get() -> str:
-        with urllib.request.urlopen(f"http://127.0.0.1:{app.metrics_port}/metrics", timeout=5) as r:
-            return str(r.read().decode())
-
-    text = await asyncio.to_thread(get)
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
 async def test_call_counts_by_code_and_latency_histograms_move(app: App) -> None:

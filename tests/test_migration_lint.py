@@ -10,7 +10,7 @@ from pathlib import Path
 from repositories.config import PROJECT_ROOT
 from repositories.migration_lint import upgrade_sql
 
-from .test_migration_runner import (
+from .migration_scripts import (
     ADD_NICKNAME,
     HEAD,
     TRIAL,

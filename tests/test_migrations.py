@@ -13,13 +13,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 
 from repositories.config import DatabaseSettings
 from repositories.database import Database
 from repositories.migrations import (
-    alembic_config,
     comparison_options,
     current_revision,
     downgrade,
@@ -27,13 +25,12 @@ from repositories.migrations import (
 )
 from repositories.models import Base
 
+from .migration_scripts import HEAD, SCRIPTS
 from .service_process import run_command, run_service
 
 if TYPE_CHECKING:  # imported by name, pytest would try to collect the class
     from .postgres import TestServer
 
-SCRIPTS = ScriptDirectory.from_config(alembic_config())
-HEAD = SCRIPTS.get_current_head()
 # Oldest first: a migration added later is walked without touching this file.
 REVISIONS = list(reversed(list(SCRIPTS.walk_revisions())))
 

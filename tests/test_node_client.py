@@ -15,9 +15,10 @@ from typing import Any
 import google.api
 import pytest
 
+from repositories.config import PROJECT_ROOT as ROOT
 from service.server import App
 
-from .test_client_package import ROOT, run
+from .client_venv import run
 
 EXAMPLE = ROOT / "examples" / "node"
 GOOGLEAPIS = Path(google.api.__path__[0]).parent.parent  # google/api, google/rpc, google/type

@@ -37,10 +37,10 @@ from service.server import App
 
 from .api import Api, call, expect_error, items, resource_field, shape
 from .apps import db_settings, running
+from .driver import async_connect_arguments
 from .listing import list_rows
 from .ports import free_port
 from .service_process import run_service
-from .test_config import async_connect_arguments
 
 # Server connections PgBouncer keeps per database: far fewer than the App's pool,
 # so client connections take turns on them.

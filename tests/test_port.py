@@ -19,8 +19,7 @@ from repositories.database import Database
 
 from .apps import running
 from .ports import free_port
-from .service_process import ServiceProcess, run_command
-from .test_workers import CHANNELS, OWN_CONNECTION
+from .service_process import CHANNELS, OWN_CONNECTION, ServiceProcess, run_command
 
 # Long enough for a slow start on a busy machine; a second instance that starts
 # serving instead of exiting is still running when it ends.

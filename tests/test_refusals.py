@@ -19,10 +19,14 @@ from repositories.database import Database
 from service.logs import JsonFormatter
 
 from .apps import running
-from .test_auth import POLICY, TOKENS, bearer
-from .test_faults import _async as _now
-from .test_faults import lock_user_row, wait_for
-from .test_metrics import scrape, value
+from .probes import (
+    lock_user_row,
+    now,
+    scrape,
+    value,
+    wait_for,
+)
+from .tokens import POLICY, TOKENS, bearer
 
 USERS = "ruleiq.data.v1.UserService"
 CALLS_TOTAL = "ruleiq_grpc_calls_total"
@@ -89,14 +93,14 @@ async def test_every_refusal_is_counted_with_its_code_and_logged_with_its_reason
                 held = asyncio.ensure_future(
                     users.UpdateUser(update, metadata=writer, timeout=TIMEOUT)
                 )
-                await wait_for(lambda: _now(app.admission.in_flight == 1), TIMEOUT)
+                await wait_for(lambda: now(app.admission.in_flight == 1), TIMEOUT)
                 await refused_with(
                     users.GetUser(get, metadata=writer, timeout=TIMEOUT),
                     grpc.StatusCode.RESOURCE_EXHAUSTED,
                 )
                 # A real drain: it waits for the held call while refusing new ones.
                 stopping = asyncio.ensure_future(app.stop(grace=TIMEOUT))
-                await wait_for(lambda: _now(app.admission.draining), TIMEOUT)
+                await wait_for(lambda: now(app.admission.draining), TIMEOUT)
                 await refused_with(
                     users.GetUser(get, metadata=writer, timeout=TIMEOUT),
                     grpc.StatusCode.UNAVAILABLE,

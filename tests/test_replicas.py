@@ -27,8 +27,13 @@ from service.server import App
 from .api import expect_error
 from .apps import db_settings, running
 from .postgres import fetch_all
+from .probes import (
+    NOT_SERVING,
+    SERVING,
+    health_status,
+    wait_for,
+)
 from .replication import ReplicatedPair, replication_binaries
-from .test_faults import NOT_SERVING, SERVING, health_status, wait_for
 
 pytestmark = pytest.mark.db
 

@@ -10,53 +10,17 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 from google.protobuf import struct_pb2
-from ruleiq.data.v1 import chat_message_pb2, chat_message_pb2_grpc
+from ruleiq.data.v1 import chat_message_pb2
 
 from service.encoding import PageEncoder
 from service.settings import ServiceSettings
 
-from .api import TIMEOUT, Api, expect_error
+from .api import TIMEOUT, Api, all_pages, conversation_with, expect_error
 from .apps import running
 
 MiB = 1024 * 1024
 LIMIT = ServiceSettings().grpc_max_response_bytes
 FAILED_PRECONDITION = grpc.StatusCode.FAILED_PRECONDITION
-
-
-async def conversation_with(api: Api, sizes: list[int]) -> tuple[str, list[str]]:
-    """A conversation whose messages have contents of `sizes` bytes, in order."""
-    first = await api.make("ChatMessage", content="x" * sizes[0])
-    ids = [first.id]
-    for size in sizes[1:]:
-        message = await api.create(
-            "ChatMessage",
-            conversation_id=first.conversation_id,
-            role=chat_message_pb2.CHAT_MESSAGE_ROLE_ASSISTANT,
-            content="y" * size,
-        )
-        ids.append(message.id)
-    return first.conversation_id, ids
-
-
-async def all_pages(
-    stub: chat_message_pb2_grpc.ChatMessageServiceStub, conversation_id: str, page_size: int = 0
-) -> list[chat_message_pb2.ListChatMessagesResponse]:
-    pages = []
-    token = ""
-    while True:
-        page = await stub.ListChatMessages(
-            chat_message_pb2.ListChatMessagesRequest(
-                filter=f'conversation_id = "{conversation_id}"',
-                page_size=page_size,
-                page_token=token,
-                show_total_size=True,
-            ),
-            timeout=TIMEOUT,
-        )
-        pages.append(page)
-        token = page.next_page_token
-        if not token:
-            return pages
 
 
 async def test_a_page_of_large_rows_is_cut_to_fit_and_paging_visits_every_row_once(

@@ -17,7 +17,7 @@ from service.config import load_config
 from service.security import server_credentials
 
 from .apps import running, settings
-from .certs import Authority, Issued
+from .certs import Authority, Issued, tls
 
 TIMEOUT = 5
 
@@ -41,16 +41,6 @@ def server_cert(ca: Authority) -> Issued:
 @pytest.fixture(scope="module")
 def client_cert(ca: Authority) -> Issued:
     return ca.issue("billing", server=False)
-
-
-def tls(server_cert: Issued, client_ca: Authority | None = None) -> dict[str, object]:
-    options: dict[str, object] = {
-        "grpc_tls_cert_file": server_cert.cert_file,
-        "grpc_tls_key_file": server_cert.key_file,
-    }
-    if client_ca is not None:
-        options["grpc_tls_client_ca_file"] = client_ca.cert_file
-    return options
 
 
 def secure(port: int, ca: Authority, client: Issued | None = None) -> grpc.aio.Channel:

@@ -22,16 +22,11 @@ from service.settings import ServiceSettings
 from service.workers import ConnectionBudget, worker_application_name
 
 from .postgres import connect, fetch_all
-from .service_process import ServiceProcess
+from .service_process import CHANNELS, OWN_CONNECTION, ServiceProcess
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 WORKERS = 2
 GRACE = 5.0
-# Separate connections land on a worker chosen by the kernel (a hash of the
-# addresses): with this many, both workers are reached but once in 2**23 runs.
-CHANNELS = 24
-# Every channel its own HTTP/2 connection, not one shared by the process.
-OWN_CONNECTION = [("grpc.use_local_subchannel_pool", 1)]
 
 
 def connections_named(url: str, prefix: str) -> dict[str, int]:
