@@ -22,6 +22,7 @@ from .api import Api
 from .apps import db_settings, running
 from .client_venv import ClientVenv, client_installed
 from .isolation import OuterTransaction, outer_transaction
+from .pgbouncer import Bouncer, started
 from .postgres import TestServer
 
 DB_FIXTURES = {
@@ -106,6 +107,20 @@ async def grpc_app(database: Database, database_url: str) -> AsyncIterator[App]:
 async def channel(grpc_app: App) -> AsyncIterator[grpc.aio.Channel]:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_app.port}") as ch:
         yield ch
+
+
+@pytest.fixture(scope="session")
+def pgbouncer(database: Database, database_url: str) -> Iterator[Bouncer]:
+    """PgBouncer in transaction mode in front of the (migrated) test database."""
+    with started(database_url) as bouncer:
+        yield bouncer
+
+
+@pytest.fixture(scope="session")
+async def bounced_app(pgbouncer: Bouncer) -> AsyncIterator[App]:
+    """The real server, its Database pointing at PgBouncer with DB_PGBOUNCER=true."""
+    async with running(pgbouncer.url, database_options={"db_pgbouncer": True}) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")

@@ -40,14 +40,11 @@ from service.resources import RESOURCES, Resource
 from service.server import App
 
 from .api import TIMEOUT, Api, call, failure_of, resource_field, shape
-from .apps import running
+from .apps import db_settings, running
 from .certs import Authority
-from .conftest import db_settings
-from .test_logging import memory_provider
-from .test_migrations import run_service
-from .test_pgbouncer import Bouncer, bounced_app, pgbouncer
-
-__all__ = ["bounced_app", "pgbouncer"]  # fixtures, used by name
+from .pgbouncer import Bouncer
+from .probes import memory_provider
+from .service_process import run_service
 
 SECRETS = {"User": "hashed_password", "Integration": "encrypted_credentials"}
 # Writes whose rules change another row in the same transaction.
@@ -130,7 +127,9 @@ async def test_each_write_records_exactly_its_events(
     ]
     expected = 2
     if not r.append_only:
-        name, value = shape(r.message).update
+        update = shape(r.message).update
+        assert update is not None, r.message
+        name, value = update
         changed = getattr(api.pb(r.message), r.message)(id=row.id)
         setattr(changed, name, value)
         mask = field_mask_pb2.FieldMask(paths=[name])
@@ -395,7 +394,7 @@ async def test_list_changes_needs_the_audit_permission_and_pages_newest_first(
     assert first.changes[0].actor == "writer"
     assert not first.changes[0].HasField("commit_id")
     [line] = [r for r in caplog.records if r.getMessage() == "change history read"]
-    assert (line.caller, line.events) == ("auditor", 2)
+    assert (line.__dict__["caller"], line.__dict__["events"]) == ("auditor", 2)
 
 
 async def test_deleting_a_user_erases_the_values_of_all_it_owned_and_keeps_the_skeleton(
@@ -536,7 +535,7 @@ async def test_interleaved_callers_behind_pgbouncer_never_get_each_other_s_actor
             await raw.close()
     finally:
         for channel in channels:
-            await channel.close()
+            await channel.close(None)
     actors: dict[int, set[str]] = {0: set(), 1: set()}
     for index, ids in enumerate(made):
         for user_id in ids:

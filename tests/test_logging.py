@@ -13,8 +13,6 @@ import grpc
 import pytest
 from grpc_status import rpc_status
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 from ruleiq.data.v1 import user_pb2, user_pb2_grpc
@@ -26,6 +24,7 @@ from service.server import App
 from service.tracing import provider_from_settings
 
 from .apps import running, settings
+from .probes import memory_provider
 from .service_process import ServiceProcess
 
 TIMEOUT = 5
@@ -159,13 +158,6 @@ async def test_errors_are_logged_at_info_and_successes_only_at_debug(
     assert ok.levelno == logging.DEBUG
     assert ok.__dict__["code"] == "OK"
     assert len(ok.__dict__["request_id"]) == 32
-
-
-def memory_provider() -> tuple[TracerProvider, InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    return provider, exporter
 
 
 async def test_spans_are_made_per_call_when_tracing_is_on(url: str) -> None:
