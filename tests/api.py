@@ -27,6 +27,7 @@ from ruleiq.data.v1 import (
     policy_pb2,
     readiness_assessment_pb2,
 )
+from sqlalchemy import Table
 
 from repositories.names import snake
 from service.conversion import Converter
@@ -76,18 +77,23 @@ def _struct(**items: Any) -> struct_pb2.Struct:
     return struct
 
 
+def table_of(message: str) -> Table:
+    table = resource(message).model.__table__
+    assert isinstance(table, Table), message
+    return table
+
+
 def table_name(message: str) -> str:
-    return str(resource(message).model.__table__.name)
+    return table_of(message).name
 
 
 def _message_of_table(name: str) -> str:
-    return next(r.message for r in RESOURCES if r.model.__table__.name == name)
+    return next(r.message for r in RESOURCES if table_name(r.message) == name)
 
 
 @functools.cache
 def converter(message: str) -> Converter:
-    r = resource(message)
-    return Converter(getattr(r.module, message), r.model.__table__)
+    return Converter(getattr(resource(message).module, message), table_of(message))
 
 
 def as_fields(message: str, values: Mapping[str, Any]) -> dict[str, Any]:

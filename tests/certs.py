@@ -7,6 +7,7 @@ import datetime
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -114,11 +115,19 @@ class Authority:
         return issued
 
 
-def tls(server_cert: Issued, client_ca: Authority | None = None) -> dict[str, object]:
-    options: dict[str, object] = {
-        "grpc_tls_cert_file": server_cert.cert_file,
-        "grpc_tls_key_file": server_cert.key_file,
-    }
+class TlsSettings(TypedDict, total=False):
+    """The ServiceSettings fields that turn TLS on, as `running(**tls(...))` takes them."""
+
+    grpc_tls_cert_file: Path
+    grpc_tls_key_file: Path
+    grpc_tls_client_ca_file: Path
+
+
+def tls(server_cert: Issued, client_ca: Authority | None = None) -> TlsSettings:
+    """Serve with `server_cert`; with `client_ca`, ask callers for a certificate it signed."""
+    options = TlsSettings(
+        grpc_tls_cert_file=server_cert.cert_file, grpc_tls_key_file=server_cert.key_file
+    )
     if client_ca is not None:
         options["grpc_tls_client_ca_file"] = client_ca.cert_file
     return options

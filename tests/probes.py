@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -21,11 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.server import App
 
+from .health import health_stub
+
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-async def new_user(users: user_pb2_grpc.UserServiceStub) -> user_pb2.User:
+async def new_user(users: user_pb2_grpc.UserServiceAsyncStub) -> user_pb2.User:
     request = user_pb2.CreateUserRequest(user=user_pb2.User(email=f"{uuid.uuid4().hex}@f.io"))
     return await users.CreateUser(request, timeout=5)
 
@@ -37,7 +39,7 @@ async def lock_user_row(lock: AsyncConnection, user_id: str) -> None:
 
 
 async def health_status(channel: grpc.aio.Channel, service: str) -> int:
-    stub = health_pb2_grpc.HealthStub(channel)
+    stub = health_stub(channel)
     reply = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=2)
     return int(reply.status)
 

@@ -16,12 +16,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 
 from repositories.config import PROJECT_ROOT as ROOT
 from repositories.config import DatabaseSettings
 from service.settings import ServiceSettings
 
+from .health import sync_health_stub
 from .ports import free_port
 
 READY_WITHIN_SECONDS = 60.0
@@ -118,7 +119,7 @@ class ServiceProcess:
         started = time.monotonic()
         request = health_pb2.HealthCheckRequest(service="readiness")
         with grpc.insecure_channel(self.address) as channel:
-            health = health_pb2_grpc.HealthStub(channel)
+            health = sync_health_stub(channel)
             while time.monotonic() - started < within:
                 if self.process.poll() is not None:
                     raise RuntimeError(

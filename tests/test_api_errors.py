@@ -15,7 +15,7 @@ from typing import Any
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2, struct_pb2, timestamp_pb2
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 from ruleiq.data.v1 import database_pb2, database_pb2_grpc
 from sqlalchemy import CheckConstraint, Table, select, text, update
 
@@ -36,6 +36,7 @@ from .api import (
 )
 from .apps import running
 from .checks import SERVICE_RULES, SHAPE_RULES, WRITABLE_RULES, Rule, breaks, violating_value
+from .health import health_stub
 from .rows import unique
 
 INVALID = grpc.StatusCode.INVALID_ARGUMENT
@@ -641,7 +642,7 @@ async def test_server_whose_database_is_unreachable_answers_unavailable() -> Non
         )
         assert time.monotonic() - started < 5
 
-        health = health_pb2_grpc.HealthStub(channel)  # type: ignore[no-untyped-call]
+        health = health_stub(channel)
         statuses = {}
         for name in ("", "liveness", "readiness", service_name("User")):
             reply = await health.Check(health_pb2.HealthCheckRequest(service=name), timeout=TIMEOUT)

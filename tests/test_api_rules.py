@@ -10,7 +10,7 @@ from typing import Any
 
 import grpc
 from google.protobuf import timestamp_pb2
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 from ruleiq.data.v1 import database_pb2, database_pb2_grpc
 from sqlalchemy import URL, make_url, text
 
@@ -20,6 +20,7 @@ from service.server import App
 
 from .api import TIMEOUT, Api, call, expect_error, items, service_name, valid_fields
 from .apps import running
+from .health import health_stub
 from .rows import unique
 
 
@@ -365,7 +366,7 @@ async def test_database_info_names_a_unix_socket_database_by_its_socket_file(
 async def test_health_reports_serving_for_the_process_readiness_and_every_service(
     api: Api,
 ) -> None:
-    health = health_pb2_grpc.HealthStub(api.channel)  # type: ignore[no-untyped-call]
+    health = health_stub(api.channel)
     names = ["", "liveness", "readiness"] + [service_name(r.message) for r in RESOURCES]
     names.append(database_pb2.DESCRIPTOR.services_by_name["DatabaseService"].full_name)
     for name in names:

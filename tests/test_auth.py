@@ -15,7 +15,7 @@ from typing import Any
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from ruleiq.data.v1 import (
     compliance_framework_pb2,
@@ -38,6 +38,7 @@ from service.server import App
 from .api import failure_of
 from .apps import running, settings
 from .certs import Authority
+from .health import health_stub
 from .tokens import POLICY, TOKENS, bearer, sha256
 
 TIMEOUT = 5
@@ -62,7 +63,7 @@ async def channel(app: App) -> AsyncIterator[grpc.aio.Channel]:
         yield channel
 
 
-def users(channel: grpc.aio.Channel) -> user_pb2_grpc.UserServiceStub:
+def users(channel: grpc.aio.Channel) -> user_pb2_grpc.UserServiceAsyncStub:
     return user_pb2_grpc.UserServiceStub(channel)
 
 
@@ -210,7 +211,8 @@ async def test_only_admin_may_call_database_service(channel: grpc.aio.Channel) -
 
 
 async def list_services(channel: grpc.aio.Channel) -> list[str]:
-    stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+    # grpcio-reflection ships its generated stub without annotations.
+    stub = reflection_pb2_grpc.ServerReflectionStub(channel)  # type: ignore[no-untyped-call]
     request = reflection_pb2.ServerReflectionRequest(list_services="")
     async for reply in stub.ServerReflectionInfo(iter([request]), timeout=TIMEOUT):
         return [s.name for s in reply.list_services_response.service]
@@ -218,7 +220,7 @@ async def list_services(channel: grpc.aio.Channel) -> list[str]:
 
 
 async def test_health_and_reflection_need_no_credentials(channel: grpc.aio.Channel) -> None:
-    health = health_pb2_grpc.HealthStub(channel)
+    health = health_stub(channel)
     reply = await health.Check(health_pb2.HealthCheckRequest(service="readiness"), timeout=TIMEOUT)
     assert reply.status == health_pb2.HealthCheckResponse.SERVING
     assert USERS in await list_services(channel)

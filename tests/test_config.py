@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ssl
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -320,12 +320,19 @@ def ca_certificate(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return certificate
 
 
+def subject(cert: Mapping[str, object]) -> tuple[tuple[tuple[str, str], ...], ...]:
+    """A certificate's subject as ssl reports it: relative names of (key, value) pairs."""
+    names = cert["subject"]
+    assert isinstance(names, tuple), names
+    return names
+
+
 @pytest.mark.parametrize("sslmode", ["verify-ca", "verify-full"])
 async def test_sslrootcert_is_the_ca_asyncpg_trusts(ca_certificate: Path, sslmode: str) -> None:
     database = Database(DatabaseSettings(), f"{URL}?sslmode={sslmode}&sslrootcert={ca_certificate}")
     context = (await async_connect_arguments(database.async_engine))["ssl"]
     assert isinstance(context, ssl.SSLContext)
-    subjects = [dict(item[0] for item in cert["subject"]) for cert in context.get_ca_certs()]
+    subjects = [dict(rdn[0] for rdn in subject(cert)) for cert in context.get_ca_certs()]
     assert subjects == [{"commonName": "ruleiq-test-ca"}]
     assert context.verify_mode == ssl.CERT_REQUIRED
     sync_arguments = sync_connect_arguments(database.sync_engine)

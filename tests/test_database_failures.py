@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import uuid
+from collections.abc import Awaitable
 
 import grpc
 import pytest
@@ -61,9 +62,9 @@ async def test_killed_backends_under_load_answer_unavailable_and_lose_no_acknowl
     ):
         users = user_pb2_grpc.UserServiceStub(channel)
 
-        async def attempt(call: object) -> object | None:
+        async def attempt(call: Awaitable[object]) -> object | None:
             try:
-                return await call  # type: ignore[misc]
+                return await call
             except grpc.aio.AioRpcError as error:
                 failures[error.code(), error.details() or ""] += 1
                 await asyncio.sleep(0.02)
@@ -141,13 +142,14 @@ async def test_a_read_only_database_refuses_writes_as_unavailable_and_keeps_serv
         )
         user_id = str(seeded[0][0])
         postgres.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
-        options = {"metrics_port": 0, "metrics_host": "127.0.0.1"}
         async with (
-            running(url, readiness_interval_seconds=0.2, **options) as app,
+            running(
+                url, readiness_interval_seconds=0.2, metrics_port=0, metrics_host="127.0.0.1"
+            ) as app,
             grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel,
         ):
             users = user_pb2_grpc.UserServiceStub(channel)
-            writes = [
+            writes: list[Awaitable[object]] = [
                 users.CreateUser(
                     user_pb2.CreateUserRequest(user=user_pb2.User(email="new@ro.io")), timeout=5
                 ),

@@ -18,9 +18,9 @@ import struct
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import grpc
 import pytest
@@ -28,7 +28,7 @@ from google.protobuf import field_mask_pb2, message_factory, struct_pb2, timesta
 from google.protobuf.descriptor import FieldDescriptor, MethodDescriptor
 from google.protobuf.message import Message
 from google.type import date_pb2
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 from hypothesis import Phase, assume, given, settings
 from hypothesis import strategies as st
 from ruleiq.data.v1 import (
@@ -70,12 +70,14 @@ from .apps import running
 from .checks import CANDIDATES, WRITABLE_RULES, Rule, breaks, column_type
 from .filter_rows import ITEMS, T0, Owner, hash_of, make_owner
 from .filter_rows import names as filter_names
+from .health import health_stub
 
 # ---------------------------------------------------------------------------
 # The methods under test, from the descriptors: every ruleiq.data.v1.*Service.
 
 BATCH_WRITES = ("BatchCreate", "BatchUpdate", "BatchDelete")
-
+P = ParamSpec("P")
+T = TypeVar("T")
 BAD_CODES = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
 UNUSUAL = {
     grpc.StatusCode.RESOURCE_EXHAUSTED,
@@ -234,12 +236,22 @@ async def build_world(api: Api) -> World:
     return world
 
 
+def fields_of(message: Message) -> list[FieldDescriptor]:
+    """The message's fields. The stubs type them as the Python or the upb class;
+    protobuf's descriptor metaclass accepts either as a FieldDescriptor."""
+    fields = []
+    for f in message.DESCRIPTOR.fields:
+        assert isinstance(f, FieldDescriptor), f
+        fields.append(f)
+    return fields
+
+
 def _template(r: Resource, row: Any, world: World) -> Message:
     """A valid create payload: a target's fields, output-only ones cleared, its
     parents swapped for the parent pool's."""
-    template: Any = type(row)()
+    template: Message = type(row)()
     template.CopyFrom(row)
-    for f in template.DESCRIPTOR.fields:
+    for f in fields_of(template):
         marks = behaviours(f)
         if f.name in ("id", "etag") or OUTPUT_ONLY in marks:
             template.ClearField(f.name)
@@ -432,14 +444,17 @@ def corrupt(ids: Sequence[str]) -> st.SearchStrategy[str]:
 # Requests, per method kind.
 
 
-def _memo(build: Any) -> Any:
+def _memo(
+    build: Callable[Concatenate[Strategies, P], T],
+) -> Callable[Concatenate[Strategies, P], T]:
     """Build each strategy once per Strategies object: drawing is the hot path."""
 
-    def once(self: Strategies, *args: Any, **kwargs: Any) -> Any:
+    def once(self: Strategies, /, *args: P.args, **kwargs: P.kwargs) -> T:
         key = (build.__name__, args, tuple(sorted(kwargs.items())))
         if key not in self.memo:
             self.memo[key] = build(self, *args, **kwargs)
-        return self.memo[key]
+        built: T = self.memo[key]
+        return built
 
     return once
 
@@ -531,7 +546,7 @@ class Strategies:
     @_memo
     def resource_message(self, r: Resource) -> st.SearchStrategy[Message]:
         template = self.world.templates[r.message]
-        fields = list(template.DESCRIPTOR.fields)
+        fields = fields_of(template)
 
         @st.composite
         def build(draw: st.DrawFn) -> Message:
@@ -542,6 +557,7 @@ class Strategies:
                 for name in ("email", "name"):
                     if name in template.DESCRIPTOR.fields_by_name:
                         setattr(message, name, draw(emails))
+            chosen: list[FieldDescriptor]
             if mode == "few":
                 chosen = draw(st.lists(st.sampled_from(fields), min_size=1, max_size=3))
             elif mode == "random":
@@ -765,11 +781,13 @@ class Strategies:
                 if kind == "Update" and r.append_only:
                     continue
                 name = f"{kind.lower()}_{snake(r.message)}"
-                writes.append(
-                    self.single(r, kind).map(
-                        lambda request, name=name: data_service_pb2.Mutation(**{name: request})
-                    )
-                )
+
+                def mutation(request: Message, name: str = name) -> data_service_pb2.Mutation:
+                    wrapped = data_service_pb2.Mutation()
+                    getattr(wrapped, name).CopyFrom(request)  # sets the oneof's `name`
+                    return wrapped
+
+                writes.append(self.single(r, kind).map(mutation))
         mutations = st.one_of(*writes, st.just(data_service_pb2.Mutation()))
         # Fresh ids only: a repeat answers the first commit's response, which the
         # accounting would read against the repeat's own mutations.
@@ -882,12 +900,9 @@ class Strategies:
 
     def _update(self, method: Method, r: Resource) -> st.SearchStrategy[Message]:
         cls = method.request_class
-        names = [
-            f.name
-            for f in method.request_class.DESCRIPTOR.fields_by_name[
-                snake(r.message)
-            ].message_type.fields
-        ]
+        resource_type = cls.DESCRIPTOR.fields_by_name[snake(r.message)].message_type
+        assert resource_type is not None
+        names = [f.name for f in resource_type.fields]
         paths = st.one_of(st.sampled_from([*names, "*"]), st.sampled_from(names), any_text)
         masks = st.one_of(
             st.none(),
@@ -1082,7 +1097,7 @@ class Ledger:
     unusual: set[str] = field(default_factory=set)
 
 
-def against_a_live_database(max_examples: int) -> Any:
+def against_a_live_database(max_examples: int) -> settings:
     """Hypothesis settings for examples that change a database which stays: the
     same draws every run, and no shrinking."""
     return settings(
@@ -1330,7 +1345,7 @@ async def test_every_rpc_answers_generated_and_garbage_requests_with_a_proper_st
     assert min(ledger.sent.values()) >= EXAMPLES_PER_METHOD, summary
 
     # The server lived through it.
-    health = health_pb2_grpc.HealthStub(channel)
+    health = health_stub(channel)
     check = await health.Check(health_pb2.HealthCheckRequest(service=""), timeout=TIMEOUT)
     assert check.status == health_pb2.HealthCheckResponse.SERVING
     user = await call(api, "User", "Get", id=world.known_user)

@@ -21,7 +21,9 @@ UNIMPLEMENTED = grpc.StatusCode.UNIMPLEMENTED
 async def test_an_unknown_method_of_a_known_service_is_unimplemented_with_error_info(
     channel: grpc.aio.Channel,
 ) -> None:
-    call = channel.unary_unary(f"/{USERS}/EraseEverything")
+    call = channel.unary_unary(
+        f"/{USERS}/EraseEverything", request_serializer=None, response_deserializer=None
+    )
     failure = await expect_error(call(b"", timeout=TIMEOUT), UNIMPLEMENTED, "UNKNOWN_METHOD")
     assert failure.info is not None
     assert dict(failure.info.metadata) == {"service": USERS, "method": "EraseEverything"}
@@ -31,7 +33,7 @@ async def test_an_unknown_service_is_unimplemented_with_error_info(
     channel: grpc.aio.Channel,
 ) -> None:
     name = f"no.such.Service{uuid.uuid4().hex[:6]}"
-    call = channel.unary_unary(f"/{name}/Get")
+    call = channel.unary_unary(f"/{name}/Get", request_serializer=None, response_deserializer=None)
     failure = await expect_error(call(b"", timeout=TIMEOUT), UNIMPLEMENTED, "UNKNOWN_SERVICE")
     assert failure.info is not None
     assert dict(failure.info.metadata) == {"service": name}
@@ -61,7 +63,9 @@ async def answer(call: Any) -> None:
 async def test_a_very_long_unknown_name_is_clipped_in_the_error(
     channel: grpc.aio.Channel,
 ) -> None:
-    call = channel.unary_unary(f"/{USERS}/{'x' * 5000}")
+    call = channel.unary_unary(
+        f"/{USERS}/{'x' * 5000}", request_serializer=None, response_deserializer=None
+    )
     failure = await expect_error(call(b"", timeout=TIMEOUT), UNIMPLEMENTED, "UNKNOWN_METHOD")
     assert failure.info is not None
     assert len(failure.info.metadata["method"]) <= 160

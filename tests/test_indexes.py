@@ -405,7 +405,8 @@ async def explain(conn: AsyncConnection, sql: str, params: dict[str, Any]) -> di
     document = result.scalar_one()
     if isinstance(document, str):
         document = json.loads(document)
-    return document[0]["Plan"]
+    plan: dict[str, Any] = document[0]["Plan"]
+    return plan
 
 
 def plan_problems(plan: dict[str, Any], table: str, query: ListQuery) -> list[str]:

@@ -8,6 +8,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -44,7 +45,7 @@ async def app(url: str) -> AsyncIterator[App]:
 
 
 @pytest.fixture
-async def stub(app: App) -> AsyncIterator[user_pb2_grpc.UserServiceStub]:
+async def stub(app: App) -> AsyncIterator[user_pb2_grpc.UserServiceAsyncStub]:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
         yield user_pb2_grpc.UserServiceStub(channel)
 
@@ -107,7 +108,7 @@ def test_auto_format_is_json_when_not_a_terminal() -> None:
 
 
 async def test_a_request_id_is_taken_from_metadata_and_sent_back(
-    stub: user_pb2_grpc.UserServiceStub,
+    stub: user_pb2_grpc.UserServiceAsyncStub,
 ) -> None:
     call = stub.ListUsers(
         user_pb2.ListUsersRequest(page_size=1),
@@ -119,11 +120,13 @@ async def test_a_request_id_is_taken_from_metadata_and_sent_back(
 
 
 async def test_a_request_id_is_made_when_none_is_sent_and_errors_keep_their_details(
-    stub: user_pb2_grpc.UserServiceStub,
+    stub: user_pb2_grpc.UserServiceAsyncStub,
 ) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as error:
         await stub.GetUser(user_pb2.GetUserRequest(id=str(uuid.uuid4())), timeout=TIMEOUT)
-    trailers = dict(error.value.trailing_metadata() or ())
+    # aio yields (key, value) pairs, whatever the stub's _Metadatum says.
+    metadata: Any = error.value.trailing_metadata() or ()
+    trailers = dict(metadata)
     assert len(trailers["x-request-id"]) == 32
     status = rpc_status.from_call(error.value)  # type: ignore[arg-type]
     assert status is not None
@@ -131,7 +134,7 @@ async def test_a_request_id_is_made_when_none_is_sent_and_errors_keep_their_deta
 
 
 async def test_errors_are_logged_at_info_and_successes_only_at_debug(
-    stub: user_pb2_grpc.UserServiceStub, caplog: pytest.LogCaptureFixture
+    stub: user_pb2_grpc.UserServiceAsyncStub, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger=CALLS)
     await stub.ListUsers(user_pb2.ListUsersRequest(page_size=1), timeout=TIMEOUT)

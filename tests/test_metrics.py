@@ -61,7 +61,11 @@ async def test_call_counts_by_code_and_latency_histograms_move(app: App) -> None
 
 async def test_an_unknown_method_is_counted_without_its_name(app: App) -> None:
     async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-        call = channel.unary_unary("/no.such.Service/Garbage" + uuid.uuid4().hex)
+        call = channel.unary_unary(
+            "/no.such.Service/Garbage" + uuid.uuid4().hex,
+            request_serializer=None,
+            response_deserializer=None,
+        )
         with pytest.raises(grpc.aio.AioRpcError) as error:
             await call(b"", timeout=TIMEOUT)
         assert error.value.code() == grpc.StatusCode.UNIMPLEMENTED

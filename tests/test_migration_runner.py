@@ -57,7 +57,9 @@ class Holder:
         with self.connection.cursor() as cursor:
             cursor.execute("SET application_name = %s", (application_name,))
             cursor.execute("SELECT pg_backend_pid()")
-            self.pid = cursor.fetchone()[0]
+            row = cursor.fetchone()
+            assert row is not None
+            self.pid = row[0]
             cursor.execute("BEGIN")
             cursor.execute("SELECT count(*) FROM users")  # ACCESS SHARE until the end
 
@@ -187,7 +189,9 @@ async def test_second_migrator_gives_up_after_its_wait_naming_the_first(url: str
         with other.cursor() as cursor:
             cursor.execute("SET application_name = 'migrate-job-7'")
             cursor.execute("SELECT pg_backend_pid(), pg_advisory_lock(%s)", (MIGRATION_LOCK_KEY,))
-            pid = cursor.fetchone()[0]
+            row = cursor.fetchone()
+            assert row is not None
+            pid = row[0]
         with pytest.raises(MigrationError) as raised:
             await run_migrations(db_settings(db_migration_wait=0.3), url)
     finally:

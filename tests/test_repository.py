@@ -20,7 +20,6 @@ import asyncpg
 import pytest
 from sqlalchemy import ForeignKey, func, insert, select, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -41,7 +40,7 @@ from repositories.models import (
     EvidenceStatus,
     IntegrationProvider,
 )
-from repositories.repository import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, Repository
+from repositories.repository import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, Repository, Row
 from repositories.unit_of_work import Transaction, UnitOfWork
 
 from . import rows as valid_rows
@@ -126,23 +125,21 @@ def db(sessions: OuterTransaction) -> Db:
     return Db(sessions)
 
 
-async def new_user(session: Transaction, **values: Any) -> RowMapping:
+async def new_user(session: Transaction, **values: Any) -> Row:
     return await USERS.create(
         session, valid_rows.row("users", **{"hashed_password": "pbkdf2$x", **values})
     )
 
 
-async def new_profile(session: Transaction, user_id: uuid.UUID) -> RowMapping:
+async def new_profile(session: Transaction, user_id: uuid.UUID) -> Row:
     return await PROFILES.create(session, valid_rows.row("business_profiles", {"user_id": user_id}))
 
 
-async def new_framework(session: Transaction) -> RowMapping:
+async def new_framework(session: Transaction) -> Row:
     return await FRAMEWORKS.create(session, valid_rows.row("compliance_frameworks"))
 
 
-async def new_conversation(
-    session: Transaction, user_id: uuid.UUID, profile_id: uuid.UUID
-) -> RowMapping:
+async def new_conversation(session: Transaction, user_id: uuid.UUID, profile_id: uuid.UUID) -> Row:
     parents = {"user_id": user_id, "business_profile_id": profile_id}
     return await CONVERSATIONS.create(session, valid_rows.row("chat_conversations", parents))
 
@@ -345,7 +342,7 @@ ORDERS = [
 
 async def insert_rows(
     case: Case, session: Transaction, scope: Scope, count: int, *, shared_time: bool = False
-) -> list[RowMapping]:
+) -> list[Row]:
     """`count` new rows of the scope. Unless `shared_time`, half of them get one of
     three old creation times and the rest the transaction's now(), so many rows
     tie on created_at."""
@@ -371,7 +368,7 @@ async def every_id(
 
 async def scope_with_rows(
     case: Case, db: Db, count: int, *, shared_time: bool = False
-) -> tuple[Scope, list[RowMapping]]:
+) -> tuple[Scope, list[Row]]:
     async with db.write() as session:
         scope = await case.make_scope(session)
         rows = await insert_rows(case, session, scope, count, shared_time=shared_time)
@@ -477,7 +474,7 @@ async def test_hidden_columns_are_written_but_never_returned(case: Case, db: Db)
             session, created["id"], {case.secret: "rotated-secret"}
         )
     async with db.read() as session:
-        returned: list[RowMapping] = [
+        returned: list[Row] = [
             created,
             updated,
             await case.repository.get(session, created["id"]),
@@ -548,7 +545,7 @@ async def test_list_page_size_is_capped_at_1000(case: Case, db: Db) -> None:
             values.append({**await case.minimal(session, scope, i), **case.variety(i)})
         for row in values:
             row.setdefault("id", uuid7())
-        await session.execute(insert(case.repository.table), values)
+        await session.execute(insert(case.repository.table).values(values))
 
     async with db.read() as session:
         page = await list_rows(case.repository, session, filter_text=scope.filter, page_size=5000)
@@ -738,7 +735,7 @@ async def test_list_rows_made_in_one_transaction_page_by_id_within_created_at(
     assert seen == sorted((row["id"] for row in rows), reverse=True)
 
 
-def sort_key(row: RowMapping, name: str) -> Any:
+def sort_key(row: Row, name: str) -> Any:
     value = row[name]
     if isinstance(value, enum.Enum):
         return list(type(value)).index(value)
@@ -765,7 +762,7 @@ async def test_list_order_by_sorts_each_field_in_its_direction(
     expected = list(page.rows)
     for name, descending in reversed(keys):
 
-        def by(row: RowMapping, name: str = name) -> Any:
+        def by(row: Row, name: str = name) -> Any:
             return sort_key(row, name)
 
         expected.sort(key=by, reverse=descending)
@@ -779,7 +776,7 @@ FILTER_MOMENT = dt.datetime(2024, 1, 4, tzinfo=UTC)
 
 
 @pytest.fixture
-async def evidence_rows(db: Db) -> tuple[Scope, list[RowMapping]]:
+async def evidence_rows(db: Db) -> tuple[Scope, list[Row]]:
     """Six evidence rows with known values of every filterable type."""
     async with db.write() as session:
         scope = await _evidence_scope(session)
@@ -841,7 +838,7 @@ def compare(value: Any, operator: str, other: Any) -> bool:
 )
 async def test_filter_operators_select_the_matching_rows(
     db: Db,
-    evidence_rows: tuple[Scope, list[RowMapping]],
+    evidence_rows: tuple[Scope, list[Row]],
     operator: str,
     column: str,
     literal: str,
@@ -898,7 +895,7 @@ async def test_filter_operators_select_the_matching_rows(
 )
 async def test_filter_on_enum_bool_null_quotes_and_several_conditions(
     db: Db,
-    evidence_rows: tuple[Scope, list[RowMapping]],
+    evidence_rows: tuple[Scope, list[Row]],
     condition: str,
     matches: Callable[[Mapping[str, Any]], bool],
 ) -> None:
@@ -911,9 +908,7 @@ async def test_filter_on_enum_bool_null_quotes_and_several_conditions(
     assert {r["id"] for r in page.rows} == expected
 
 
-async def test_filter_on_uuid_parents(
-    db: Db, evidence_rows: tuple[Scope, list[RowMapping]]
-) -> None:
+async def test_filter_on_uuid_parents(db: Db, evidence_rows: tuple[Scope, list[Row]]) -> None:
     scope, rows = evidence_rows
     parents = scope.parents
 

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 from ruleiq.data.v1 import user_pb2, user_pb2_grpc
 
+from .health import health_stub, next_status
 from .postgres import connect, fetch_all
 from .service_process import ServiceProcess, named_service
 
@@ -40,7 +41,7 @@ def service_process(database_url: str, tmp_path: Path) -> Iterator[ServiceProces
 @pytest.fixture
 async def user_stub(
     service_process: ServiceProcess,
-) -> AsyncIterator[user_pb2_grpc.UserServiceStub]:
+) -> AsyncIterator[user_pb2_grpc.UserServiceAsyncStub]:
     await service_process.ready()
     async with grpc.aio.insecure_channel(service_process.address) as channel:
         yield user_pb2_grpc.UserServiceStub(channel)
@@ -48,7 +49,7 @@ async def user_stub(
 
 async def test_sigterm_drains_in_flight_calls_refuses_new_ones_and_exits_zero(
     service_process: ServiceProcess,
-    user_stub: user_pb2_grpc.UserServiceStub,
+    user_stub: user_pb2_grpc.UserServiceAsyncStub,
     database_url: str,
 ) -> None:
     user = await user_stub.CreateUser(
@@ -67,14 +68,14 @@ async def test_sigterm_drains_in_flight_calls_refuses_new_ones_and_exits_zero(
         )
     )
     async with grpc.aio.insecure_channel(service_process.address) as channel:
-        watch = health_pb2_grpc.HealthStub(channel).Watch(
+        watch = health_stub(channel).Watch(
             health_pb2.HealthCheckRequest(service="readiness"), timeout=10
         )
-        assert (await watch.read()).status == SERVING
+        assert await next_status(watch) == SERVING
         await asyncio.sleep(0.3)  # the update reaches the lock
         sigterm_at = time.monotonic()
         service_process.process.send_signal(signal.SIGTERM)
-        assert (await watch.read()).status == NOT_SERVING
+        assert await next_status(watch) == NOT_SERVING
         watch.cancel()
 
     with pytest.raises(grpc.aio.AioRpcError) as refused:

@@ -44,7 +44,7 @@ def rss_mib(service: ServiceProcess) -> float:
     return float(psutil.Process(service.process.pid).memory_info().rss) / MiB
 
 
-async def peak_rss(service: ServiceProcess, until: asyncio.Future[object]) -> float:
+async def peak_rss(service: ServiceProcess, until: asyncio.Future[list[bool]]) -> float:
     """The highest RSS of the server seen until `until` is done."""
     peak = rss_mib(service)
     while not until.done():

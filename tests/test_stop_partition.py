@@ -45,7 +45,8 @@ class PartitionProxy:
     async def _open_target(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         host = self._target.host or self._target.query.get("host")
         port = self._target.port or 5432
-        if isinstance(host, str) and host.startswith("/"):
+        assert isinstance(host, str), self._target
+        if host.startswith("/"):
             return await asyncio.open_unix_connection(f"{host}/.s.PGSQL.{port}")
         return await asyncio.open_connection(host, port)
 

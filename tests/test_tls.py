@@ -8,7 +8,7 @@ from pathlib import Path
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 from ruleiq.data.v1 import user_pb2, user_pb2_grpc
 
 from repositories.config import ConfigError
@@ -18,6 +18,7 @@ from service.security import server_credentials
 
 from .apps import running, settings
 from .certs import Authority, Issued, tls
+from .health import health_stub
 
 TIMEOUT = 5
 
@@ -82,7 +83,7 @@ async def test_tls_call_is_served(url: str, ca: Authority, server_cert: Issued) 
     async with running(url, **tls(server_cert)) as app, secure(app.port, ca) as channel:
         created = await create_user(channel, email)
         assert [u.id for u in await users_with(channel, email)] == [created.id]
-        health = health_pb2_grpc.HealthStub(channel)
+        health = health_stub(channel)
         reply = await health.Check(health_pb2.HealthCheckRequest(service="readiness"), timeout=5)
         assert reply.status == health_pb2.HealthCheckResponse.SERVING
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import grpc
 import psutil
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 from pydantic import ValidationError
 from ruleiq.data.v1 import database_pb2, database_pb2_grpc, user_pb2, user_pb2_grpc
 
@@ -21,6 +21,7 @@ from repositories.config import ConfigError
 from service.settings import ServiceSettings
 from service.workers import ConnectionBudget, worker_application_name
 
+from .health import health_stub
 from .postgres import connect, fetch_all
 from .service_process import CHANNELS, OWN_CONNECTION, ServiceProcess
 
@@ -75,7 +76,8 @@ class Workers(ServiceProcess):
         return super().output(last)
 
     def workers(self) -> list[psutil.Process]:
-        return psutil.Process(self.process.pid).children()
+        children: list[psutil.Process] = psutil.Process(self.process.pid).children()
+        return children
 
     async def ready(self, within: float = 90.0) -> float:
         """Both workers bound the port and answer readiness SERVING."""
@@ -86,7 +88,7 @@ class Workers(ServiceProcess):
             assert time.monotonic() < deadline, f"not ready in {within}s:\n{self.output()}"
             await asyncio.sleep(0.2)
         async with grpc.aio.insecure_channel(self.address) as channel:
-            health = health_pb2_grpc.HealthStub(channel)
+            health = health_stub(channel)
             reply = await health.Check(health_pb2.HealthCheckRequest(service="readiness"))
             assert reply.status == SERVING
         return time.monotonic() - started
@@ -122,7 +124,7 @@ async def channels(workers: Workers) -> AsyncIterator[dict[str, grpc.aio.Channel
         yield by_worker
     finally:
         for channel in opened:
-            await channel.close()
+            await channel.close(None)
 
 
 async def test_two_workers_share_the_port_and_each_serves_calls_and_is_ready(
@@ -133,7 +135,7 @@ async def test_two_workers_share_the_port_and_each_serves_calls_and_is_ready(
     assert len(processes) == WORKERS
     assert all("service" in " ".join(p.cmdline()) for p in processes)
     for channel in channels.values():
-        health = health_pb2_grpc.HealthStub(channel)
+        health = health_stub(channel)
         reply = await health.Check(health_pb2.HealthCheckRequest(service="readiness"), timeout=5)
         assert reply.status == SERVING
         created = await user_pb2_grpc.UserServiceStub(channel).CreateUser(
@@ -146,7 +148,7 @@ async def test_two_workers_share_the_port_and_each_serves_calls_and_is_ready(
 
 
 async def first_refusal(
-    stub: user_pb2_grpc.UserServiceStub, user_id: str, within: float = 10.0
+    stub: user_pb2_grpc.UserServiceAsyncStub, user_id: str, within: float = 10.0
 ) -> grpc.aio.AioRpcError:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
@@ -229,7 +231,9 @@ def test_a_pool_too_large_for_max_connections_is_refused_at_start(
                 "SELECT current_setting('max_connections')::int"
                 " - current_setting('superuser_reserved_connections')::int"
             )
-            available = int(cursor.fetchone()[0])
+            row = cursor.fetchone()
+            assert row is not None
+            available = int(row[0])
     finally:
         admin.close()
     pool_size = available // WORKERS  # 2 x (pool + 0 + 2) > available

@@ -21,6 +21,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from tests.health import health_stub
+
 from .config import BATCH_SIZE, DEEP_PAGE_ROWS, PAGE_SIZE, UPDATE_USERS_PER_WORKER
 from .cpu import (
     family_cpu_seconds,
@@ -173,7 +175,6 @@ class GrpcDriver:
         """`workers` > 0: the server runs that many processes on the port; channels are
         opened until each worker holds the same number of them."""
         import grpc
-        from grpc_health.v1 import health_pb2_grpc
         from ruleiq.data.v1 import data_service_pb2_grpc, evidence_pb2_grpc, user_pb2_grpc
 
         await self.close()
@@ -189,7 +190,7 @@ class GrpcDriver:
         self.users = [user_pb2_grpc.UserServiceStub(c) for c in self.channels]
         self.commits = [data_service_pb2_grpc.DataServiceStub(c) for c in self.channels]
         self.evidence = [evidence_pb2_grpc.EvidenceServiceStub(c) for c in self.channels]
-        self.health = [health_pb2_grpc.HealthStub(c) for c in self.channels]
+        self.health = [health_stub(c) for c in self.channels]
         if not deep:
             return answer
         started = time.perf_counter()
@@ -216,14 +217,14 @@ class GrpcDriver:
                     database_pb2.GetDatabaseInfoRequest(), timeout=self.spec.call_timeout
                 )
             except grpc.aio.AioRpcError:
-                await channel.close()
+                await channel.close(None)
                 await asyncio.sleep(0.2)  # a worker still starting
                 continue
             if counts[info.application_name] < share:
                 counts[info.application_name] += 1
                 kept.append(channel)
             else:
-                await channel.close()
+                await channel.close(None)
         return kept, dict(sorted(counts.items()))
 
     async def _deep_token(self) -> str:
@@ -243,7 +244,7 @@ class GrpcDriver:
 
     async def close(self) -> None:
         for channel in self.channels:
-            await channel.close()
+            await channel.close(None)
         self.channels = []
 
     def _user(self, index: int) -> Any:

@@ -167,7 +167,9 @@ class BenchDatabase:
                 cursor.execute("SET synchronous_commit = off")
                 cursor.execute("SET maintenance_work_mem = '256MB'")
                 cursor.execute("SELECT clock_timestamp() - interval '1 minute'")
-                newest = cursor.fetchone()[0]
+                row = cursor.fetchone()
+                assert row is not None
+                newest = row[0]
                 connection.autocommit = False
                 cursor.execute(
                     _SEED_USERS,
@@ -193,7 +195,9 @@ class BenchDatabase:
                     cursor.execute(f"VACUUM (ANALYZE) {table}")
                 inserted = time.perf_counter() - started
                 cursor.execute("SELECT count(*) FROM users")
-                table_rows = int(cursor.fetchone()[0])
+                row = cursor.fetchone()
+                assert row is not None
+                table_rows = int(row[0])
                 read_ids = self._ids(
                     cursor,
                     "SELECT id::text FROM users WHERE email LIKE 'user%%' "
@@ -238,7 +242,9 @@ class BenchDatabase:
     @staticmethod
     def _server_details(cursor: Any) -> dict[str, Any]:
         cursor.execute("SHOW server_version")
-        version = cursor.fetchone()[0]
+        row = cursor.fetchone()
+        assert row is not None
+        version = row[0]
         cursor.execute(
             "SELECT name, setting, unit FROM pg_settings WHERE name IN "
             "('shared_buffers', 'max_connections', 'work_mem', "
@@ -246,7 +252,9 @@ class BenchDatabase:
         )
         settings = {name: f"{value}{unit or ''}" for name, value, unit in cursor.fetchall()}
         cursor.execute("SELECT pg_size_pretty(pg_total_relation_size('users'))")
-        size = cursor.fetchone()[0]
+        row = cursor.fetchone()
+        assert row is not None
+        size = row[0]
         return {"server_version": version, "settings": settings, "users_table_size": size}
 
     @contextlib.contextmanager

@@ -10,8 +10,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from repositories.config import PROJECT_ROOT as ROOT
+
 from .config import BATCH_SIZE
-from .database import ROOT
 
 RESULTS_DIR = ROOT / "bench-results"
 

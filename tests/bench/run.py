@@ -19,12 +19,13 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from repositories.config import PROJECT_ROOT as ROOT
 from tests.service_process import ServiceProcess
 
 from .client import ClientSpec, client_main
 from .config import UNRECORDED, WITHOUT_HISTORY, BenchConfig
 from .cpu import postmaster_pid, resident_mb
-from .database import ROOT, BenchDatabase, SeedInfo
+from .database import BenchDatabase, SeedInfo
 from .report import (
     RESULTS_DIR,
     Summary,
