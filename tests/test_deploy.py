@@ -28,6 +28,8 @@ from repositories.config import DatabaseSettings
 from service.server import LIVENESS, READINESS
 from service.settings import ServiceSettings
 
+from .service_process import run_command
+
 DEPLOY = ROOT / "deploy"
 # The oldest Kubernetes release the manifests promise to work on, and the newest the
 # validator knows.
@@ -296,13 +298,7 @@ def test_job_migrates_with_the_same_image_and_configuration_as_the_servers() -> 
 def test_the_commands_the_manifests_run_exist(job: str) -> None:
     args = one("Job")["spec"]["template"]["spec"]["containers"][0]["args"]
     argv = args if job == "migrate" else server_container()["args"]
-    result = subprocess.run(
-        [sys.executable, "-m", "service", *argv[:1], "--help"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_command(*argv[:1], "--help", env=os.environ)
     assert result.returncode == 0, result.stderr
 
 
