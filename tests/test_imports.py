@@ -1,6 +1,6 @@
 """The import graph of service/ and repositories/, read from the source (every
 import a module runs, at its top or inside a function): no cycles, and imports
-point one way, service -> repositories."""
+point one way, service -> repositories. In tests/, no module imports a test module."""
 
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ class Module:
         return self.name if self.is_package else self.name.rpartition(".")[0]
 
 
-def modules() -> dict[str, Module]:
+def modules(packages: tuple[str, ...] = PACKAGES) -> dict[str, Module]:
     found: dict[str, Module] = {}
-    for package in PACKAGES:
+    for package in packages:
         for path in sorted((ROOT / package).rglob("*.py")):
             parts = list(path.relative_to(ROOT).with_suffix("").parts)
             is_package = parts[-1] == "__init__"
@@ -141,5 +141,21 @@ def test_repositories_never_import_the_service_layer() -> None:
         name: sorted(t for t in targets if t.split(".")[0] == "service")
         for name, targets in graph().items()
         if name.split(".")[0] == "repositories"
+    }
+    assert {name: targets for name, targets in wrong.items() if targets} == {}
+
+
+def test_no_module_of_tests_imports_a_test_module_or_conftest() -> None:
+    """What test modules share lives in helper modules (api, rows, apps, probes, ...):
+    importing a test module would run its module code, and its fixtures, elsewhere."""
+    known = modules(("tests",))
+
+    def is_test_module(name: str) -> bool:
+        last = name.rpartition(".")[2]
+        return last.startswith("test_") or last == "conftest"
+
+    wrong = {
+        name: sorted(t for t in imported_by(module, known) if is_test_module(t))
+        for name, module in known.items()
     }
     assert {name: targets for name, targets in wrong.items() if targets} == {}
