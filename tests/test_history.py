@@ -605,3 +605,34 @@ async def test_a_commit_s_events_share_its_id_and_its_caller(api: Api, database:
             timeout=TIMEOUT,
         )
     assert await last_event_id(database) == before
+
+
+async def test_revisions_count_per_resource_when_rows_of_two_types_share_an_id(
+    api: Api, database: Database
+) -> None:
+    shared = str(uuid.uuid4())
+    stub = data_service_pb2_grpc.DataServiceStub(api.channel)
+    await stub.Commit(
+        data_service_pb2.CommitRequest(
+            mutations=[create_user(shared), create_profile(shared, shared)]
+        ),
+        timeout=TIMEOUT,
+    )
+    # Each write's newest event of that id is the other type's.
+    async with database.async_engine.begin() as connection:
+        for statement in (
+            "UPDATE users SET full_name = 'Two' WHERE id = :id",
+            "UPDATE business_profiles SET company_name = 'Two' WHERE id = :id",
+            "UPDATE users SET full_name = 'Three' WHERE id = :id",
+            "DELETE FROM business_profiles WHERE id = :id",
+        ):
+            await connection.execute(text(statement), {"id": uuid.UUID(shared)})
+    found = await events(database, shared)
+    revisions = {
+        kind: [(e["operation"], e["revision"]) for e in found if e["resource_type"] == kind]
+        for kind in ("User", "BusinessProfile")
+    }
+    assert revisions == {
+        "User": [("create", 1), ("update", 2), ("update", 3)],
+        "BusinessProfile": [("create", 1), ("update", 2), ("delete", 3)],
+    }

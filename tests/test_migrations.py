@@ -57,8 +57,11 @@ SCHEMA_QUERIES = {
     "views": """
         SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = 'public' AND c.relkind IN ('v', 'm')""",
+    # With its body and settings: a migration may replace only those.
     "functions": """
-        SELECT p.oid::regprocedure::text FROM pg_proc p
+        SELECT p.oid::regprocedure::text || ' ' || md5(p.prosrc)
+               || ' ' || coalesce(array_to_string(p.proconfig, ','), '')
+        FROM pg_proc p
         JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'""",
     "extensions": "SELECT extname FROM pg_extension WHERE extname <> 'plpgsql'",
 }
