@@ -134,7 +134,7 @@ def parse_value(column: Column[Any], raw: str, *, field: str = "filter") -> Any:
         if kind is str:
             if "\x00" in raw:
                 raise _bad(field, f"{name} cannot contain NUL")
-            if not _is_unicode(raw):
+            if not is_unicode(raw):
                 # A JSON escape (in a filter or a page token) can spell half a
                 # surrogate pair, which no database text can hold.
                 raise _bad(field, f"{name} takes text; a lone surrogate is not text")
@@ -144,7 +144,8 @@ def parse_value(column: Column[Any], raw: str, *, field: str = "filter") -> Any:
     raise _bad(field, f"{name} cannot be filtered on")
 
 
-def _is_unicode(text: str) -> bool:
+def is_unicode(text: str) -> bool:
+    """Whether `text` is text PostgreSQL can take (no lone surrogates)."""
     try:
         text.encode()
     except UnicodeEncodeError:

@@ -55,6 +55,7 @@ from repositories.names import enum_prefix
 from repositories.querying import (
     OrderKey,
     PageTokens,
+    is_unicode,
     parse_order,
     parse_value,
     python_type,
@@ -319,7 +320,7 @@ class _Parser:
         if not self.language.is_array(ref):
             raise _bad(f"{ref.name} is not a list: `:` takes only * on it (`{ref.name}:*`)")
         text = _string(value, ref.name) if value.kind == "string" else value.text
-        if "\x00" in text or not _is_unicode(text):
+        if "\x00" in text or not is_unicode(text):
             raise _bad(f"{ref.name} takes text")
         return Has(ref, text)
 
@@ -357,17 +358,9 @@ def _string(token: _Token, name: str) -> str:
 def _text(raw: str, name: str) -> str:
     if "\x00" in raw:
         raise _bad(f"{name} cannot contain NUL")
-    if not _is_unicode(raw):
+    if not is_unicode(raw):
         raise _bad(f"{name} takes text; a lone surrogate is not text")
     return raw
-
-
-def _is_unicode(text: str) -> bool:
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 class ListLanguage:

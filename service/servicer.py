@@ -388,11 +388,22 @@ class ResourceServicer:
         # and so is one that may make a row too large to reply with (refused then).
         hooks = (self.resource.before_create, self.resource.after_create)
         single = not request.request_id and hooks == (None, None) and self._surely_fits(data)
+        return await self._write_one(context, write, single_statement=single)
+
+    async def _write_one(
+        self,
+        context: grpc.aio.ServicerContext[Any, Any],
+        write: RowWrite,
+        *,
+        single_statement: bool,
+    ) -> bytes:
+        """One create or update in its own unit of work, and its reply. In a
+        transaction, a row too large to reply with is refused before it commits."""
         async with self._unit(
-            context, single_statement=single, changes=self._changes(context)
+            context, single_statement=single_statement, changes=self._changes(context)
         ) as uow:
             row = await write(uow.transaction)
-            reply = self._reply(row, written=not single)
+            reply = self._reply(row, written=not single_statement)
             await uow.commit()
         return reply
 
@@ -505,14 +516,7 @@ class ResourceServicer:
         write = self.update_write(_parsed(self._update_request, data))
         # The fields left unchanged count too: a small update of a large row that
         # makes it too large is written, and its reply refused as a read would be.
-        single = self._surely_fits(data)
-        async with self._unit(
-            context, single_statement=single, changes=self._changes(context)
-        ) as uow:
-            row = await write(uow.transaction)
-            reply = self._reply(row, written=not single)
-            await uow.commit()
-        return reply
+        return await self._write_one(context, write, single_statement=self._surely_fits(data))
 
     def update_write(self, request: Any) -> RowWrite:
         """An Update request, checked and converted (see create_write)."""
