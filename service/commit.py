@@ -34,7 +34,7 @@ from repositories.unit_of_work import Transaction
 
 from .conversion import parse_uuid
 from .encoding import PageEncoder
-from .handlers import parse_request
+from .handlers import parse_message
 from .recording import changes_of
 from .servicer import (
     Behaviour,
@@ -99,10 +99,6 @@ def prepared(prepare: Callable[[], Write], path: str, index_key: str, index: int
         return prepare()
     except DataError as error:
         raise named(error, path, index_key, index) from error
-
-
-def _parsed(message_class: type[Message], data: bytes) -> Any:
-    return parse_request(message_class.FromString, data, message_class.DESCRIPTOR.name)
 
 
 def retryable(error: DataError) -> bool:
@@ -295,7 +291,7 @@ class CommitServicer:
         return {"Commit": grpc.unary_unary_rpc_method_handler(self.commit)}
 
     async def commit(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
-        request: Any = _parsed(self._request, data)
+        request: Any = parse_message(self._request, data)
         if not request.mutations:
             raise InvalidArgumentError.single("mutations", "is required")
         if len(request.mutations) > MAX_MUTATIONS:
@@ -405,7 +401,7 @@ class BatchMethods:
         request_class: type[Message],
         encoder: PageEncoder,
     ) -> bytes:
-        request: Any = _parsed(request_class, data)
+        request: Any = parse_message(request_class, data)
         _check_size("requests", len(request.requests))
         servicer = self.servicer
 
@@ -438,7 +434,7 @@ class BatchMethods:
     async def batch_delete(
         self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]
     ) -> Message:
-        request: Any = _parsed(self._delete, data)
+        request: Any = parse_message(self._delete, data)
         _check_size("ids", len(request.ids))
         if request.etags and len(request.etags) != len(request.ids):
             raise InvalidArgumentError.single("etags", "must be empty or one per id")

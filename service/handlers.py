@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
 from repositories.errors import InvalidArgumentError
 
@@ -74,3 +75,9 @@ def parse_request(parse: Callable[[bytes], T], data: bytes, what: str = "request
         return parse(data)
     except Exception:  # whatever the parser raises, the bytes were not a request
         raise InvalidArgumentError.single("request", f"is not a valid {what}") from None
+
+
+def parse_message(message_class: type[Message], data: bytes) -> Any:
+    """`data` as a `message_class` request, by parse_request. Servicers take bytes
+    (their size bounds the reply) and parse them here."""
+    return parse_request(message_class.FromString, data, message_class.DESCRIPTOR.name)

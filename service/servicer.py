@@ -31,7 +31,7 @@ from repositories.unit_of_work import Transaction, UnitOfWork
 
 from .conversion import Converter, parse_uuid
 from .encoding import PageEncoder
-from .handlers import parse_request
+from .handlers import parse_message
 from .query import AggregateLanguage, ListLanguage, group_value
 from .recording import changes_of
 from .resources import Resource
@@ -75,12 +75,6 @@ def statement_timeout(context: grpc.aio.ServicerContext[Any, Any], cap: float) -
     if remaining <= 0:
         raise DeadlineExceededError("the call's deadline had passed", reason="DEADLINE_PASSED")
     return min(cap, remaining)
-
-
-def _parsed(message_class: type[Message], data: bytes) -> Any:
-    """The servicer takes bytes (their size bounds the reply, see _surely_fits):
-    parsed here as every request is, by parse_request."""
-    return parse_request(message_class.FromString, data, message_class.DESCRIPTOR.name)
 
 
 @dataclass(frozen=True)
@@ -235,7 +229,7 @@ class ResourceServicer:
         )
 
     async def get(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
-        request = _parsed(self._get_request, data)
+        request = parse_message(self._get_request, data)
         row_id = parse_uuid(request.id, "id")
         row = await self._read(
             context,
@@ -279,7 +273,7 @@ class ResourceServicer:
         )
 
     async def batch_get(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
-        request = _parsed(self._batch_request, data)
+        request = parse_message(self._batch_request, data)
         check_batch(len(request.ids), "ids")
         ids = [parse_uuid(value, f"ids[{i}]") for i, value in enumerate(request.ids)]
         rows = await self._read(
@@ -313,7 +307,7 @@ class ResourceServicer:
         return b"".join(parts)
 
     async def list_page(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
-        request = _parsed(self._list_request, data)
+        request = parse_message(self._list_request, data)
         query = self.language.list_query(
             filter_text=request.filter,
             order_by=request.order_by,
@@ -328,7 +322,7 @@ class ResourceServicer:
         return self._fitted(page)
 
     async def aggregate(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
-        request = _parsed(self._aggregate_request, data)
+        request = parse_message(self._aggregate_request, data)
         query = self.aggregates.aggregate_query(
             filter_text=request.filter,
             group_by=list(request.group_by),
@@ -382,7 +376,7 @@ class ResourceServicer:
             del parts[-2:]
 
     async def create(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
-        request = _parsed(self._create_request, data)
+        request = parse_message(self._create_request, data)
         write = self.create_write(request)
         # A plain create is one INSERT; an idempotent one or one with rules is more,
         # and so is one that may make a row too large to reply with (refused then).
@@ -513,7 +507,7 @@ class ResourceServicer:
 
     async def update(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
         assert self._update_request is not None  # only served when the contract has it
-        write = self.update_write(_parsed(self._update_request, data))
+        write = self.update_write(parse_message(self._update_request, data))
         # The fields left unchanged count too: a small update of a large row that
         # makes it too large is written, and its reply refused as a read would be.
         return await self._write_one(context, write, single_statement=self._surely_fits(data))
@@ -568,7 +562,7 @@ class ResourceServicer:
         return list(dict.fromkeys(paths))
 
     async def delete(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Message:
-        request = _parsed(self._delete_request, data)
+        request = parse_message(self._delete_request, data)
         write = self.delete_write(request)
         # With force, dependents go first: more than one statement.
         async with self._unit(
