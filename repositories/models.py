@@ -626,6 +626,8 @@ class ChangeEvent(Base):
         Index(None, "resource_id", "id"),
         Index(None, "owner_user_id", "id"),
         Index(None, "changed_at"),
+        # What a change stream reads: the events below a transaction horizon.
+        Index(None, "watch_xid", "id", postgresql_where=text("watch_xid IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(
@@ -649,6 +651,9 @@ class ChangeEvent(Base):
     trace_id: Mapped[str | None]
     commit_id: Mapped[str | None]
     transaction_id: Mapped[int] = mapped_column(BigInteger)
+    # A stream hands the event out once every transaction below this one has ended:
+    # the writer's transaction_id, or the previous revision's watch_xid if larger.
+    watch_xid: Mapped[int | None] = mapped_column(BigInteger)
     erased_at: Mapped[dt.datetime | None]
 
 

@@ -12,7 +12,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ChangeEvent(_message.Message):
-    __slots__ = ("id", "changed_at", "resource_type", "resource_id", "owner_user_id", "operation", "revision", "changed_fields", "before", "after", "actor", "source", "database_role", "on_behalf_of", "request_id", "trace_id", "commit_id", "transaction_id", "erased_at")
+    __slots__ = ("id", "changed_at", "resource_type", "resource_id", "owner_user_id", "operation", "revision", "changed_fields", "before", "after", "actor", "source", "database_role", "on_behalf_of", "request_id", "trace_id", "commit_id", "transaction_id", "erased_at", "watch_xid")
     ID_FIELD_NUMBER: _ClassVar[int]
     CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
     RESOURCE_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -32,6 +32,7 @@ class ChangeEvent(_message.Message):
     COMMIT_ID_FIELD_NUMBER: _ClassVar[int]
     TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     ERASED_AT_FIELD_NUMBER: _ClassVar[int]
+    WATCH_XID_FIELD_NUMBER: _ClassVar[int]
     id: int
     changed_at: _timestamp_pb2.Timestamp
     resource_type: str
@@ -51,7 +52,8 @@ class ChangeEvent(_message.Message):
     commit_id: str
     transaction_id: int
     erased_at: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[int] = ..., changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resource_type: _Optional[str] = ..., resource_id: _Optional[str] = ..., owner_user_id: _Optional[str] = ..., operation: _Optional[str] = ..., revision: _Optional[int] = ..., changed_fields: _Optional[_Iterable[str]] = ..., before: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., after: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., actor: _Optional[str] = ..., source: _Optional[str] = ..., database_role: _Optional[str] = ..., on_behalf_of: _Optional[str] = ..., request_id: _Optional[str] = ..., trace_id: _Optional[str] = ..., commit_id: _Optional[str] = ..., transaction_id: _Optional[int] = ..., erased_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    watch_xid: int
+    def __init__(self, id: _Optional[int] = ..., changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resource_type: _Optional[str] = ..., resource_id: _Optional[str] = ..., owner_user_id: _Optional[str] = ..., operation: _Optional[str] = ..., revision: _Optional[int] = ..., changed_fields: _Optional[_Iterable[str]] = ..., before: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., after: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., actor: _Optional[str] = ..., source: _Optional[str] = ..., database_role: _Optional[str] = ..., on_behalf_of: _Optional[str] = ..., request_id: _Optional[str] = ..., trace_id: _Optional[str] = ..., commit_id: _Optional[str] = ..., transaction_id: _Optional[int] = ..., erased_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., watch_xid: _Optional[int] = ...) -> None: ...
 
 class ListChangesRequest(_message.Message):
     __slots__ = ("page_size", "page_token", "filter")
@@ -70,3 +72,19 @@ class ListChangesResponse(_message.Message):
     changes: _containers.RepeatedCompositeFieldContainer[ChangeEvent]
     next_page_token: str
     def __init__(self, changes: _Optional[_Iterable[_Union[ChangeEvent, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class WatchChangesRequest(_message.Message):
+    __slots__ = ("filter", "resume_token")
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    filter: str
+    resume_token: str
+    def __init__(self, filter: _Optional[str] = ..., resume_token: _Optional[str] = ...) -> None: ...
+
+class WatchChangesResponse(_message.Message):
+    __slots__ = ("changes", "resume_token")
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    changes: _containers.RepeatedCompositeFieldContainer[ChangeEvent]
+    resume_token: str
+    def __init__(self, changes: _Optional[_Iterable[_Union[ChangeEvent, _Mapping]]] = ..., resume_token: _Optional[str] = ...) -> None: ...

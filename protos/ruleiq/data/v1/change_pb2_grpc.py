@@ -42,6 +42,11 @@ class ChangeServiceStub:
                 request_serializer=ruleiq_dot_data_dot_v1_dot_change__pb2.ListChangesRequest.SerializeToString,
                 response_deserializer=ruleiq_dot_data_dot_v1_dot_change__pb2.ListChangesResponse.FromString,
                 _registered_method=True)
+        self.WatchChanges = channel.unary_stream(
+                '/ruleiq.data.v1.ChangeService/WatchChanges',
+                request_serializer=ruleiq_dot_data_dot_v1_dot_change__pb2.WatchChangesRequest.SerializeToString,
+                response_deserializer=ruleiq_dot_data_dot_v1_dot_change__pb2.WatchChangesResponse.FromString,
+                _registered_method=True)
 
 
 class ChangeServiceServicer:
@@ -58,6 +63,19 @@ class ChangeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchChanges(self, request, context):
+        """Streams change events as their transactions commit, from a resume token or from now.
+        At least once and without gaps: an event is sent once every transaction that started
+        before its own has ended, so one that commits late is never skipped; each resource's
+        events come in revision order. Every response carries a resume token; an idle stream
+        gets a heartbeat (a response without changes) with a fresh one. The stream ends with
+        UNAVAILABLE when the server shuts down or the stream reached its maximum age, and with
+        ABORTED when the caller reads too slowly: start again from the last token received.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ChangeServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -65,6 +83,11 @@ def add_ChangeServiceServicer_to_server(servicer, server):
                     servicer.ListChanges,
                     request_deserializer=ruleiq_dot_data_dot_v1_dot_change__pb2.ListChangesRequest.FromString,
                     response_serializer=ruleiq_dot_data_dot_v1_dot_change__pb2.ListChangesResponse.SerializeToString,
+            ),
+            'WatchChanges': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchChanges,
+                    request_deserializer=ruleiq_dot_data_dot_v1_dot_change__pb2.WatchChangesRequest.FromString,
+                    response_serializer=ruleiq_dot_data_dot_v1_dot_change__pb2.WatchChangesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -97,6 +120,33 @@ class ChangeService:
             '/ruleiq.data.v1.ChangeService/ListChanges',
             ruleiq_dot_data_dot_v1_dot_change__pb2.ListChangesRequest.SerializeToString,
             ruleiq_dot_data_dot_v1_dot_change__pb2.ListChangesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/ruleiq.data.v1.ChangeService/WatchChanges',
+            ruleiq_dot_data_dot_v1_dot_change__pb2.WatchChangesRequest.SerializeToString,
+            ruleiq_dot_data_dot_v1_dot_change__pb2.WatchChangesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -40,6 +40,15 @@ class ChangeServiceStub:
     """Lists change events matching a filter, newest first, one page at a time. A resource's
     history is `filter: 'resource_id = "<id>"'`.
     """
+    WatchChanges: _grpc.UnaryStreamMultiCallable[_change_pb2.WatchChangesRequest, _change_pb2.WatchChangesResponse]
+    """Streams change events as their transactions commit, from a resume token or from now.
+    At least once and without gaps: an event is sent once every transaction that started
+    before its own has ended, so one that commits late is never skipped; each resource's
+    events come in revision order. Every response carries a resume token; an idle stream
+    gets a heartbeat (a response without changes) with a fresh one. The stream ends with
+    UNAVAILABLE when the server shuts down or the stream reached its maximum age, and with
+    ABORTED when the caller reads too slowly: start again from the last token received.
+    """
 
 @_typing.type_check_only
 class ChangeServiceAsyncStub(ChangeServiceStub):
@@ -52,6 +61,15 @@ class ChangeServiceAsyncStub(ChangeServiceStub):
     ListChanges: _aio.UnaryUnaryMultiCallable[_change_pb2.ListChangesRequest, _change_pb2.ListChangesResponse]  # type: ignore[assignment]
     """Lists change events matching a filter, newest first, one page at a time. A resource's
     history is `filter: 'resource_id = "<id>"'`.
+    """
+    WatchChanges: _aio.UnaryStreamMultiCallable[_change_pb2.WatchChangesRequest, _change_pb2.WatchChangesResponse]  # type: ignore[assignment]
+    """Streams change events as their transactions commit, from a resume token or from now.
+    At least once and without gaps: an event is sent once every transaction that started
+    before its own has ended, so one that commits late is never skipped; each resource's
+    events come in revision order. Every response carries a resume token; an idle stream
+    gets a heartbeat (a response without changes) with a fresh one. The stream ends with
+    UNAVAILABLE when the server shuts down or the stream reached its maximum age, and with
+    ABORTED when the caller reads too slowly: start again from the last token received.
     """
 
 class ChangeServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -68,6 +86,21 @@ class ChangeServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_change_pb2.ListChangesResponse, _abc.Awaitable[_change_pb2.ListChangesResponse]]:
         """Lists change events matching a filter, newest first, one page at a time. A resource's
         history is `filter: 'resource_id = "<id>"'`.
+        """
+
+    @_abc_1.abstractmethod
+    def WatchChanges(
+        self,
+        request: _change_pb2.WatchChangesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_change_pb2.WatchChangesResponse], _abc.AsyncIterator[_change_pb2.WatchChangesResponse]]:
+        """Streams change events as their transactions commit, from a resume token or from now.
+        At least once and without gaps: an event is sent once every transaction that started
+        before its own has ended, so one that commits late is never skipped; each resource's
+        events come in revision order. Every response carries a resume token; an idle stream
+        gets a heartbeat (a response without changes) with a fresh one. The stream ends with
+        UNAVAILABLE when the server shuts down or the stream reached its maximum age, and with
+        ABORTED when the caller reads too slowly: start again from the last token received.
         """
 
 def add_ChangeServiceServicer_to_server(servicer: ChangeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

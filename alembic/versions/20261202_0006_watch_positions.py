@@ -1,0 +1,263 @@
+"""watch positions: each change event records when a stream may hand it out
+
+`watch_xid` is the transaction id a change stream waits past before it hands the
+event out: the writer's own (`transaction_id`), or the resource's previous event's
+`watch_xid` when that is larger. A stream reads the events whose `watch_xid` lies
+below the oldest transaction still running (`pg_snapshot_xmin`), so no transaction
+that started early and commits late is skipped, and a resource's events never
+overtake each other. The (watch_xid, id) index serves that read; events recorded
+before this revision have no watch_xid and are not streamed.
+
+A row created again with the id of a deleted one now goes on from the revision its
+history reached instead of starting again at 1.
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-02 04:40:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+
+from alembic import op
+from repositories.migrations import create_index_concurrently, drop_index_concurrently
+
+revision: str = "0006"
+down_revision: str | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+INDEX = "ix_change_events_watch_xid_id"
+
+# The tables whose id a resource's owner column may hold instead of the user's (the
+# triggers' third argument). Each gets a static owner lookup, planned once per
+# session; a parent table missing here still works, through dynamic SQL.
+PARENTS = ("assessment_sessions", "integrations", "chat_conversations")
+
+# The migration's own table names, never a value.
+_LOOKUP = """
+        {keyword} TG_ARGV[2] = 'TABLE' THEN
+            SELECT p.user_id INTO owner FROM TABLE AS p WHERE p.id = parent;"""
+_LOOKUPS = "".join(
+    _LOOKUP.replace("TABLE", table).replace("{keyword}", "ELSIF" if i else "IF")
+    for i, table in enumerate(PARENTS)
+)
+
+RECORD_CHANGE = r"""
+CREATE OR REPLACE FUNCTION record_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    -- TG_ARGV: resource type, owner column, owner column's table, secrets...
+    old_row jsonb;
+    new_row jsonb;
+    resource uuid;
+    owner uuid;
+    parent uuid;
+    newest_type text;
+    last_revision bigint;
+    last_watch_xid bigint;
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        old_row := to_jsonb(OLD);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        new_row := to_jsonb(NEW);
+    END IF;
+    resource := (coalesce(new_row, old_row) ->> 'id')::uuid;
+    IF TG_ARGV[2] <> '' THEN
+        parent := (coalesce(new_row, old_row) ->> TG_ARGV[1])::uuid;LOOKUPS
+        ELSE
+            EXECUTE format('SELECT user_id FROM %I WHERE id = $1', TG_ARGV[2])
+                INTO owner USING parent;
+        END IF;
+        IF owner IS NULL THEN
+            -- The parent went first (a cascade): its history still names the owner.
+            SELECT e.owner_user_id INTO owner FROM change_events AS e
+            WHERE e.resource_id = parent ORDER BY e.id DESC LIMIT 1;
+        END IF;
+    ELSIF TG_ARGV[1] <> '' THEN
+        owner := (coalesce(new_row, old_row) ->> TG_ARGV[1])::uuid;
+    END IF;
+    -- The resource's newest event, from the end of (resource_id, id): one index
+    -- entry, however long its history. Filtering on the type as well made the
+    -- planner read and sort all of it. Also for a create: an id created again
+    -- after a delete goes on from the revision its history reached.
+    SELECT e.resource_type, e.revision, e.watch_xid
+    INTO newest_type, last_revision, last_watch_xid
+    FROM change_events AS e WHERE e.resource_id = resource ORDER BY e.id DESC LIMIT 1;
+    IF newest_type <> TG_ARGV[0] THEN
+        -- A row of another type has the same id: this type's newest event.
+        SELECT e.revision, e.watch_xid INTO last_revision, last_watch_xid
+        FROM change_events AS e
+        WHERE e.resource_id = resource AND e.resource_type = TG_ARGV[0]
+        ORDER BY e.id DESC LIMIT 1;
+    END IF;
+    IF TG_OP = 'DELETE' AND TG_ARGV[1] = 'id' THEN
+        -- Erasure: the person is gone, so are the personal values of everything
+        -- they owned; who, when, what kind of change and which fields stay.
+        -- Every event of every resource the user owned (its own included), found
+        -- through the two indexes: also a resource's events that name no owner.
+        UPDATE change_events SET before = NULL, after = NULL, erased_at = clock_timestamp()
+        WHERE erased_at IS NULL AND resource_id IN (
+            SELECT o.resource_id FROM change_events AS o WHERE o.owner_user_id = resource
+        );
+    END IF;
+    -- One statement: the changed fields are computed in it, and an update that
+    -- changes nothing (SET x = x) inserts nothing.
+    INSERT INTO change_events (
+        resource_type, resource_id, owner_user_id, operation, revision, changed_fields,
+        before, after, actor, source, database_role, on_behalf_of, request_id, trace_id,
+        commit_id, transaction_id, watch_xid, erased_at
+    )
+    SELECT
+        TG_ARGV[0], resource, owner,
+        CASE TG_OP WHEN 'INSERT' THEN 'create' WHEN 'UPDATE' THEN 'update' ELSE 'delete' END,
+        coalesce(last_revision, 0) + 1, s.fields,
+        CASE WHEN TG_OP <> 'DELETE' OR TG_ARGV[1] <> 'id' THEN old_row - s.secrets END,
+        new_row - s.secrets,
+        coalesce(s.actor, session_user),
+        CASE WHEN s.actor IS NULL THEN 'database' ELSE 'service' END,
+        session_user,
+        nullif(current_setting('ruleiq.on_behalf_of', true), ''),
+        nullif(current_setting('ruleiq.request_id', true), ''),
+        nullif(current_setting('ruleiq.trace_id', true), ''),
+        nullif(current_setting('ruleiq.commit_id', true), ''),
+        s.xid,
+        -- A stream hands this event out once every transaction up to watch_xid has
+        -- ended. Never below the previous revision's: a transaction that got its id
+        -- early and wrote the row after a younger one committed must not overtake
+        -- that younger one's event.
+        greatest(s.xid, last_watch_xid),
+        CASE WHEN TG_OP = 'DELETE' AND TG_ARGV[1] = 'id' THEN clock_timestamp() END
+    FROM (
+        SELECT coalesce(TG_ARGV[3:TG_NARGS - 1], '{}') AS secrets,
+            pg_current_xact_id()::text::bigint AS xid,
+            nullif(current_setting('ruleiq.actor', true), '') AS actor,
+            -- Every field for a create or a delete; for an update, those it changed.
+            ARRAY(
+                SELECT n.key FROM jsonb_each(coalesce(new_row, old_row)) AS n
+                WHERE TG_OP <> 'UPDATE' OR n.value IS DISTINCT FROM old_row -> n.key
+                ORDER BY 1
+            ) AS fields
+    ) AS s
+    WHERE cardinality(s.fields) > 0;
+    RETURN NULL;
+END
+$$
+""".replace("LOOKUPS", _LOOKUPS)
+
+
+# The function as revision 0005 made it, for the downgrade.
+PREVIOUS = r"""
+CREATE OR REPLACE FUNCTION record_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    -- TG_ARGV: resource type, owner column, owner column's table, secrets...
+    old_row jsonb;
+    new_row jsonb;
+    resource uuid;
+    owner uuid;
+    parent uuid;
+    newest_type text;
+    last_revision bigint;
+BEGIN
+    IF TG_OP <> 'INSERT' THEN
+        old_row := to_jsonb(OLD);
+    END IF;
+    IF TG_OP <> 'DELETE' THEN
+        new_row := to_jsonb(NEW);
+    END IF;
+    resource := (coalesce(new_row, old_row) ->> 'id')::uuid;
+    IF TG_ARGV[2] <> '' THEN
+        parent := (coalesce(new_row, old_row) ->> TG_ARGV[1])::uuid;LOOKUPS
+        ELSE
+            EXECUTE format('SELECT user_id FROM %I WHERE id = $1', TG_ARGV[2])
+                INTO owner USING parent;
+        END IF;
+        IF owner IS NULL THEN
+            -- The parent went first (a cascade): its history still names the owner.
+            SELECT e.owner_user_id INTO owner FROM change_events AS e
+            WHERE e.resource_id = parent ORDER BY e.id DESC LIMIT 1;
+        END IF;
+    ELSIF TG_ARGV[1] <> '' THEN
+        owner := (coalesce(new_row, old_row) ->> TG_ARGV[1])::uuid;
+    END IF;
+    IF TG_OP <> 'INSERT' THEN
+        -- The resource's newest event, from the end of (resource_id, id): one index
+        -- entry, however long its history. Filtering on the type as well made the
+        -- planner read and sort all of it.
+        SELECT e.resource_type, e.revision INTO newest_type, last_revision
+        FROM change_events AS e WHERE e.resource_id = resource ORDER BY e.id DESC LIMIT 1;
+        IF newest_type <> TG_ARGV[0] THEN
+            -- A row of another type has the same id: this type's newest event.
+            SELECT e.revision INTO last_revision FROM change_events AS e
+            WHERE e.resource_id = resource AND e.resource_type = TG_ARGV[0]
+            ORDER BY e.id DESC LIMIT 1;
+        END IF;
+    END IF;
+    IF TG_OP = 'DELETE' AND TG_ARGV[1] = 'id' THEN
+        -- Erasure: the person is gone, so are the personal values of everything
+        -- they owned; who, when, what kind of change and which fields stay.
+        -- Every event of every resource the user owned (its own included), found
+        -- through the two indexes: also a resource's events that name no owner.
+        UPDATE change_events SET before = NULL, after = NULL, erased_at = clock_timestamp()
+        WHERE erased_at IS NULL AND resource_id IN (
+            SELECT o.resource_id FROM change_events AS o WHERE o.owner_user_id = resource
+        );
+    END IF;
+    -- One statement: the changed fields are computed in it, and an update that
+    -- changes nothing (SET x = x) inserts nothing.
+    INSERT INTO change_events (
+        resource_type, resource_id, owner_user_id, operation, revision, changed_fields,
+        before, after, actor, source, database_role, on_behalf_of, request_id, trace_id,
+        commit_id, transaction_id, erased_at
+    )
+    SELECT
+        TG_ARGV[0], resource, owner,
+        CASE TG_OP WHEN 'INSERT' THEN 'create' WHEN 'UPDATE' THEN 'update' ELSE 'delete' END,
+        coalesce(last_revision, 0) + 1, s.fields,
+        CASE WHEN TG_OP <> 'DELETE' OR TG_ARGV[1] <> 'id' THEN old_row - s.secrets END,
+        new_row - s.secrets,
+        coalesce(s.actor, session_user),
+        CASE WHEN s.actor IS NULL THEN 'database' ELSE 'service' END,
+        session_user,
+        nullif(current_setting('ruleiq.on_behalf_of', true), ''),
+        nullif(current_setting('ruleiq.request_id', true), ''),
+        nullif(current_setting('ruleiq.trace_id', true), ''),
+        nullif(current_setting('ruleiq.commit_id', true), ''),
+        pg_current_xact_id()::text::bigint,
+        CASE WHEN TG_OP = 'DELETE' AND TG_ARGV[1] = 'id' THEN clock_timestamp() END
+    FROM (
+        SELECT coalesce(TG_ARGV[3:TG_NARGS - 1], '{}') AS secrets,
+            nullif(current_setting('ruleiq.actor', true), '') AS actor,
+            -- Every field for a create or a delete; for an update, those it changed.
+            ARRAY(
+                SELECT n.key FROM jsonb_each(coalesce(new_row, old_row)) AS n
+                WHERE TG_OP <> 'UPDATE' OR n.value IS DISTINCT FROM old_row -> n.key
+                ORDER BY 1
+            ) AS fields
+    ) AS s
+    WHERE cardinality(s.fields) > 0;
+    RETURN NULL;
+END
+$$
+""".replace("LOOKUPS", _LOOKUPS)
+
+
+def upgrade() -> None:
+    # Nullable without a default: no rewrite of the table, only the catalog changes.
+    op.execute("ALTER TABLE change_events ADD COLUMN IF NOT EXISTS watch_xid bigint")
+    op.execute(RECORD_CHANGE)
+    create_index_concurrently(
+        INDEX,
+        "change_events",
+        ["watch_xid", "id"],
+        postgresql_where=sa.text("watch_xid IS NOT NULL"),
+    )
+
+
+def downgrade() -> None:
+    drop_index_concurrently(INDEX, "change_events")
+    op.execute(PREVIOUS)
+    op.execute("ALTER TABLE change_events DROP COLUMN IF EXISTS watch_xid")
