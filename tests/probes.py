@@ -17,11 +17,15 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from prometheus_client.parser import text_string_to_metric_families
 from ruleiq.data.v1 import user_pb2, user_pb2_grpc
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from service.server import App
 
 from .health import health_stub
+
+# A bound that only keeps a broken test from hanging: far past anything a working
+# server needs, even on a loaded machine. Never a claim about speed.
+HANG_SECONDS = 60.0
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
@@ -38,18 +42,46 @@ async def lock_user_row(lock: AsyncConnection, user_id: str) -> None:
     await lock.execute(text("SELECT 1 FROM users WHERE id = :id FOR UPDATE"), {"id": user_id})
 
 
+async def blocked_statements(engine: AsyncEngine, count: int) -> None:
+    """Until exactly `count` statements of this database wait on a lock: a call is
+    in flight at the lock, rather than after a sleep that guesses how long it takes
+    to get there. (A second waiter on a row waits on the first one's tuple lock,
+    not on the holder, so any blocker counts.) Read from an autocommit connection:
+    a transaction sees pg_stat_activity as it was at its first read."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND state = 'active' AND cardinality(pg_blocking_pids(pid)) > 0"
+    )
+    async with engine.connect() as observer:
+        await observer.execution_options(isolation_level="AUTOCOMMIT")
+
+        async def reached() -> bool:
+            return bool((await observer.execute(query)).scalar_one() == count)
+
+        try:
+            await wait_for(reached, within=HANG_SECONDS)
+        except AssertionError:
+            found = (await observer.execute(query)).scalar_one()
+            raise AssertionError(
+                f"expected {count} statement(s) waiting on a lock, {found} are"
+            ) from None
+
+
 async def health_status(channel: grpc.aio.Channel, service: str) -> int:
     stub = health_stub(channel)
     reply = await stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=2)
     return int(reply.status)
 
 
-async def wait_for(condition: Callable[[], Awaitable[bool]], within: float) -> None:
+async def wait_for(
+    condition: Callable[[], Awaitable[bool]], within: float, poll: float = 0.05
+) -> None:
+    """Until `condition` holds; `within` only keeps a broken test from hanging."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if await condition():
             return
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(poll)
     raise AssertionError(f"condition not met within {within}s")
 
 
