@@ -8,7 +8,6 @@ the last tests show that without the setting the same workload breaks."""
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -212,11 +211,10 @@ async def test_units_set_their_timeouts_locally_behind_pgbouncer(bounced_app: Ap
             )
             assert shown["timeout"] == "250ms"
             assert shown["check_interval"] == "1s"
-        started = time.monotonic()
         with pytest.raises(DeadlineExceededError) as raised:
             await _sleep_in_unit(database, single_statement=single_statement)
+        # The unit's 0.25 s timeout ended the 5 s sleep: without it nothing is raised.
         assert raised.value.reason == "STATEMENT_TIMEOUT"
-        assert time.monotonic() - started < 3
     # Nothing leaked into the shared server connections' sessions.
     async with database.unit_of_work() as uow:
         shown = await uow.transaction.fetchrow(
@@ -245,7 +243,6 @@ async def test_update_blocked_past_its_deadline_is_deadline_exceeded_through_pgb
         await holder.execute(
             text("SELECT id FROM users WHERE id = :id FOR UPDATE"), {"id": uuid.UUID(user.id)}
         )
-        started = time.monotonic()
         await expect_error(
             bounced_api.User.UpdateUser(
                 pb.UpdateUserRequest(user=pb.User(id=user.id, full_name="Blocked")), timeout=0.5
@@ -253,7 +250,6 @@ async def test_update_blocked_past_its_deadline_is_deadline_exceeded_through_pgb
             grpc.StatusCode.DEADLINE_EXCEEDED,
             rich=False,
         )
-        assert time.monotonic() - started < 3
         # PostgreSQL itself ended the UPDATE (SET LOCAL statement_timeout), while the
         # lock is still held.
         async with database.async_engine.connect() as observer:
