@@ -69,6 +69,18 @@ def fetch_all(url: str, sql: str, parameters: tuple[Any, ...] = ()) -> list[tupl
         connection.close()
 
 
+def lock_waiters(url: str, application_prefix: str) -> int:
+    """Statements of connections named `application_prefix`... that wait on a lock:
+    how a test knows its call is held, instead of sleeping and hoping."""
+    ((count,),) = fetch_all(
+        url,
+        "SELECT count(*) FROM pg_stat_activity WHERE starts_with(application_name, %s)"
+        " AND state = 'active' AND cardinality(pg_blocking_pids(pid)) > 0",
+        (application_prefix,),
+    )
+    return int(count)
+
+
 class TestServer:
     """Creates and drops databases on one PostgreSQL server."""
 

@@ -3,7 +3,6 @@ method and code, latency histograms, the pool, and the database check."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -16,10 +15,7 @@ from repositories.database import Database
 from service.server import App
 
 from .apps import running
-from .probes import (
-    scrape,
-    value,
-)
+from .probes import HANG_SECONDS, scrape, value, wait_for
 
 TIMEOUT = 5
 USERS = "ruleiq.data.v1.UserService"
@@ -101,12 +97,14 @@ async def test_database_check_latency_and_up(app: App) -> None:
     first = await scrape(app)
     assert value(first, "ruleiq_db_up") == 1
     assert value(first, "ruleiq_db_check_duration_seconds_count") >= 1
-    await asyncio.sleep(1.2)  # the readiness check runs every 0.5 s here
-    later = await scrape(app)
-    assert value(later, "ruleiq_db_check_duration_seconds_count") > value(
-        first, "ruleiq_db_check_duration_seconds_count"
-    )
-    assert value(later, "ruleiq_db_check_duration_seconds_sum") > 0
+    checks = "ruleiq_db_check_duration_seconds_count"
+
+    async def checked_again() -> bool:
+        return value(await scrape(app), checks) > value(first, checks)
+
+    # The readiness check runs every 0.5 s here: another one is counted.
+    await wait_for(checked_again, within=HANG_SECONDS)
+    assert value(await scrape(app), "ruleiq_db_check_duration_seconds_sum") > 0
 
 
 async def test_metrics_are_off_unless_a_port_is_set(database: Database, database_url: str) -> None:

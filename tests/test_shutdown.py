@@ -14,22 +14,12 @@ from grpc_health.v1 import health_pb2
 from ruleiq.data.v1 import user_pb2, user_pb2_grpc
 
 from .health import health_stub, next_status
-from .postgres import connect, fetch_all
+from .postgres import connect, fetch_all, lock_waiters
 from .probes import HANG_SECONDS, wait_for
 from .service_process import ServiceProcess, named_service
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
-
-
-def lock_waiters(url: str, application_name: str) -> int:
-    ((count,),) = fetch_all(
-        url,
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
-        " AND state = 'active' AND cardinality(pg_blocking_pids(pid)) > 0",
-        (application_name,),
-    )
-    return int(count)
 
 
 def server_connections(url: str, application_name: str) -> int:

@@ -22,7 +22,8 @@ from service.settings import ServiceSettings
 from service.workers import ConnectionBudget, worker_application_name
 
 from .health import health_stub
-from .postgres import connect, fetch_all
+from .postgres import connect, fetch_all, lock_waiters
+from .probes import HANG_SECONDS, wait_for
 from .service_process import CHANNELS, OWN_CONNECTION, ServiceProcess
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -186,7 +187,12 @@ async def test_sigterm_drains_every_worker_and_exits_zero_leaving_no_connection(
         )
         for name, user in users.items()
     }
-    await asyncio.sleep(0.5)  # the updates reach the locks
+
+    async def at_the_locks() -> bool:
+        waiting = await asyncio.to_thread(lock_waiters, database_url, workers.application_name)
+        return waiting == len(in_flight)
+
+    await wait_for(at_the_locks, within=HANG_SECONDS)
     processes = workers.workers()
     workers.process.send_signal(signal.SIGTERM)
 
