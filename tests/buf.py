@@ -20,7 +20,7 @@ def add_buf_config(workspace: Path) -> None:
     installed = Path(google.api.__path__[0]).parent
     for package in ("api", "type", "rpc"):
         target = workspace / "build" / "googleapis" / "google" / package
-        target.mkdir(parents=True)
+        target.mkdir(parents=True, exist_ok=True)
         for proto in (installed / package).glob("*.proto"):
             shutil.copy2(proto, target)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -78,13 +79,27 @@ async def installed(venv: ClientVenv) -> set[str]:
     return {normalize(p["name"]) for p in json.loads(listing)}
 
 
-@contextlib.asynccontextmanager
-async def client_installed(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ClientVenv]:
-    """A new virtual environment with `pip install ./protos` and nothing else.
+def run_cache(kind: str, *sources: Path) -> Path | None:
+    """A directory for what one CI run installs twice (the suite on the embedded
+    server, then again on PostgreSQL 15), named by what it is built from; None
+    unless RULEIQ_TEST_CACHE names a directory (.ci/run makes one per run). What
+    is in it is complete: it is renamed into place only once built."""
+    cache = os.environ.get("RULEIQ_TEST_CACHE")
+    if not cache:
+        return None
+    digest = hashlib.sha256(sys.version.encode())
+    for source in sources:
+        files = (
+            [source] if source.is_file() else sorted(f for f in source.rglob("*") if f.is_file())
+        )
+        for file in files:
+            if "__pycache__" in file.parts or "node_modules" in file.parts:
+                continue
+            digest.update(str(file.relative_to(ROOT)).encode() + b"\0" + file.read_bytes())
+    return Path(cache) / f"{kind}-{digest.hexdigest()[:16]}"
 
-    The install works on a copy of protos/, so the build leaves no build/ or
-    *.egg-info in the repository; pip's cache lives in the same tmp dir."""
-    base = tmp_path_factory.mktemp("client")
+
+async def _install_client(base: Path) -> ClientVenv:
     source = base / "protos"
     shutil.copytree(
         PROTOS, source, ignore=shutil.ignore_patterns("__pycache__", "build", "*.egg-info")
@@ -95,12 +110,38 @@ async def client_installed(tmp_path_factory: pytest.TempPathFactory) -> AsyncIte
     )
     assert code == 0, f"python -m venv failed\n{stdout}\n{stderr}"
     venv = ClientVenv(root, root / "bin" / "python", frozenset())
-    venv = ClientVenv(root, venv.python, frozenset(await installed(venv)))
+    seeded = frozenset(await installed(venv))
+    (base / "seeded.json").write_text(json.dumps(sorted(seeded)))
+    venv = ClientVenv(root, venv.python, seeded)
     await ok(venv.python, "-m", "pip", "install", "--quiet", "./protos", venv=venv)
-    try:
-        yield venv
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
+    return venv
+
+
+@contextlib.asynccontextmanager
+async def client_installed(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ClientVenv]:
+    """A new virtual environment with `pip install ./protos` and nothing else.
+
+    The install works on a copy of protos/, so the build leaves no build/ or
+    *.egg-info in the repository; pip's cache lives in the same tmp dir. Under
+    RULEIQ_TEST_CACHE the same install serves every pytest run of that CI run."""
+    cached = run_cache("client", PROTOS)
+    if cached is None:
+        base = tmp_path_factory.mktemp("client")
+        try:
+            yield await _install_client(base)
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
+        return
+    if not (cached / "complete").exists():
+        # Built where it will live (a venv's scripts name their own path), and
+        # marked complete last: what a killed run leaves is built again.
+        shutil.rmtree(cached, ignore_errors=True)
+        cached.mkdir(parents=True)
+        await _install_client(cached)
+        (cached / "complete").touch()
+    root = cached / "venv"
+    seeded = frozenset(json.loads((cached / "seeded.json").read_text()))
+    yield ClientVenv(root, root / "bin" / "python", seeded)
 
 
 async def run_script(venv: ClientVenv, code: str, *args: str | Path) -> str:

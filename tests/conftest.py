@@ -123,9 +123,10 @@ async def bounced_app(pgbouncer: Bouncer) -> AsyncIterator[App]:
         yield app
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def client_venv(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ClientVenv]:
-    """The shipped client installed in a virtual environment of its own."""
+    """The shipped client installed in a virtual environment of its own, once per
+    run: the tests only run scripts in it, none installs anything."""
     async with client_installed(tmp_path_factory) as venv:
         yield venv
 

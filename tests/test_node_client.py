@@ -18,7 +18,7 @@ import pytest
 from repositories.config import PROJECT_ROOT as ROOT
 from service.server import App
 
-from .client_venv import run
+from .client_venv import run, run_cache
 
 EXAMPLE = ROOT / "examples" / "node"
 GOOGLEAPIS = Path(google.api.__path__[0]).parent.parent  # google/api, google/rpc, google/type
@@ -26,16 +26,26 @@ GOOGLEAPIS = Path(google.api.__path__[0]).parent.parent  # google/api, google/rp
 
 @pytest.fixture(scope="module")
 async def node_example(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Path]:
-    """A copy of examples/node with its dependencies installed from package-lock.json."""
-    work = tmp_path_factory.mktemp("node") / "example"
+    """A copy of examples/node with its dependencies installed from package-lock.json
+    (under RULEIQ_TEST_CACHE, once for every pytest run of a CI run)."""
+    cached = run_cache("node", EXAMPLE)
+    if cached is not None and (cached / "complete").exists():
+        yield cached / "example"
+        return
+    base = cached or tmp_path_factory.mktemp("node")
+    shutil.rmtree(base / "example", ignore_errors=True)
+    work = base / "example"
     shutil.copytree(EXAMPLE, work, ignore=shutil.ignore_patterns("node_modules"))
     env = {**os.environ, "npm_config_update_notifier": "false"}
     code, stdout, stderr = await run(
         "npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts", env=env, cwd=work
     )
     assert code == 0, f"npm ci failed\n{stdout}\n{stderr}"
+    if cached is not None:
+        (cached / "complete").touch()
     yield work
-    shutil.rmtree(work, ignore_errors=True)
+    if cached is None:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 async def steps(node_example: Path, grpc_app: App) -> list[dict[str, Any]]:
