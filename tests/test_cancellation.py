@@ -3,7 +3,7 @@ no checked-out connection, no open transaction, no query still running."""
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import uuid
 
 import grpc
@@ -13,10 +13,7 @@ from sqlalchemy import text
 from repositories.database import Database
 
 from .apps import running
-from .probes import (
-    lock_user_row,
-    new_user,
-)
+from .probes import HANG_SECONDS, lock_user_row, new_user, wait_for
 
 
 async def server_sessions(database: Database, application_name: str) -> list[tuple[str, str]]:
@@ -46,11 +43,18 @@ async def test_hundreds_of_calls_cancelled_mid_query_leak_nothing(
                 update = user_pb2.UpdateUserRequest(
                     user=user_pb2.User(id=user.id, full_name="never written")
                 )
+
+                async def all_lent() -> bool:
+                    stats = app.database.pool_stats()
+                    return stats.checked_out == stats.size + stats.max_overflow
+
                 for _ in range(10):
                     # 20 at a time: each waits on the row lock (or for a connection),
                     # then its caller gives up.
                     calls = [users.UpdateUser(update, timeout=30) for _ in range(20)]
-                    await asyncio.sleep(0.15)
+                    # Cancelled once every pooled connection is lent to one of them:
+                    # mid-query, whatever the machine's speed.
+                    await wait_for(all_lent, within=HANG_SECONDS)
                     for call in calls:
                         call.cancel()
                     for call in calls:
@@ -61,10 +65,8 @@ async def test_hundreds_of_calls_cancelled_mid_query_leak_nothing(
                     busy = [s for s in sessions if s[0] != "idle"]
                     return app.database.pool_stats().checked_out == 0 and not busy
 
-                for _ in range(50):
-                    if await settled():
-                        break
-                    await asyncio.sleep(0.1)
+                with contextlib.suppress(AssertionError):  # the checks below say what is left
+                    await wait_for(settled, within=HANG_SECONDS)
                 assert app.database.pool_stats().checked_out == 0
                 sessions = await server_sessions(database, application_name)
                 assert all(state == "idle" for state, _ in sessions), sessions

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import time
 import traceback
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -26,6 +27,8 @@ from repositories.errors import (
     UnavailableError,
 )
 from repositories.migrations import alembic_config, run_migrations
+
+from .probes import HANG_SECONDS
 
 if TYPE_CHECKING:  # imported by name, pytest would try to collect the class
     from .postgres import TestServer
@@ -65,20 +68,18 @@ async def eventually_idle(monitor: Database, name: str) -> list[str]:
     """The states once no backend of `name` is still running a query (a cancelled
     query's backend finishes a moment after the client has moved on)."""
     states = await connections_named(monitor, name)
-    for _ in range(50):
-        if "active" not in states:
-            break
-        await asyncio.sleep(0.1)
+    give_up = time.monotonic() + HANG_SECONDS
+    while not ("active" not in states) and time.monotonic() < give_up:
+        await asyncio.sleep(0.05)
         states = await connections_named(monitor, name)
     return states
 
 
 async def eventually_gone(monitor: Database, name: str) -> list[str]:
     states = await connections_named(monitor, name)
-    for _ in range(50):
-        if not states:
-            break
-        await asyncio.sleep(0.1)
+    give_up = time.monotonic() + HANG_SECONDS
+    while states and time.monotonic() < give_up:
+        await asyncio.sleep(0.05)
         states = await connections_named(monitor, name)
     return states
 
