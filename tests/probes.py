@@ -59,7 +59,8 @@ async def blocked_statements(engine: AsyncEngine, count: int) -> None:
             return bool((await observer.execute(query)).scalar_one() == count)
 
         try:
-            await wait_for(reached, within=HANG_SECONDS)
+            # Often: a statement may wait only until its call's short deadline.
+            await wait_for(reached, within=HANG_SECONDS, poll=0.02)
         except AssertionError:
             found = (await observer.execute(query)).scalar_one()
             raise AssertionError(

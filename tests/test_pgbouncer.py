@@ -30,6 +30,7 @@ from .apps import db_settings
 from .driver import async_connect_arguments
 from .listing import list_rows
 from .pgbouncer import SERVER_POOL, Bouncer
+from .probes import HANG_SECONDS, blocked_statements, now, wait_for
 from .service_process import run_service
 
 CONCURRENCY = 12
@@ -234,12 +235,7 @@ async def test_update_blocked_past_its_deadline_is_deadline_exceeded_through_pgb
 ) -> None:
     user = await bounced_api.make("User", full_name="Before")
     pb = bounced_api.pb("User")
-    waiting = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE state = 'active'"
-        " AND :holder = ANY(pg_blocking_pids(pid))"
-    )
     async with database.async_engine.connect() as holder:
-        holder_pid = (await holder.execute(text("SELECT pg_backend_pid()"))).scalar_one()
         await holder.execute(
             text("SELECT id FROM users WHERE id = :id FOR UPDATE"), {"id": uuid.UUID(user.id)}
         )
@@ -252,23 +248,13 @@ async def test_update_blocked_past_its_deadline_is_deadline_exceeded_through_pgb
         )
         # PostgreSQL itself ended the UPDATE (SET LOCAL statement_timeout), while the
         # lock is still held.
-        async with database.async_engine.connect() as observer:
-            await observer.execution_options(isolation_level="AUTOCOMMIT")
-            for _ in range(150):
-                if (await observer.execute(waiting, {"holder": holder_pid})).scalar_one() == 0:
-                    break
-                await asyncio.sleep(0.02)
-            else:
-                raise AssertionError("the blocked UPDATE still runs in PostgreSQL")
+        await blocked_statements(database.async_engine, 0)
         await holder.rollback()
     assert (await call(bounced_api, "User", "Get", id=user.id)).full_name == "Before"
     # The server's handler may still be handing its connection back.
-    for _ in range(250):
-        if bounced_app.database.pool_stats().checked_out == 0:
-            break
-        await asyncio.sleep(0.02)
-    else:
-        raise AssertionError("a connection stayed checked out")
+    await wait_for(
+        lambda: now(bounced_app.database.pool_stats().checked_out == 0), within=HANG_SECONDS
+    )
 
 
 # ---------------------------------------------------------------------------
