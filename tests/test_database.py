@@ -69,7 +69,7 @@ async def eventually_idle(monitor: Database, name: str) -> list[str]:
     query's backend finishes a moment after the client has moved on)."""
     states = await connections_named(monitor, name)
     give_up = time.monotonic() + HANG_SECONDS
-    while not ("active" not in states) and time.monotonic() < give_up:
+    while "active" in states and time.monotonic() < give_up:
         await asyncio.sleep(0.05)
         states = await connections_named(monitor, name)
     return states

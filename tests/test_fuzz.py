@@ -71,6 +71,7 @@ from .checks import CANDIDATES, WRITABLE_RULES, Rule, breaks, column_type
 from .filter_rows import ITEMS, T0, Owner, hash_of, make_owner
 from .filter_rows import names as filter_names
 from .health import health_stub
+from .probes import HANG_SECONDS
 
 # ---------------------------------------------------------------------------
 # The methods under test, from the descriptors: every ruleiq.data.v1.*Service.
@@ -1301,7 +1302,7 @@ async def count_present(database: Database, table: str, ids: Iterable[str]) -> i
         return int((await connection.execute(query, {"ids": sorted(ids)})).scalar_one())
 
 
-async def pool_idle(app: App, seconds: float = 10.0) -> int:
+async def pool_idle(app: App, seconds: float = HANG_SECONDS) -> int:
     give_up = time.monotonic() + seconds
     # The pool has no event to wait on: poll its counter.
     while app.database.pool_stats().checked_out and time.monotonic() < give_up:  # noqa: ASYNC110

@@ -42,7 +42,7 @@ def connections_named(url: str, prefix: str) -> dict[str, int]:
     return {name: int(count) for name, count in rows}
 
 
-def wait_until_no_connection(url: str, prefix: str, within: float = 10.0) -> dict[str, int]:
+def wait_until_no_connection(url: str, prefix: str, within: float = HANG_SECONDS) -> dict[str, int]:
     """PostgreSQL ends a backend a moment after its client's socket closes."""
     deadline = time.monotonic() + within
     while (left := connections_named(url, prefix)) and time.monotonic() < deadline:
@@ -149,7 +149,7 @@ async def test_two_workers_share_the_port_and_each_serves_calls_and_is_ready(
 
 
 async def first_refusal(
-    stub: user_pb2_grpc.UserServiceAsyncStub, user_id: str, within: float = 10.0
+    stub: user_pb2_grpc.UserServiceAsyncStub, user_id: str, within: float = HANG_SECONDS
 ) -> grpc.aio.AioRpcError:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
