@@ -141,6 +141,9 @@ async def test_each_write_records_exactly_its_events(
         assert name in updated["changed_fields"]
         assert updated["before"][name] != updated["after"][name]
         assert "id" not in updated["changed_fields"]
+        # An update holds the values of what it changed, nothing else.
+        recorded = set(updated["changed_fields"]) - set(SECRETS.values())
+        assert set(updated["before"]) == set(updated["after"]) == recorded
         assert len(await in_transaction(database, updated["transaction_id"])) == 1
         expected = 3
     await call(api, r.message, "Delete", id=row.id)
@@ -190,6 +193,7 @@ async def test_secrets_are_never_recorded_but_their_change_is(api: Api, database
     await call(api, "Integration", "Delete", id=integration.id)
     recorded = await events(database, user.id) + await events(database, integration.id)
     assert recorded[1]["changed_fields"] == ["hashed_password", "updated_at"]
+    assert set(recorded[1]["before"]) == set(recorded[1]["after"]) == {"updated_at"}
     text_of_all = json.dumps(recorded, default=str)
     for secret in (password, second, credentials):
         assert secret not in text_of_all
@@ -220,15 +224,18 @@ async def test_a_write_in_sql_by_another_role_is_recorded_with_that_role(
             )
         finally:
             await as_role.close()
-        [_, by_hand, again] = await events(database, user.id)
+        [created, by_hand, again] = await events(database, user.id)
         for event in (by_hand, again):
             assert (event["actor"], event["source"], event["database_role"]) == (
                 role,
                 "database",
                 role,
             )
-        assert by_hand["after"]["full_name"] == "Fixed by hand"
         assert by_hand["changed_fields"] == ["full_name"]
+        assert (by_hand["before"], by_hand["after"]) == (
+            {"full_name": created["after"]["full_name"]},
+            {"full_name": "Fixed by hand"},
+        )
     finally:
         async with database.async_engine.begin() as connection:
             await connection.execute(text(f'REVOKE ALL ON users FROM "{role}"'))
