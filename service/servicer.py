@@ -316,8 +316,11 @@ class ResourceServicer:
             skip=request.skip,
             with_total=request.show_total_size,
         )
+        # A page without its total is one statement: no BEGIN and ROLLBACK around it.
         page = await self._read(
-            context, lambda transaction: self.repository.list(transaction, query)
+            context,
+            lambda transaction: self.repository.list(transaction, query),
+            single_statement=not query.with_total,
         )
         return self._fitted(page)
 
