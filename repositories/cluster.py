@@ -12,7 +12,7 @@ from .database import Database
 from .errors import AbortedError, UnavailableError
 from .history import ChangeContext
 from .replicas import Replica, ReplicaSet
-from .unit_of_work import Transaction, UnitOfWork
+from .unit_of_work import Locks, Transaction, UnitOfWork
 
 T = TypeVar("T")
 
@@ -47,11 +47,12 @@ class Cluster:
         *,
         single_statement: bool = False,
         changes: ChangeContext | None = None,
+        locks: Locks | None = None,
     ) -> UnitOfWork:
-        """A unit of work on the primary (see UnitOfWork for `single_statement` and
-        `changes`)."""
+        """A unit of work on the primary (see UnitOfWork for `single_statement`,
+        `changes` and `locks`)."""
         return self.primary.unit_of_work(
-            statement_timeout, single_statement=single_statement, changes=changes
+            statement_timeout, single_statement=single_statement, changes=changes, locks=locks
         )
 
     async def read(

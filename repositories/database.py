@@ -21,7 +21,7 @@ from .config import ConfigError, DatabaseSettings
 from .errors import UnavailableError, refusal_cause
 from .history import ChangeContext
 from .ids import random_hex
-from .unit_of_work import Pool, Transaction, UnitOfWork
+from .unit_of_work import Locks, Pool, Transaction, UnitOfWork
 from .urls import DatabaseUrls, parse_database_url
 
 log = logging.getLogger(__name__)
@@ -266,15 +266,17 @@ class Database:
         *,
         single_statement: bool = False,
         changes: ChangeContext | None = None,
+        locks: Locks | None = None,
     ) -> UnitOfWork:
-        """One call's unit of work on the pool (see UnitOfWork for `single_statement`
-        and `changes`)."""
+        """One call's unit of work on the pool (see UnitOfWork for `single_statement`,
+        `changes` and `locks`)."""
         pgbouncer = self.settings.db_pgbouncer
         return UnitOfWork(
             self.pool,
             statement_timeout=statement_timeout,
             single_statement=single_statement,
             changes=changes,
+            locks=locks,
             transaction_pooling=pgbouncer,
             connection_check_interval=(
                 self.settings.db_client_connection_check_interval if pgbouncer else 0

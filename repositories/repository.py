@@ -65,6 +65,17 @@ _quote: Callable[[str], str] = _DIALECT.identifier_preparer.quote
 
 
 @dataclass(frozen=True)
+class NextNumber:
+    """A create's value for a column numbered 1, 2, 3... among the rows that share
+    the value of column `within`: one more than the highest number there, read by
+    the INSERT itself. Dense only while the transaction holds a lock that every
+    writer of those rows takes first (UnitOfWork `locks`): the INSERT's snapshot is
+    then taken after the transactions it waited for had committed their rows."""
+
+    within: str
+
+
+@dataclass(frozen=True)
 class Page:
     rows: list[Row]
     next_page_token: str
@@ -153,9 +164,26 @@ class Repository:
         self._insert_sql = lru_cache(maxsize=256)(self._compile_insert)
         self._update_sql = lru_cache(maxsize=256)(self._compile_update)
 
-    def _compile_insert(self, names: tuple[str, ...]) -> str:
+    def _compile_insert(
+        self, names: tuple[str, ...], numbered: tuple[tuple[str, str], ...] = ()
+    ) -> str:
+        """`numbered`: (column, within) pairs of `names` that take a NextNumber; the
+        other names bind $1, $2... in order."""
         columns = ", ".join(_quote(n) for n in names)
-        placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+        within = dict(numbered)
+        bound = [n for n in names if n not in within]
+        position = {n: f"${i}" for i, n in enumerate(bound, start=1)}
+        table = _quote(self.name)
+        slots = [
+            position[n]
+            if n not in within
+            else (
+                f"(SELECT coalesce(max({_quote(n)}), 0) + 1 FROM {table} "
+                f"WHERE {_quote(within[n])} = {position[within[n]]})"
+            )
+            for n in names
+        ]
+        placeholders = ", ".join(slots)
         return (
             f"INSERT INTO {_quote(self.name)} ({columns}) VALUES ({placeholders}) "
             f"RETURNING {self._columns_sql}"
@@ -267,8 +295,15 @@ class Repository:
         if "id" not in values:
             values = {**values, "id": uuid7()}
         names = tuple(sorted(values))
-        arguments = [self._encode(name, values[name]) for name in names]
-        sql = self._insert_sql(names)
+        numbered = tuple(
+            (name, value.within) for name, value in values.items() if type(value) is NextNumber
+        )
+        if numbered:
+            computed = dict(numbered)
+            arguments = [self._encode(n, values[n]) for n in names if n not in computed]
+        else:
+            arguments = [self._encode(name, values[name]) for name in names]
+        sql = self._insert_sql(names, tuple(sorted(numbered)))
         sql, arguments = _told(transaction, sql, arguments)
         record = await transaction.fetchrow(sql, *arguments)
         return self._row(record)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Collection, Mapping, Sequence
 from types import TracebackType
 from typing import Any, NoReturn
 
@@ -17,6 +18,9 @@ from sqlalchemy.util import greenlet_spawn
 
 from .errors import DataError, DeadlineExceededError, UnavailableError, translate
 from .history import ChangeContext
+
+Locks = Mapping[str, Collection[uuid.UUID]]
+"""Rows to lock for a whole transaction: ids by table name."""
 
 
 def _raise_translated(error: Exception, *, deleting: bool = False) -> NoReturn:
@@ -59,8 +63,6 @@ class Transaction:
         # (repositories/history.py `told`), in a transaction it would end with the
         # statement that set it.
         self.changes = changes
-        # What rules learned earlier in this transaction (the locks they hold).
-        self.memo: dict[Any, Any] = {}
 
     @property
     def closed(self) -> bool:
@@ -217,6 +219,12 @@ class UnitOfWork:
     the transaction only, by the opening statement, for the change history's
     trigger (repositories/history.py). A single-statement unit has no transaction
     for them to last in: its write sets them itself (`Transaction.changes`).
+
+    `locks` (rows by table) are locked by the opening round trip too, in one
+    global order (table, then id), until the transaction ends: transactions that
+    lock the rows they will change this way queue instead of deadlocking, and a
+    statement that follows reads, in its own snapshot, whatever the transactions
+    it waited for committed. Ids of rows that do not exist lock nothing.
     """
 
     def __init__(
@@ -228,14 +236,16 @@ class UnitOfWork:
         transaction_pooling: bool = False,
         connection_check_interval: int = 0,
         changes: ChangeContext | None = None,
+        locks: Locks | None = None,
     ) -> None:
         self._pool = pool
+        self._locks = locks
         self._statement_timeout = statement_timeout
         self._transaction_pooling = transaction_pooling
         self._pooled: PoolProxiedConnection | None = None
         self._check_interval = connection_check_interval
         self._changes = changes
-        self._single_statement = single_statement and not transaction_pooling
+        self._single_statement = single_statement and not transaction_pooling and not locks
         self._committed = False
         self.transaction: Transaction
 
@@ -250,6 +260,8 @@ class UnitOfWork:
             )
         if self._changes is not None:
             statements.append(self._changes.settings_sql())
+        if self._locks:
+            statements += lock_statements(self._locks)
         return "; ".join(statements)
 
     async def __aenter__(self) -> UnitOfWork:
@@ -266,10 +278,9 @@ class UnitOfWork:
             try:
                 await self.transaction.script(self._opening_sql())
             except BaseException as error:
-                lost = self._lost(error)
-                await self._discard(lost or error)
-                if lost is not None:
-                    raise lost from error
+                # A lock that timed out or deadlocked leaves a connection that can
+                # roll back and serve again; one that may be broken is discarded.
+                await self.__aexit__(type(error), error, error.__traceback__)
                 raise
         return self
 
@@ -330,6 +341,21 @@ class UnitOfWork:
     async def _discard(self, error: BaseException) -> None:
         if self._pooled is not None:
             await self._pool.discard(self._pooled, error)
+
+
+def lock_statements(locks: Locks) -> list[str]:
+    """`SELECT ... FOR UPDATE` of `locks`, table by table in name order, each in id
+    order, for a script (no parameters). The ids are rendered from UUID objects
+    (`.hex` fails on anything else), so no caller's text reaches the SQL."""
+    statements = []
+    for table in sorted(locks):
+        ids = sorted(set(locks[table]))
+        if ids:
+            listed = ", ".join(f"'{row_id.hex}'" for row_id in ids)
+            statements.append(
+                f'SELECT 1 FROM "{table}" WHERE id IN ({listed}) ORDER BY id FOR UPDATE'  # noqa: S608
+            )
+    return statements
 
 
 def _connection_unusable(error: BaseException) -> bool:

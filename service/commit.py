@@ -10,7 +10,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import grpc
@@ -30,7 +30,7 @@ from repositories.errors import (
 )
 from repositories.ids import uuid7
 from repositories.repository import Repository, Row
-from repositories.unit_of_work import Transaction
+from repositories.unit_of_work import Locks, Transaction
 
 from .conversion import parse_uuid
 from .encoding import PageEncoder
@@ -73,6 +73,8 @@ class Step:
     index_key: str
     target: tuple[Repository, uuid.UUID] | None = None
     """The existing row the write changes (updates, deletes)."""
+    locks: Locks = field(default_factory=dict)
+    """Rows the write needs locked before it runs (a numbered create's parent)."""
 
     def named(self, error: DataError) -> DataError:
         return named(error, self.path, self.index_key, self.index)
@@ -168,14 +170,13 @@ class Executor:
         if self.tell_history:
             commit_id = str(request_id or uuid7())
             changes = replace(changes_of(context), commit_id=commit_id)
-        async with self.database.unit_of_work(timeout, changes=changes) as uow:
+        async with self.database.unit_of_work(timeout, changes=changes, locks=_locks(steps)) as uow:
             transaction = uow.transaction
             if request_id is not None:
                 await self._maybe_purge(transaction)
                 first = await commits.claim(transaction, request_id)
                 if first is not None:
                     return first
-            await _lock_targets(transaction, steps)
             parts = []
             if bulk is not None:
                 await _within_deadline(context, transaction, timeout)
@@ -220,21 +221,23 @@ async def _bulk_rows(bulk: BulkWrite, transaction: Transaction) -> list[Row]:
         raise _BulkRefused from error
 
 
-async def _lock_targets(transaction: Transaction, steps: Sequence[Step]) -> None:
-    """Rows the steps change are locked up front in one global order (table, then
-    id), when there are several: two commits changing the same rows in different
-    orders then queue instead of deadlocking (which PostgreSQL notices only after
-    deadlock_timeout, a second by default)."""
-    targets: dict[str, tuple[Repository, set[uuid.UUID]]] = {}
+def _locks(steps: Sequence[Step]) -> dict[str, set[uuid.UUID]]:
+    """What the transaction locks as it opens (UnitOfWork `locks`): the rows the
+    steps need locked, and, when there are several rows in all, the rows they change
+    too. All are then taken in one global order (table, then id), so two commits
+    changing the same rows in different orders queue instead of deadlocking (which
+    PostgreSQL notices only after deadlock_timeout, a second by default). A single
+    row changed needs no lock ahead: its write takes it."""
+    needed: dict[str, set[uuid.UUID]] = {}
+    for step in steps:
+        for table, ids in step.locks.items():
+            needed.setdefault(table, set()).update(ids)
+    every = {table: set(ids) for table, ids in needed.items()}
     for step in steps:
         if step.target is not None:
             repository, row_id = step.target
-            targets.setdefault(repository.name, (repository, set()))[1].add(row_id)
-    if sum(len(ids) for _, ids in targets.values()) < 2:
-        return
-    for name in sorted(targets):
-        repository, ids = targets[name]
-        await repository.lock_many(transaction, sorted(ids))
+            every.setdefault(repository.name, set()).add(row_id)
+    return every if sum(len(ids) for ids in every.values()) > 1 else needed
 
 
 async def _within_deadline(
@@ -339,6 +342,7 @@ class CommitServicer:
             index,
             "mutation_index",
             (servicer.repository, target) if target else None,
+            write.locks if isinstance(write, CreateWrite) else {},
         )
 
     def _assemble(self, parts: list[bytes]) -> bytes:
@@ -425,6 +429,7 @@ class BatchMethods:
                     index,
                     "request_index",
                     (servicer.repository, target) if target else None,
+                    write.locks if isinstance(write, CreateWrite) else {},
                 )
             )
         creates = [step.write for step in steps if isinstance(step.write, CreateWrite)]

@@ -27,7 +27,6 @@ from ruleiq.data.v1 import (
 from repositories import models, rules
 from repositories.unit_of_work import Transaction
 
-BeforeCreate = Callable[[Transaction, dict[str, Any]], Awaitable[None]]
 AfterCreate = Callable[[Transaction, Mapping[Any, Any]], Awaitable[None]]
 
 _TIMES = ("created_at", "updated_at")
@@ -53,7 +52,10 @@ class Resource:
     parents: tuple[str, ...] = ()
     """References that name the row's owner: set on create, never moved."""
     append_only: bool = False
-    before_create: BeforeCreate | None = None
+    numbered: tuple[str, str] | None = None
+    """(column, parent reference): the column numbers the rows of one parent 1, 2,
+    3... with no gap and no duplicate. A create locks the parent row until its
+    transaction ends and takes one more than the highest number there."""
     after_create: AfterCreate | None = None
 
 
@@ -256,6 +258,6 @@ RESOURCES: tuple[Resource, ...] = (
         default_order="sequence_number",
         parents=("conversation_id",),
         append_only=True,
-        before_create=rules.number_chat_message,
+        numbered=("sequence_number", "conversation_id"),
     ),
 )

@@ -26,8 +26,8 @@ from repositories.errors import (
 from repositories.history import ChangeContext
 from repositories.ids import uuid7
 from repositories.names import snake
-from repositories.repository import Page, Repository, Row
-from repositories.unit_of_work import Transaction, UnitOfWork
+from repositories.repository import NextNumber, Page, Repository, Row
+from repositories.unit_of_work import Locks, Transaction, UnitOfWork
 
 from .conversion import Converter, parse_uuid
 from .encoding import PageEncoder
@@ -85,6 +85,8 @@ class CreateWrite:
     values: dict[str, Any]
     request_id: uuid.UUID | None
     chosen: uuid.UUID | None
+    locks: dict[str, set[uuid.UUID]]
+    """Rows the transaction must lock before this create runs (a numbered row's parent)."""
 
     def __call__(self, transaction: Transaction) -> Awaitable[Row]:
         return self.servicer._create(self, transaction)
@@ -159,6 +161,12 @@ class ResourceServicer:
         self._aggregate_response = self._responses[f"Aggregate{p}"]
         self._list_encoder = PageEncoder(self._list_response, self.list_field)
         self._batch_encoder = PageEncoder(self._batch_response, self.list_field)
+        # A numbered create: (column, its parent reference, the parent's table).
+        self._numbered: tuple[str, str, str] | None = None
+        if resource.numbered is not None:
+            column, parent = resource.numbered
+            (reference,) = table.c[parent].foreign_keys
+            self._numbered = (column, parent, reference.column.table.name)
 
     def messages_of(self, method: str) -> tuple[type[Message], type[Message]]:
         """The request and response message classes of one of the service's methods."""
@@ -201,11 +209,14 @@ class ResourceServicer:
         *,
         single_statement: bool = False,
         changes: ChangeContext | None = None,
+        locks: Locks | None = None,
     ) -> UnitOfWork:
         """One write transaction whose statements end when the caller stops waiting;
         it tells the change history who is writing (`changes`)."""
         timeout = statement_timeout(context, self.max_statement_timeout)
-        return self.cluster.writer(timeout, single_statement=single_statement, changes=changes)
+        return self.cluster.writer(
+            timeout, single_statement=single_statement, changes=changes, locks=locks
+        )
 
     def _changes(self, context: grpc.aio.ServicerContext[Any, Any]) -> ChangeContext | None:
         """What a write tells the change history about its call."""
@@ -383,9 +394,13 @@ class ResourceServicer:
         write = self.create_write(request)
         # A plain create is one INSERT; an idempotent one or one with rules is more,
         # and so is one that may make a row too large to reply with (refused then).
-        hooks = (self.resource.before_create, self.resource.after_create)
-        single = not request.request_id and hooks == (None, None) and self._surely_fits(data)
-        return await self._write_one(context, write, single_statement=single)
+        single = (
+            not request.request_id
+            and self.resource.after_create is None
+            and not write.locks
+            and self._surely_fits(data)
+        )
+        return await self._write_one(context, write, single_statement=single, locks=write.locks)
 
     async def _write_one(
         self,
@@ -393,11 +408,15 @@ class ResourceServicer:
         write: RowWrite,
         *,
         single_statement: bool,
+        locks: Locks | None = None,
     ) -> bytes:
         """One create or update in its own unit of work, and its reply. In a
         transaction, a row too large to reply with is refused before it commits."""
         async with self._unit(
-            context, single_statement=single_statement, changes=self._changes(context)
+            context,
+            single_statement=single_statement,
+            changes=self._changes(context),
+            locks=locks,
         ) as uow:
             row = await write(uow.transaction)
             reply = self._reply(row, written=not single_statement)
@@ -412,7 +431,12 @@ class ResourceServicer:
         values = self.converter.values_for_create(getattr(request, self.field), self.field)
         request_id = parse_uuid(request.request_id, "request_id") if request.request_id else None
         chosen = self._chosen_id(getattr(request, self.id_field))
-        return CreateWrite(self, values, request_id, chosen)
+        locks = {}
+        if self._numbered is not None:
+            _, parent, parent_table = self._numbered
+            if values.get(parent) is not None:
+                locks[parent_table] = {values[parent]}
+        return CreateWrite(self, values, request_id, chosen, locks)
 
     async def _create(self, write: CreateWrite, transaction: Transaction) -> Row:
         chosen, request_id = write.chosen, write.request_id
@@ -423,10 +447,11 @@ class ResourceServicer:
             first = await idempotency.claim(transaction, self.repository.name, request_id, new_id)
             if first is not None:
                 return await self.repository.get(transaction, first)
-        # A fresh copy each run: rules fill it in, and a Commit may run again.
         row_values = {**write.values, "id": new_id}
-        if self.resource.before_create is not None:
-            await self.resource.before_create(transaction, row_values)
+        if self._numbered is not None:
+            column, parent, _ = self._numbered
+            # The parent is locked (write.locks): the INSERT reads every number given.
+            row_values[column] = NextNumber(parent)
         try:
             with self._request_paths():
                 row = await self.repository.create(transaction, row_values)
@@ -442,8 +467,8 @@ class ResourceServicer:
         """The same creates as one INSERT, when none of them is more than its INSERT
         (no rule, no request_id); None otherwise. Any refusal of the one INSERT is
         left to the creates one by one, which name the item that caused it."""
-        hooks = (self.resource.before_create, self.resource.after_create)
-        if hooks != (None, None) or any(w.request_id is not None for w in writes):
+        ruled = self.resource.after_create is not None or self._numbered is not None
+        if ruled or any(w.request_id is not None for w in writes):
             return None
 
         async def run(transaction: Transaction) -> list[Row]:

@@ -427,7 +427,7 @@ async def test_a_killed_connection_mid_commit_is_unavailable_and_leaves_nothing(
     chat = await conversation(api)
     user_id = new_id()
     async with database.async_engine.connect() as blocker:
-        # Hold the conversation's row lock: the commit's second mutation waits on it.
+        # Hold the conversation's row lock: the commit waits on it as it opens.
         await blocker.execute(
             text("SELECT id FROM chat_conversations WHERE id = :id FOR UPDATE"), {"id": chat.id}
         )
@@ -510,11 +510,51 @@ async def test_eight_clients_in_different_orders_lose_no_update(api: Api) -> Non
     assert [f.description for f in final.compliance_frameworks] == [str(acknowledged)] * 3
 
 
-async def test_a_deadlock_between_two_commits_is_run_again_inside_the_server(api: Api) -> None:
+async def _lock_waiter(database: Database) -> int | None:
+    """The pid of a session waiting on a row lock of chat_conversations, if any."""
+    # A transaction sees one snapshot of pg_stat_activity: each poll outside it.
+    async with database.async_engine.connect() as watcher:
+        pid: int | None = (
+            await watcher.execute(
+                text(
+                    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query LIKE '%chat_conversations%'"
+                )
+            )
+        ).scalar()
+    return pid
+
+
+async def test_a_commit_locks_the_conversations_it_appends_to_in_id_order(
+    api: Api, database: Database
+) -> None:
+    low, high = sorted([(await conversation(api)).id for _ in range(2)], key=uuid.UUID)
+    lock = text("SELECT id FROM chat_conversations WHERE id = :id FOR UPDATE NOWAIT")
+    async with (
+        database.async_engine.connect() as blocker,
+        database.async_engine.connect() as prober,
+    ):
+        await blocker.execute(lock, {"id": low})
+        # Appends in the opposite order: locking as they ran, the commit would hold
+        # `high` while it waits for `low`.
+        pending = asyncio.ensure_future(commit(api, append(high, "b"), append(low, "a")))
+        for _ in range(200):
+            if await _lock_waiter(database) is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert await _lock_waiter(database) is not None, "the commit never waited on the lock"
+        # While it waits for `low`, `high` is free: it comes later in the order.
+        await prober.execute(lock, {"id": high})
+        await prober.rollback()
+        await blocker.rollback()
+        response = await pending
+    assert [r.chat_message.sequence_number for r in response.results] == [1, 1]
+
+
+async def test_commits_appending_in_opposite_orders_both_succeed_densely(api: Api) -> None:
     first, second = await conversation(api), await conversation(api)
     for _ in range(3):
-        # Each append locks its conversation until the commit ends: opposite orders
-        # deadlock, and PostgreSQL aborts one of them; the server runs it again.
+        # Both lock the two conversations up front in one order: they queue.
         await asyncio.gather(
             commit(api, append(first.id, "a"), append(second.id, "a")),
             commit(api, append(second.id, "b"), append(first.id, "b")),

@@ -18,6 +18,7 @@ from service.commit import MAX_ATTEMPTS, Executor, Step
 _SERIALIZATION_FAILURE = (
     "DO $$ BEGIN RAISE EXCEPTION 'conflict' USING ERRCODE = 'serialization_failure'; END $$"
 )
+_DEADLOCK = "DO $$ BEGIN RAISE EXCEPTION 'deadlock' USING ERRCODE = 'deadlock_detected'; END $$"
 
 
 class Deadline:
@@ -30,12 +31,14 @@ class Deadline:
         return self.remaining
 
 
-def failing_step(runs: list[int], error: Exception | None = None) -> Step:
+def failing_step(
+    runs: list[int], error: Exception | None = None, sql: str = _SERIALIZATION_FAILURE
+) -> Step:
     async def write(transaction: Transaction) -> Row | None:
         runs.append(1)
         if error is not None:
             raise error
-        await transaction.script(_SERIALIZATION_FAILURE)
+        await transaction.script(sql)
         return None
 
     return Step(write, lambda row: b"", "mutations[0].create_user", 0, "mutation_index")
@@ -55,6 +58,14 @@ async def test_a_serialization_failure_is_run_again_then_aborted(database: Datab
     assert len(runs) == MAX_ATTEMPTS
     assert error.value.reason == "CONCURRENT_CONFLICT"
     assert error.value.metadata["mutation_index"] == "0"
+
+
+async def test_a_deadlock_is_run_again_then_aborted(database: Database) -> None:
+    runs: list[int] = []
+    with pytest.raises(AbortedError) as error:
+        await run(database, failing_step(runs, sql=_DEADLOCK), None)
+    assert len(runs) == MAX_ATTEMPTS
+    assert error.value.reason == "CONCURRENT_CONFLICT"
 
 
 async def test_a_stale_etag_is_not_run_again(database: Database) -> None:
