@@ -7,18 +7,15 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+from .errors import AlreadyExistsError, DataError
 from .unit_of_work import Transaction
 
 RETENTION = timedelta(days=7)
 """How long a commit's response is kept for repeats of its request_id (at least)."""
 _PURGE_BATCH = 500
 
-_CLAIM = (
-    "INSERT INTO commit_responses (request_id) VALUES ($1) "
-    "ON CONFLICT DO NOTHING RETURNING request_id"
-)
+_KEY = "pk_commit_responses"
 _FIRST = "SELECT response FROM commit_responses WHERE request_id = $1"
-_STORE = "UPDATE commit_responses SET response = $2 WHERE request_id = $1"
 _PURGE = (
     "WITH purged AS (DELETE FROM commit_responses WHERE request_id IN ("
     " SELECT request_id FROM commit_responses WHERE created_at < now() - $1::interval"
@@ -27,22 +24,36 @@ _PURGE = (
 )
 
 
-async def claim(transaction: Transaction, request_id: uuid.UUID) -> bytes | None:
-    """None when this transaction owns `request_id` (run the commit, then `store`);
-    otherwise the response the first commit stored.
+def claim_statement(request_id: uuid.UUID) -> str:
+    """The statement that claims `request_id` as the transaction opens (UnitOfWork
+    `first`): no ON CONFLICT, so a taken one fails the opening (see `taken`) and a
+    commit that owns it pays no round trip of its own. The id is rendered from a
+    UUID object, never from a caller's text.
 
     A concurrent claim of the same id waits on the primary key until the first
-    transaction ends: committed, it reads that response; rolled back, it owns the id."""
-    if await transaction.fetchval(_CLAIM, request_id) is not None:
-        return None
+    transaction ends: committed, it fails as taken; rolled back, it owns the id."""
+    return f"INSERT INTO commit_responses (request_id) VALUES ('{request_id.hex}')"  # noqa: S608
+
+
+def taken(error: DataError) -> bool:
+    """Whether `error` is a claim finding its request_id already committed."""
+    return isinstance(error, AlreadyExistsError) and error.metadata.get("constraint") == _KEY
+
+
+async def first_response(transaction: Transaction, request_id: uuid.UUID) -> bytes:
+    """The response the commit that first claimed `request_id` stored."""
     first: bytes | None = await transaction.fetchval(_FIRST, request_id)
-    # Only a committed claim conflicts, and every committed one holds its response.
+    # Only a committed claim is taken, and every committed one holds its response.
     assert first is not None
     return first
 
 
-async def store(transaction: Transaction, request_id: uuid.UUID, response: bytes) -> None:
-    await transaction.fetchval(_STORE, request_id, response)
+def store_statement(request_id: uuid.UUID, response: bytes) -> str:
+    """The statement that stores the response, sent with the COMMIT: hex digits only."""
+    return (
+        f"UPDATE commit_responses SET response = decode('{response.hex()}', 'hex') "  # noqa: S608
+        f"WHERE request_id = '{request_id.hex}'"
+    )
 
 
 async def purge(transaction: Transaction, older_than: timedelta = RETENTION) -> int:

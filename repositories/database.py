@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -267,9 +267,10 @@ class Database:
         single_statement: bool = False,
         changes: ChangeContext | None = None,
         locks: Locks | None = None,
+        first: Sequence[str] = (),
     ) -> UnitOfWork:
         """One call's unit of work on the pool (see UnitOfWork for `single_statement`,
-        `changes` and `locks`)."""
+        `changes`, `locks` and `first`)."""
         pgbouncer = self.settings.db_pgbouncer
         return UnitOfWork(
             self.pool,
@@ -277,6 +278,7 @@ class Database:
             single_statement=single_statement,
             changes=changes,
             locks=locks,
+            first=first,
             transaction_pooling=pgbouncer,
             connection_check_interval=(
                 self.settings.db_client_connection_check_interval if pgbouncer else 0

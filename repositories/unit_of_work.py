@@ -220,7 +220,9 @@ class UnitOfWork:
     trigger (repositories/history.py). A single-statement unit has no transaction
     for them to last in: its write sets them itself (`Transaction.changes`).
 
-    `locks` (rows by table) are locked by the opening round trip too, in one
+    `first` (statements without parameters, such as a claim) run in the opening
+    round trip after those settings; a failing one fails the opening and the unit
+    rolls back. `locks` (rows by table) are locked by the opening round trip too, in one
     global order (table, then id), until the transaction ends: transactions that
     lock the rows they will change this way queue instead of deadlocking, and a
     statement that follows reads, in its own snapshot, whatever the transactions
@@ -237,9 +239,11 @@ class UnitOfWork:
         connection_check_interval: int = 0,
         changes: ChangeContext | None = None,
         locks: Locks | None = None,
+        first: Sequence[str] = (),
     ) -> None:
         self._pool = pool
         self._locks = locks
+        self._first = first
         self._statement_timeout = statement_timeout
         self._transaction_pooling = transaction_pooling
         self._pooled: PoolProxiedConnection | None = None
@@ -260,6 +264,7 @@ class UnitOfWork:
             )
         if self._changes is not None:
             statements.append(self._changes.settings_sql())
+        statements += self._first
         if self._locks:
             statements += lock_statements(self._locks)
         return "; ".join(statements)
@@ -297,13 +302,15 @@ class UnitOfWork:
             return None
         return UnavailableError("the database connection was lost", reason="DATABASE_UNAVAILABLE")
 
-    async def commit(self) -> None:
+    async def commit(self, *last: str) -> None:
+        """Commit, after `last` (statements without parameters) in the same round trip."""
         if self._single_statement:
+            assert not last  # no transaction to run them in
             self._committed = True
             return
         if self._transaction_pooling:
             await self.transaction.close_prepared()
-        await self.transaction.script("COMMIT")
+        await self.transaction.script("; ".join((*last, "COMMIT")))
         self._committed = True
 
     async def __aexit__(

@@ -28,6 +28,7 @@ from repositories.errors import (
     InvalidArgumentError,
     UnavailableError,
 )
+from repositories.history import ChangeContext
 from repositories.ids import uuid7
 from repositories.repository import Repository, Row
 from repositories.unit_of_work import Locks, Transaction
@@ -170,13 +171,38 @@ class Executor:
         if self.tell_history:
             commit_id = str(request_id or uuid7())
             changes = replace(changes_of(context), commit_id=commit_id)
-        async with self.database.unit_of_work(timeout, changes=changes, locks=_locks(steps)) as uow:
+        try:
+            return await self._transaction(
+                context, steps, assemble, request_id, validate_only, bulk, timeout, changes
+            )
+        except DataError as error:
+            if request_id is None or not commits.taken(error):
+                raise
+        # A repeat: the first commit's response, written by none of this one's steps.
+        async with self.database.unit_of_work(timeout, single_statement=True) as uow:
+            return await commits.first_response(uow.transaction, request_id)
+
+    async def _transaction(
+        self,
+        context: grpc.aio.ServicerContext[Any, Any],
+        steps: Sequence[Step],
+        assemble: Callable[[list[bytes]], bytes],
+        request_id: uuid.UUID | None,
+        validate_only: bool,
+        bulk: BulkWrite | None,
+        allowed: float,
+        changes: ChangeContext | None,
+    ) -> bytes:
+        """One run of the steps in one transaction; with `request_id`, claimed as it
+        opens (a taken one fails it, see commits.taken) and stored as it commits."""
+        claim = [commits.claim_statement(request_id)] if request_id is not None else []
+        timeout = allowed
+        async with self.database.unit_of_work(
+            timeout, changes=changes, locks=_locks(steps), first=claim
+        ) as uow:
             transaction = uow.transaction
             if request_id is not None:
                 await self._maybe_purge(transaction)
-                first = await commits.claim(transaction, request_id)
-                if first is not None:
-                    return first
             parts = []
             if bulk is not None:
                 await _within_deadline(context, transaction, timeout)
@@ -195,8 +221,9 @@ class Executor:
             if validate_only:
                 return reply  # the unit rolls back
             if request_id is not None:
-                await commits.store(transaction, request_id, reply)
-            await uow.commit()
+                await uow.commit(commits.store_statement(request_id, reply))
+            else:
+                await uow.commit()
         return reply
 
     async def _maybe_purge(self, transaction: Transaction) -> None:
