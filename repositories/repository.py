@@ -322,15 +322,29 @@ class Repository:
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
             tuples, arguments = [], []
+            # Rows of one statement share its snapshot: the k-th numbered row of one
+            # parent takes the highest number there plus k.
+            earlier: dict[tuple[str, Any], int] = {}
             for values in chunk:
-                slots = []
+                slots: dict[str, str] = {}
                 for name in names:
-                    if name in values:
-                        arguments.append(self._encode(name, values[name]))
-                        slots.append(f"${len(arguments)}")
-                    else:
-                        slots.append("DEFAULT")
-                tuples.append(f"({', '.join(slots)})")
+                    value = values.get(name, COLUMN_DEFAULT)
+                    if value is COLUMN_DEFAULT:
+                        slots[name] = "DEFAULT"
+                    elif type(value) is not NextNumber:
+                        arguments.append(self._encode(name, value))
+                        slots[name] = f"${len(arguments)}"
+                for name in names:
+                    value = values.get(name)
+                    if type(value) is NextNumber:
+                        key = (value.within, values[value.within])
+                        earlier[key] = k = earlier.get(key, 0) + 1
+                        slots[name] = (
+                            f"(SELECT coalesce(max({_quote(name)}), 0) + {k} FROM "
+                            f"{_quote(self.name)} WHERE {_quote(value.within)} = "
+                            f"{slots[value.within]})"
+                        )
+                tuples.append(f"({', '.join(slots[name] for name in names)})")
             columns = ", ".join(_quote(n) for n in names)
             sql = (
                 f"INSERT INTO {_quote(self.name)} ({columns}) VALUES {', '.join(tuples)} "

@@ -135,15 +135,18 @@ class Executor:
         """The reply `assemble` makes of the steps' encoded results; with
         `request_id`, the first reply stored for it when there is one. `bulk`
         writes what the steps would, in fewer statements: when it is refused, the
-        steps run instead, and name the item the refusal is about."""
+        steps run instead, and name the item the refusal is about. Likewise
+        consecutive creates of one resource run as one INSERT (`bulk_create`) until
+        one such INSERT is refused."""
         attempt = 0
+        together = True
         while True:
             try:
                 return await self._attempt(
-                    context, steps, assemble, request_id, validate_only, bulk
+                    context, steps, assemble, request_id, validate_only, bulk, together
                 )
             except _BulkRefused:
-                bulk = None
+                bulk, together = None, False
             except DataError as error:
                 attempt += 1
                 if not retryable(error) or attempt >= MAX_ATTEMPTS:
@@ -163,6 +166,7 @@ class Executor:
         request_id: uuid.UUID | None,
         validate_only: bool,
         bulk: BulkWrite | None,
+        together: bool,
     ) -> bytes:
         timeout = statement_timeout(context, self.max_statement_timeout)
         # Every change event of one commit carries its id: the request_id when the
@@ -173,7 +177,15 @@ class Executor:
             changes = replace(changes_of(context), commit_id=commit_id)
         try:
             return await self._transaction(
-                context, steps, assemble, request_id, validate_only, bulk, timeout, changes
+                context,
+                steps,
+                assemble,
+                request_id,
+                validate_only,
+                bulk,
+                together,
+                timeout,
+                changes,
             )
         except DataError as error:
             if request_id is None or not commits.taken(error):
@@ -190,6 +202,7 @@ class Executor:
         request_id: uuid.UUID | None,
         validate_only: bool,
         bulk: BulkWrite | None,
+        together: bool,
         allowed: float,
         changes: ChangeContext | None,
     ) -> bytes:
@@ -211,8 +224,16 @@ class Executor:
                         parts.append(step.encode(row))
                     except DataError as error:
                         raise step.named(error) from error
-            for step in steps if bulk is None else ():
+            for run, joint in _runs(steps, together) if bulk is None else ():
                 timeout = await _within_deadline(context, transaction, timeout)
+                if joint is not None:
+                    for step, row in zip(run, await _bulk_rows(joint, transaction), strict=True):
+                        try:
+                            parts.append(step.encode(row))
+                        except DataError as error:
+                            raise step.named(error) from error
+                    continue
+                (step,) = run
                 try:
                     parts.append(step.encode(await step.write(transaction)))
                 except DataError as error:
@@ -246,6 +267,33 @@ async def _bulk_rows(bulk: BulkWrite, transaction: Transaction) -> list[Row]:
         if retryable(error) or isinstance(error, (UnavailableError, DeadlineExceededError)):
             raise  # about the transaction, not an item: the steps would meet it too
         raise _BulkRefused from error
+
+
+def _runs(steps: Sequence[Step], together: bool) -> list[tuple[Sequence[Step], BulkWrite | None]]:
+    """The steps in order, each alone, or with `together` consecutive creates of one
+    resource as one INSERT (a chat send's two messages): a round trip fewer each."""
+    runs: list[tuple[Sequence[Step], BulkWrite | None]] = []
+    start = 0
+    while start < len(steps):
+        end = start + 1
+        first = steps[start].write
+        if together and isinstance(first, CreateWrite):
+            while end < len(steps):
+                write = steps[end].write
+                if not isinstance(write, CreateWrite) or write.servicer is not first.servicer:
+                    break
+                end += 1
+        run = steps[start:end]
+        joint = None
+        if len(run) > 1:
+            writes = [step.write for step in run if isinstance(step.write, CreateWrite)]
+            joint = first.servicer.bulk_create(writes) if isinstance(first, CreateWrite) else None
+        if joint is None:
+            runs += [([step], None) for step in run]
+        else:
+            runs.append((run, joint))
+        start = end
+    return runs
 
 
 def _locks(steps: Sequence[Step]) -> dict[str, set[uuid.UUID]]:

@@ -465,14 +465,20 @@ class ResourceServicer:
 
     def bulk_create(self, writes: Sequence[CreateWrite]) -> BulkWrite | None:
         """The same creates as one INSERT, when none of them is more than its INSERT
-        (no rule, no request_id); None otherwise. Any refusal of the one INSERT is
-        left to the creates one by one, which name the item that caused it."""
-        ruled = self.resource.after_create is not None or self._numbered is not None
-        if ruled or any(w.request_id is not None for w in writes):
+        (no rule after it, no request_id); None otherwise. Numbered rows take their
+        numbers in the INSERT, in order (their parents are locked: the writes'
+        `locks`). Any refusal of the one INSERT is left to the creates one by one,
+        which name the item that caused it."""
+        if self.resource.after_create is not None or any(w.request_id for w in writes):
             return None
+        numbered = self._numbered
 
         async def run(transaction: Transaction) -> list[Row]:
             rows = [{**w.values, "id": w.chosen or uuid7()} for w in writes]
+            if numbered is not None:
+                column, parent, _ = numbered
+                for row in rows:
+                    row[column] = NextNumber(parent)
             return await self.repository.create_many(transaction, rows)
 
         return run

@@ -228,3 +228,18 @@ async def test_a_batch_create_clashing_with_a_stored_row_names_the_item(api: Api
     assert failure.info.metadata["request_index"] == "1"
     found = await call(api, "User", "List", filter=f'email = "{fresh["email"]}"')
     assert items("User", found) == []
+
+
+async def test_batch_created_chat_messages_are_numbered_in_request_order(api: Api) -> None:
+    r = next(r for r in RESOURCES if r.message == "ChatMessage")
+    first = await api.make("ChatMessage")
+    other = await api.make("ChatConversation")
+    chats = [first.conversation_id, other.id, first.conversation_id]
+    requests = [
+        create_request(
+            r, {"conversation_id": chat, "role": "CHAT_MESSAGE_ROLE_USER", "content": f"m{i}"}
+        )
+        for i, chat in enumerate(chats)
+    ]
+    created = items(r.message, await call(api, r.message, "BatchCreate", requests=requests))
+    assert [m.sequence_number for m in created] == [2, 1, 3]

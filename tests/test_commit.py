@@ -603,3 +603,25 @@ async def test_stored_responses_past_retention_are_purged_and_recent_ones_kept(
         )
     ).scalars()
     assert list(left) == [recent]
+
+
+async def test_appends_to_two_conversations_in_one_commit_number_each_densely(api: Api) -> None:
+    first, second = await conversation(api), await conversation(api)
+    await commit(api, append(first.id, "earlier"))
+    response = await commit(
+        api, append(first.id, "a"), append(second.id, "b"), append(first.id, "c")
+    )
+    assert [r.chat_message.sequence_number for r in response.results] == [2, 1, 3]
+    assert [m.content for m in await messages_of(api, first.id)] == ["earlier", "a", "c"]
+
+
+async def test_a_refused_append_among_appends_is_named_and_leaves_nothing(api: Api) -> None:
+    chat = await conversation(api)
+    failure = await expect_error(
+        commit(api, append(chat.id, "fine"), append(str(uuid.uuid4()), "to nowhere")),
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "PARENT_NOT_FOUND",
+    )
+    assert failure.info is not None
+    assert failure.info.metadata["mutation_index"] == "1"
+    assert await messages_of(api, chat.id) == []

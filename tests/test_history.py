@@ -24,6 +24,8 @@ from ruleiq.data.v1 import (
     business_profile_pb2,
     change_pb2,
     change_pb2_grpc,
+    chat_conversation_pb2,
+    chat_message_pb2,
     data_service_pb2,
     data_service_pb2_grpc,
     user_pb2,
@@ -643,3 +645,37 @@ async def test_revisions_count_per_resource_when_rows_of_two_types_share_an_id(
         "User": [("create", 1), ("update", 2), ("update", 3)],
         "BusinessProfile": [("create", 1), ("update", 2), ("delete", 3)],
     }
+
+
+async def test_a_chat_send_s_events_come_in_mutation_order(api: Api, database: Database) -> None:
+    chat = await api.make("ChatConversation")
+    messages = [
+        data_service_pb2.Mutation(
+            create_chat_message=chat_message_pb2.CreateChatMessageRequest(
+                chat_message=chat_message_pb2.ChatMessage(
+                    conversation_id=chat.id,
+                    role=chat_message_pb2.CHAT_MESSAGE_ROLE_USER,
+                    content=content,
+                )
+            )
+        )
+        for content in ("question", "answer")
+    ]
+    touch = data_service_pb2.Mutation(
+        update_chat_conversation=chat_conversation_pb2.UpdateChatConversationRequest(
+            chat_conversation=chat_conversation_pb2.ChatConversation(id=chat.id, title="asked"),
+            update_mask=field_mask_pb2.FieldMask(paths=["title"]),
+        )
+    )
+    stub = data_service_pb2_grpc.DataServiceStub(api.channel)
+    response = await stub.Commit(
+        data_service_pb2.CommitRequest(mutations=[*messages, touch]), timeout=TIMEOUT
+    )
+    written = [r.chat_message.id for r in response.results[:2]] + [chat.id]
+    (commit_id,) = {event["commit_id"] for event in await events(database, written[0])}
+    async with database.async_engine.connect() as connection:
+        found = await connection.execute(
+            text("SELECT resource_id FROM change_events WHERE commit_id = :c ORDER BY id"),
+            {"c": commit_id},
+        )
+        assert [str(row[0]) for row in found] == written
