@@ -5,23 +5,15 @@ moment) gets that response back."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 
 from .errors import AlreadyExistsError, DataError
+from .retention import Expiring
 from .unit_of_work import Transaction
 
-RETENTION = timedelta(days=7)
-"""How long a commit's response is kept for repeats of its request_id (at least)."""
-_PURGE_BATCH = 500
+RESPONSES = Expiring("commit_responses")
 
 _KEY = "pk_commit_responses"
 _FIRST = "SELECT response FROM commit_responses WHERE request_id = $1"
-_PURGE = (
-    "WITH purged AS (DELETE FROM commit_responses WHERE request_id IN ("
-    " SELECT request_id FROM commit_responses WHERE created_at < now() - $1::interval"
-    " ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING 1)"
-    " SELECT count(*) FROM purged"
-)
 
 
 def claim_statement(request_id: uuid.UUID) -> str:
@@ -54,10 +46,3 @@ def store_statement(request_id: uuid.UUID, response: bytes) -> str:
         f"UPDATE commit_responses SET response = decode('{response.hex()}', 'hex') "  # noqa: S608
         f"WHERE request_id = '{request_id.hex}'"
     )
-
-
-async def purge(transaction: Transaction, older_than: timedelta = RETENTION) -> int:
-    """Delete up to a batch of responses past retention; how many were deleted.
-    SKIP LOCKED: a purge never waits behind a commit, nor another purge."""
-    purged: int = await transaction.fetchval(_PURGE, older_than, _PURGE_BATCH)
-    return purged

@@ -9,7 +9,10 @@ from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert
 
 from .models import IdempotencyKey
+from .retention import Expiring
 from .unit_of_work import Transaction
+
+KEYS = Expiring("idempotency_keys")
 
 _keys: Table = IdempotencyKey.__table__  # type: ignore[assignment]
 
@@ -29,6 +32,7 @@ async def claim(
         .returning(_keys.c.resource_id)
     )
     if (await transaction.execute(statement)).first() is not None:
+        await KEYS.purge_when_due(transaction)
         return None
     existing = await transaction.execute(
         select(_keys.c.resource_id).where(

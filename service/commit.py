@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import random
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -57,7 +56,6 @@ _BACKOFF_CAP_SECONDS = 0.25
 # A statement_timeout is set again only when the deadline left has fallen this far
 # below it: a fast commit pays no extra round trip.
 _TIGHTEN_BELOW = 0.9
-_PURGE_EVERY_SECONDS = 60.0
 
 SERVICE = data_service_pb2.DESCRIPTOR.services_by_name["DataService"]
 
@@ -120,7 +118,6 @@ class Executor:
         self.database = database
         self.max_statement_timeout = max_statement_timeout
         self.tell_history = tell_history
-        self._last_purge = 0.0
 
     async def run(
         self,
@@ -215,7 +212,7 @@ class Executor:
         ) as uow:
             transaction = uow.transaction
             if request_id is not None:
-                await self._maybe_purge(transaction)
+                await commits.RESPONSES.purge_when_due(transaction)
             parts = []
             if bulk is not None:
                 await _within_deadline(context, transaction, timeout)
@@ -246,14 +243,6 @@ class Executor:
             else:
                 await uow.commit()
         return reply
-
-    async def _maybe_purge(self, transaction: Transaction) -> None:
-        """Responses past retention go a batch at a time, at most once a minute per
-        process, in the transaction of a commit that stores one."""
-        now = time.monotonic()
-        if now - self._last_purge >= _PURGE_EVERY_SECONDS:
-            self._last_purge = now
-            await commits.purge(transaction)
 
 
 class _BulkRefused(Exception):

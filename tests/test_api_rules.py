@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from pathlib import Path
 from typing import Any
 
 import grpc
 from google.protobuf import timestamp_pb2
 from grpc_health.v1 import health_pb2
-from ruleiq.data.v1 import database_pb2, database_pb2_grpc
+from ruleiq.data.v1 import database_pb2, database_pb2_grpc, user_pb2, user_pb2_grpc
 from sqlalchemy import URL, make_url, text
 
 from repositories.database import Database
@@ -22,6 +23,7 @@ from .api import TIMEOUT, Api, call, expect_error, items, service_name, valid_fi
 from .apps import running
 from .health import health_stub
 from .rows import unique
+from .service_process import ServiceProcess
 
 
 def _ts(moment: dt.datetime) -> timestamp_pb2.Timestamp:
@@ -377,3 +379,41 @@ async def test_health_reports_serving_for_the_process_readiness_and_every_servic
         grpc.StatusCode.NOT_FOUND,
         rich=False,
     )
+
+
+async def test_a_create_with_a_request_id_purges_the_ones_past_retention(
+    database: Database, database_url: str, tmp_path: Path
+) -> None:
+    """Kept 7 days, then purged by the creates that add new ones: the table does not
+    grow for ever. A fresh process purges at its first such create."""
+    old, recent = uuid.uuid4(), uuid.uuid4()
+    async with database.async_engine.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO idempotency_keys (resource, request_id, resource_id, created_at)"
+                " VALUES ('User', :old, :old, now() - interval '8 days'),"
+                " ('User', :recent, :recent, now() - interval '6 days')"
+            ),
+            {"old": old, "recent": recent},
+        )
+    server = ServiceProcess(database_url, tmp_path / "server.log")
+    try:
+        await server.ready()
+        async with grpc.aio.insecure_channel(server.address) as channel:
+            await user_pb2_grpc.UserServiceStub(channel).CreateUser(
+                user_pb2.CreateUserRequest(
+                    user=user_pb2.User(email=f"{unique('purge')}@example.com"),
+                    request_id=str(uuid.uuid4()),
+                ),
+                timeout=TIMEOUT,
+            )
+    finally:
+        server.stop()
+    async with database.async_engine.connect() as connection:
+        left = (
+            await connection.execute(
+                text("SELECT request_id FROM idempotency_keys WHERE request_id IN (:o, :r)"),
+                {"o": old, "r": recent},
+            )
+        ).scalars()
+        assert list(left) == [recent]

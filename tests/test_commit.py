@@ -595,7 +595,7 @@ async def test_stored_responses_past_retention_are_purged_and_recent_ones_kept(
         ),
         {"old": old, "recent": recent},
     )
-    assert await commits.purge(session) >= 1
+    assert await commits.RESPONSES.purge(session) >= 1
     left = (
         await connection.execute(
             text("SELECT request_id FROM commit_responses WHERE request_id IN (:old, :recent)"),
