@@ -706,6 +706,21 @@ async def test_batch_get_with_a_missing_id_is_not_found_naming_it(api: Api, r: R
     assert failure.info.metadata["id"] == missing
 
 
+async def test_batch_get_reads_every_spelling_of_an_id_and_names_a_missing_one_canonically(
+    api: Api,
+) -> None:
+    a, b = await api.make("User"), await api.make("User")
+    spellings = [a.id.upper(), a.id.replace("-", ""), b.id.upper().replace("-", ""), b.id]
+    found = items("User", await call(api, "User", "BatchGet", ids=spellings))
+    assert found == [a, a, b, b]
+    missing = uuid.uuid4()
+    failure = await expect_error(
+        call(api, "User", "BatchGet", ids=[a.id, missing.hex.upper()]), NOT_FOUND, "NOT_FOUND"
+    )
+    assert failure.info is not None
+    assert failure.info.metadata["id"] == str(missing)
+
+
 @pytest.mark.parametrize("r", ALL)
 async def test_batch_get_of_too_many_or_malformed_ids_is_invalid(api: Api, r: Resource) -> None:
     too_many = [str(uuid.uuid4()) for _ in range(1001)]
