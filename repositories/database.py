@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     create_async_engine,
 )
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import NullPool, QueuePool
 
 from .config import ConfigError, DatabaseSettings
 from .errors import UnavailableError, refusal_cause
@@ -98,6 +98,9 @@ class Database:
         self._sync_engine: Engine | None = None
         self._probe_engine: AsyncEngine | None = None
         self.pool = Pool(self.async_engine)
+        # Told after each committed write of this process (the change stream's
+        # wake-up, service/watch.py); never inside the write's transaction.
+        self.after_write: Callable[[], None] | None = None
 
     def _application_name(self) -> str:
         """DB_APPLICATION_NAME when set, else the URL's `application_name`, else
@@ -146,6 +149,13 @@ class Database:
             connect_args["server_settings"]["client_connection_check_interval"] = str(interval)
         return create_async_engine(
             self.urls.async_url, connect_args=connect_args, **self._pool_arguments()
+        )
+
+    def dedicated_engine(self) -> AsyncEngine:
+        """An engine without a pool, for a connection kept open for one purpose
+        (LISTEN): its connections are the caller's to close."""
+        return create_async_engine(
+            self.urls.async_url, connect_args=self._async_connect_args(), poolclass=NullPool
         )
 
     @property
@@ -279,6 +289,7 @@ class Database:
             changes=changes,
             locks=locks,
             first=first,
+            after_commit=self.after_write if changes is not None else None,
             transaction_pooling=pgbouncer,
             connection_check_interval=(
                 self.settings.db_client_connection_check_interval if pgbouncer else 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from types import TracebackType
 from typing import Any, NoReturn
 
@@ -240,10 +240,12 @@ class UnitOfWork:
         changes: ChangeContext | None = None,
         locks: Locks | None = None,
         first: Sequence[str] = (),
+        after_commit: Callable[[], None] | None = None,
     ) -> None:
         self._pool = pool
         self._locks = locks
         self._first = first
+        self._after_commit = after_commit
         self._statement_timeout = statement_timeout
         self._transaction_pooling = transaction_pooling
         self._pooled: PoolProxiedConnection | None = None
@@ -303,15 +305,17 @@ class UnitOfWork:
         return UnavailableError("the database connection was lost", reason="DATABASE_UNAVAILABLE")
 
     async def commit(self, *last: str) -> None:
-        """Commit, after `last` (statements without parameters) in the same round trip."""
+        """Commit, after `last` (statements without parameters) in the same round trip;
+        then tell `after_commit`."""
         if self._single_statement:
             assert not last  # no transaction to run them in
-            self._committed = True
-            return
-        if self._transaction_pooling:
-            await self.transaction.close_prepared()
-        await self.transaction.script("; ".join((*last, "COMMIT")))
+        else:
+            if self._transaction_pooling:
+                await self.transaction.close_prepared()
+            await self.transaction.script("; ".join((*last, "COMMIT")))
         self._committed = True
+        if self._after_commit is not None:
+            self._after_commit()
 
     async def __aexit__(
         self,

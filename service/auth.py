@@ -260,10 +260,13 @@ class AuthInterceptor(PerMethodInterceptor):
         service, _, method = path.lstrip("/").partition("/")
         if service in OPEN_SERVICES:
             return handler
-        if handler.unary_unary is None:
-            return None  # no protected streaming method exists: fail closed
+        # A unary-stream method (WatchChanges) writes its responses from a coroutine,
+        # checked like a unary one; any other kind fails closed.
+        behaviour = handler.unary_unary or handler.unary_stream
+        if behaviour is None:
+            return None
         permission = required_permission(service, method)
-        return unary(handler, self._checked(handler.unary_unary, path, service, permission))
+        return unary(handler, self._checked(behaviour, path, service, permission))
 
     def _checked(self, behaviour: Any, path: str, service: str, permission: str) -> Any:
         async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:

@@ -23,6 +23,7 @@ from .handlers import parse_request
 from .query import ListLanguage
 from .recording import actor_of
 from .servicer import statement_timeout
+from .watch import WatchServicer
 
 log = logging.getLogger("ruleiq_data.changes")
 
@@ -106,12 +107,18 @@ class ChangeServicer:
         return b"".join((*parts, self._encoder.tail(page.next_page_token, 0)))
 
 
-def add_change_service(server: grpc.aio.Server, servicer: ChangeServicer) -> None:
-    """Serve ListChanges with the reply bytes `_fitted` encoded."""
-    handler = grpc.unary_unary_rpc_method_handler(
-        servicer.ListChanges,
-        response_serializer=lambda reply: reply,
-    )
+def add_change_service(
+    server: grpc.aio.Server, servicer: ChangeServicer, watch: WatchServicer
+) -> None:
+    """Serve ListChanges and WatchChanges; both send replies they encoded themselves."""
+    handlers = {
+        "ListChanges": grpc.unary_unary_rpc_method_handler(
+            servicer.ListChanges, response_serializer=lambda reply: reply
+        ),
+        "WatchChanges": grpc.unary_stream_rpc_method_handler(
+            watch.WatchChanges, response_serializer=lambda reply: reply
+        ),
+    }
     server.add_generic_rpc_handlers(
-        (grpc.method_handlers_generic_handler(CHANGE_SERVICE, {"ListChanges": handler}),)
+        (grpc.method_handlers_generic_handler(CHANGE_SERVICE, handlers),)
     )

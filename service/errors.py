@@ -184,7 +184,10 @@ class ErrorInterceptor(PerMethodInterceptor):
     """Turns every exception of a unary call into a status (see `guarded`)."""
 
     def wrap(self, path: str, handler: Handler) -> Handler | None:
-        if handler.unary_unary is None:
+        inner = handler.unary_unary
+        if inner is None and path.startswith("/ruleiq.data.v1."):
+            inner = handler.unary_stream  # WatchChanges: a coroutine like the others
+        if inner is None:
             return handler
-        behaviour = guarded(handler.unary_unary, handler.request_deserializer)  # type: ignore[arg-type]
+        behaviour = guarded(inner, handler.request_deserializer)  # type: ignore[arg-type]
         return unary(handler, behaviour, parses_request=True)

@@ -58,8 +58,15 @@ class PerMethodInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg
 
 
 def unary(handler: Handler, behaviour: Behaviour, *, parses_request: bool = False) -> Handler:
-    """`handler` with `behaviour` in place of its unary-unary one. With
+    """`handler` with `behaviour` in place of its unary-unary one (or its
+    unary-stream one, a coroutine that writes its responses itself). With
     `parses_request`, `behaviour` receives the raw bytes and parses them itself."""
+    if handler.unary_stream is not None:
+        return grpc.unary_stream_rpc_method_handler(
+            behaviour,
+            request_deserializer=None if parses_request else handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
     return grpc.unary_unary_rpc_method_handler(
         behaviour,
         request_deserializer=None if parses_request else handler.request_deserializer,

@@ -45,6 +45,7 @@ CALL_BUCKETS = (
     10.0,
     30.0,
 )
+LAG_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 CHECK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
 
 
@@ -131,6 +132,24 @@ class Metrics:
             "how far the replica's replay was behind at its last check (NaN: not known)",
             ("replica",),
             registry=r,
+        )
+        self.watch_streams = Gauge(
+            "ruleiq_watch_streams", "WatchChanges streams open in this process", registry=r
+        )
+        self.watch_events = Counter(
+            "ruleiq_watch_events_sent", "change events sent on WatchChanges streams", registry=r
+        )
+        self.watch_lag = Histogram(
+            "ruleiq_watch_delivery_lag_seconds",
+            "from an event's changed_at to its send on a stream",
+            buckets=LAG_BUCKETS,
+            registry=r,
+        )
+        self.watch_ticks = Counter(
+            "ruleiq_watch_reader_ticks", "reads of the change stream's reader", registry=r
+        )
+        self.watch_tick_errors = Counter(
+            "ruleiq_watch_reader_errors", "reads of the change stream's reader that failed", registry=r
         )
         r.register(PoolCollector(database, in_flight))
         for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):

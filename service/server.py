@@ -19,6 +19,7 @@ from ruleiq.data.v1 import database_pb2, database_pb2_grpc
 from repositories.cluster import Cluster
 from repositories.config import ConfigError
 from repositories.database import PoolStats
+from repositories.models import ChangeEvent
 from repositories.replicas import BACKSTOP_SECONDS
 
 from .admission import Admission
@@ -33,6 +34,7 @@ from .resources import RESOURCES
 from .servicer import ResourceServicer, statement_timeout
 from .settings import ServiceSettings
 from .tracing import CallTracer, provider_from_settings
+from .watch import WatchHub, WatchServicer
 from .unknown import UnknownMethods
 
 if TYPE_CHECKING:
@@ -160,6 +162,7 @@ class App:
         self._readiness_task: asyncio.Task[None] | None = None
         self._ready: bool | None = None
         self._read_only: bool | None = None
+        self.watch: WatchHub | None = None
 
     def _add_services(self) -> list[str]:
         names = []
@@ -204,13 +207,14 @@ class App:
             self.server,
         )
         names.append(database_pb2.DESCRIPTOR.services_by_name["DatabaseService"].full_name)
+        changes = ChangeServicer(
+            self.database,
+            max_statement_timeout=self.settings.max_statement_timeout_seconds,
+            max_response_bytes=self.settings.grpc_max_response_bytes,
+        )
+        self.watch = WatchHub(self.database, self.settings, self.metrics, changes.converter)
         add_change_service(
-            self.server,
-            ChangeServicer(
-                self.database,
-                max_statement_timeout=self.settings.max_statement_timeout_seconds,
-                max_response_bytes=self.settings.grpc_max_response_bytes,
-            ),
+            self.server, changes, WatchServicer(self.watch, ChangeEvent.__table__)
         )
         names.append(CHANGE_SERVICE)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)  # type: ignore[no-untyped-call]
@@ -322,7 +326,11 @@ class App:
         if self._readiness_task is not None:
             self._readiness_task.cancel()
             await _bounded("the readiness check", asyncio.wait({self._readiness_task}))
-        if not await self.admission.drain(grace):
+        if self.watch is not None:
+            # Streams do not end by themselves: each gets its last token, then
+            # UNAVAILABLE, so its caller resumes on another instance.
+            await self.watch.shutdown(min(grace, STOP_STEP_SECONDS))
+        if not await self.admission.drain(grace - (time.monotonic() - started)):
             log.warning("grace period over with %d calls in flight", self.admission.in_flight)
         # What is left (health watchers, a call past the grace) gets a short moment.
         await self.server.stop(max(0.2, grace - (time.monotonic() - started)))

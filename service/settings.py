@@ -55,6 +55,17 @@ class ServiceSettings(BaseSettings):
     otel_service_name: str = Field(default="ruleiq-data", min_length=1)
     # How long change events are kept (docs/history.md); `purge-changes` deletes older.
     change_log_retention_days: int = Field(default=400, ge=1, le=36_500)
+    # WatchChanges (docs/watch.md): how often the reader looks for committed events
+    # when nothing woke it, open streams per process, events a stream may hold
+    # unsent before it ends as too slow, a stream's life before it is recycled, the
+    # silence after which an idle stream gets a heartbeat, and how long the database
+    # may stay away before streams end with UNAVAILABLE.
+    watch_poll_interval: float = Field(default=0.5, ge=0.01, le=60)
+    watch_max_streams: int = Field(default=2000, ge=1, le=100_000)
+    watch_buffer: int = Field(default=1000, ge=1, le=1_000_000)
+    watch_max_stream_age: float = Field(default=900.0, ge=1, le=86400)
+    watch_heartbeat_interval: float = Field(default=10.0, ge=0.1, le=3600)
+    watch_database_outage: float = Field(default=30.0, ge=0.1, le=3600)
     # Only for `make bench`'s measure of what the history costs (it also disables the
     # triggers): writes skip telling the history who wrote. Never in production.
     change_history_bench_off: bool = False

@@ -1,0 +1,105 @@
+"""A WatchChanges caller for tests: the stream read in a task of its own, every
+response kept, and writes to watch."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import grpc
+from ruleiq.data.v1 import change_pb2, change_pb2_grpc, user_pb2, user_pb2_grpc
+
+from service.errors import reason_of
+
+from .api import TIMEOUT
+
+
+class Watcher:
+    """One stream: its responses as they come, its end (code and reason)."""
+
+    def __init__(
+        self,
+        channel: grpc.aio.Channel,
+        *,
+        filter_text: str = "",
+        resume_token: str = "",
+        metadata: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        stub = change_pb2_grpc.ChangeServiceStub(channel)
+        request = change_pb2.WatchChangesRequest(filter=filter_text, resume_token=resume_token)
+        self.call: Any = stub.WatchChanges(request, metadata=metadata)
+        self.responses: list[change_pb2.WatchChangesResponse] = []
+        self.code: grpc.StatusCode | None = None
+        self.reason: str | None = None
+        self.details = ""
+        self._arrived = asyncio.Event()
+        self.task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        try:
+            async for response in self.call:
+                self.responses.append(response)
+                self._arrived.set()
+            self.code = grpc.StatusCode.OK
+        except grpc.aio.AioRpcError as error:
+            self.code = error.code()
+            self.reason = reason_of(error.trailing_metadata())
+            self.details = error.details() or ""
+        finally:
+            self._arrived.set()
+
+    @property
+    def events(self) -> list[change_pb2.ChangeEvent]:
+        return [event for response in self.responses for event in response.changes]
+
+    @property
+    def token(self) -> str:
+        return self.responses[-1].resume_token if self.responses else ""
+
+    async def until(self, done: Callable[[Watcher], bool], within: float = 30.0) -> None:
+        """Wait until `done(self)` or the stream ended; AssertionError after `within`."""
+        deadline = time.monotonic() + within
+        while not done(self):
+            if self.task.done():
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"not done within {within}s: {len(self.responses)} responses")
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), min(left, 1.0))
+
+    async def ended(self, within: float = 30.0) -> None:
+        await asyncio.wait_for(asyncio.shield(self.task), within)
+
+    async def close(self) -> None:
+        self.call.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self.task
+
+
+@contextlib.asynccontextmanager
+async def watching(channel: grpc.aio.Channel, **options: Any) -> AsyncIterator[Watcher]:
+    """A Watcher that has its first response (the start token) already."""
+    watcher = Watcher(channel, **options)
+    try:
+        await watcher.until(lambda w: bool(w.responses))
+        yield watcher
+    finally:
+        await watcher.close()
+
+
+def new_user(tag: str = "w") -> user_pb2.User:
+    return user_pb2.User(email=f"{tag}-{uuid.uuid4().hex[:12]}@example.com", full_name="W")
+
+
+async def create_user(channel: grpc.aio.Channel, tag: str = "w") -> user_pb2.User:
+    users = user_pb2_grpc.UserServiceStub(channel)
+    created: user_pb2.User = await users.CreateUser(
+        user_pb2.CreateUserRequest(user=new_user(tag)), timeout=TIMEOUT
+    )
+    return created
