@@ -4,7 +4,14 @@ generated client, on committed data (no outer test transaction)."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import json
+import secrets
+import struct
+import time
 import uuid
+from typing import Any
 
 import asyncpg
 import grpc
@@ -123,3 +130,115 @@ async def test_resuming_from_the_last_token_gets_every_later_event_and_none_befo
                 await second.until(lambda w: {u.id for u in after} <= set(_ids(w)))
                 assert before.id not in _ids(second)
                 assert len(_ids(second)) == len(set(_ids(second)))
+
+
+def _crafted(version: int = 1, lower: int = 1, made_ms: int | None = None) -> str:
+    made = int(time.time() * 1000) if made_ms is None else made_ms
+    raw = struct.pack(">Bqqqq", version, lower, 0, 0, made)
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+async def _refusal(channel: grpc.aio.Channel, **options: Any) -> Watcher:
+    watcher = Watcher(channel, **options)
+    await watcher.ended()
+    return watcher
+
+
+async def test_bad_tokens_and_filters_are_refused_and_an_old_token_has_expired(
+    database: Database, database_url: str
+) -> None:
+    async with running(database_url, **FAST) as app:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+            for token in ("not a token", _crafted(version=9), _crafted(lower=1 << 50)):
+                refused = await _refusal(channel, resume_token=token)
+                assert refused.code == grpc.StatusCode.INVALID_ARGUMENT, token
+                assert "resume_token" in refused.details
+            expired = await _refusal(channel, resume_token=_crafted(made_ms=1000))
+            assert (expired.code, expired.reason) == (
+                grpc.StatusCode.FAILED_PRECONDITION,
+                "WATCH_TOKEN_EXPIRED",
+            )
+            for where in ('actor = "x"', 'resource_type > "User"', "operation =", "nope = 1"):
+                refused = await _refusal(channel, filter_text=where)
+                assert refused.code == grpc.StatusCode.INVALID_ARGUMENT, where
+                assert "filter" in refused.details
+
+
+async def test_watching_needs_the_audit_permission(
+    database: Database, database_url: str
+) -> None:
+    tokens = {name: secrets.token_urlsafe(16) for name in ("auditor", "reader")}
+    policy = {
+        name: {"token_sha256": hashlib.sha256(token.encode()).hexdigest(), "allow": [name[:5]]}
+        for name, token in tokens.items()
+    }
+    policy["reader"]["allow"] = ["read", "write"]
+    async with running(database_url, auth_tokens=json.dumps(policy), **FAST) as app:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+            denied = await _refusal(
+                channel, metadata=(("authorization", f"Bearer {tokens['reader']}"),)
+            )
+            assert denied.code == grpc.StatusCode.PERMISSION_DENIED
+            anonymous = await _refusal(channel)
+            assert anonymous.code == grpc.StatusCode.UNAUTHENTICATED
+            allowed = (("authorization", f"Bearer {tokens['auditor']}"),)
+            async with watching(channel, metadata=allowed) as watcher:
+                assert watcher.token
+
+
+async def test_streams_past_the_limit_are_refused(database: Database, database_url: str) -> None:
+    async with running(database_url, watch_max_streams=2, **FAST) as app:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+            async with watching(channel), watching(channel):
+                refused = await _refusal(channel)
+                assert (refused.code, refused.reason) == (
+                    grpc.StatusCode.RESOURCE_EXHAUSTED,
+                    "WATCH_TOO_MANY_STREAMS",
+                )
+            async with watching(channel) as again:  # the two closed: room again
+                assert again.token
+
+
+async def test_an_idle_stream_gets_heartbeats_that_carry_a_token(
+    database: Database, database_url: str
+) -> None:
+    async with running(database_url, **FAST) as app:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+            where = f'resource_id = "{uuid.uuid4()}"'
+            async with watching(channel, filter_text=where) as watcher:
+                await watcher.until(lambda w: len(w.responses) >= 3)
+                assert all(not r.changes and r.resume_token for r in watcher.responses)
+
+
+async def test_a_stream_at_its_maximum_age_ends_unavailable_after_a_last_token(
+    database: Database, database_url: str
+) -> None:
+    options = {**FAST, "watch_heartbeat_interval": 30.0}
+    async with running(database_url, watch_max_stream_age=1.0, **options) as app:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+            watcher = Watcher(channel)
+            await watcher.ended()
+            assert (watcher.code, watcher.reason) == (
+                grpc.StatusCode.UNAVAILABLE,
+                "WATCH_STREAM_RECYCLED",
+            )
+            assert len(watcher.responses) == 2 and watcher.token
+
+
+async def test_stopping_the_server_ends_streams_unavailable_after_a_last_token(
+    database: Database, database_url: str
+) -> None:
+    options = {**FAST, "watch_heartbeat_interval": 30.0}
+    async with running(database_url, **options) as app:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+            watchers = [Watcher(channel) for _ in range(3)]
+            for watcher in watchers:
+                await watcher.until(lambda w: bool(w.responses))
+            await app.stop(grace=5.0)
+            for watcher in watchers:
+                await watcher.ended()
+                assert (watcher.code, watcher.reason) == (
+                    grpc.StatusCode.UNAVAILABLE,
+                    "SHUTTING_DOWN",
+                )
+                assert len(watcher.responses) == 2 and watcher.token
