@@ -11,7 +11,15 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
-from ruleiq.data.v1 import change_pb2, change_pb2_grpc, user_pb2, user_pb2_grpc
+from google.protobuf import field_mask_pb2
+from ruleiq.data.v1 import (
+    change_pb2,
+    change_pb2_grpc,
+    data_service_pb2,
+    data_service_pb2_grpc,
+    user_pb2,
+    user_pb2_grpc,
+)
 
 from service.errors import reason_of
 
@@ -103,3 +111,53 @@ async def create_user(channel: grpc.aio.Channel, tag: str = "w") -> user_pb2.Use
         user_pb2.CreateUserRequest(user=new_user(tag)), timeout=TIMEOUT
     )
     return created
+
+
+async def write_users(channel: grpc.aio.Channel, until: float, tag: str) -> set[str]:
+    """Create, update and delete users through the service until `until`
+    (monotonic), some of it in Commits; the ids written."""
+    users = user_pb2_grpc.UserServiceStub(channel)
+    commits = data_service_pb2_grpc.DataServiceStub(channel)
+    written: set[str] = set()
+    turn = 0
+    while time.monotonic() < until:
+        turn += 1
+        if turn % 3 == 0:
+            user_id = str(uuid.uuid4())
+            create = data_service_pb2.Mutation(
+                create_user=user_pb2.CreateUserRequest(user=new_user(tag), user_id=user_id)
+            )
+            rename = data_service_pb2.Mutation(
+                update_user=user_pb2.UpdateUserRequest(
+                    user=user_pb2.User(id=user_id, full_name=f"in commit {turn}"),
+                    update_mask=field_mask_pb2.FieldMask(paths=["full_name"]),
+                )
+            )
+            await commits.Commit(
+                data_service_pb2.CommitRequest(mutations=[create, rename]), timeout=TIMEOUT
+            )
+            written.add(user_id)
+            continue
+        user = await users.CreateUser(user_pb2.CreateUserRequest(user=new_user(tag)), timeout=TIMEOUT)
+        written.add(user.id)
+        for step in range(turn % 3):
+            user = await users.UpdateUser(
+                user_pb2.UpdateUserRequest(
+                    user=user_pb2.User(id=user.id, full_name=f"step {step}"),
+                    update_mask=field_mask_pb2.FieldMask(paths=["full_name"]),
+                ),
+                timeout=TIMEOUT,
+            )
+        if turn % 4 == 1:
+            await users.DeleteUser(user_pb2.DeleteUserRequest(id=user.id), timeout=TIMEOUT)
+    return written
+
+
+def revisions_in_order(events: list[change_pb2.ChangeEvent]) -> bool:
+    """Whether each resource's revisions increase strictly in delivery order."""
+    last: dict[str, int] = {}
+    for event in events:
+        if event.revision <= last.get(event.resource_id, 0):
+            return False
+        last[event.resource_id] = event.revision
+    return True
