@@ -149,7 +149,9 @@ class Metrics:
             "ruleiq_watch_reader_ticks", "reads of the change stream's reader", registry=r
         )
         self.watch_tick_errors = Counter(
-            "ruleiq_watch_reader_errors", "reads of the change stream's reader that failed", registry=r
+            "ruleiq_watch_reader_errors",
+            "reads of the change stream's reader that failed",
+            registry=r,
         )
         r.register(PoolCollector(database, in_flight))
         for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):

@@ -34,8 +34,8 @@ from .resources import RESOURCES
 from .servicer import ResourceServicer, statement_timeout
 from .settings import ServiceSettings
 from .tracing import CallTracer, provider_from_settings
-from .watch import WatchHub, WatchServicer
 from .unknown import UnknownMethods
+from .watch import WatchHub, WatchServicer
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -213,9 +213,7 @@ class App:
             max_response_bytes=self.settings.grpc_max_response_bytes,
         )
         self.watch = WatchHub(self.database, self.settings, self.metrics, changes.converter)
-        add_change_service(
-            self.server, changes, WatchServicer(self.watch, ChangeEvent.__table__)
-        )
+        add_change_service(self.server, changes, WatchServicer(self.watch, ChangeEvent.__table__))
         names.append(CHANGE_SERVICE)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)  # type: ignore[no-untyped-call]
         return names

@@ -271,12 +271,14 @@ class WatchHub:
         self._notify_again = False
         self._background: set[asyncio.Task[None]] = set()
         self.failing_since: float | None = None
+        self._empty = asyncio.Event()
         database.after_write = self.written
 
     # -- streams ---------------------------------------------------------------
 
     def open(self, stream: Stream) -> None:
         self.streams.add(stream)
+        self._empty.clear()
         if self.metrics is not None:
             self.metrics.watch_streams.set(len(self.streams))
         if self._reader is None or self._reader.done():
@@ -308,6 +310,7 @@ class WatchHub:
         if self.metrics is not None:
             self.metrics.watch_streams.set(len(self.streams))
         if not self.streams:
+            self._empty.set()
             self._wake.set()  # the reader sees there is no one left and stops
 
     def end_all(self, ending: Ending) -> None:
@@ -326,9 +329,9 @@ class WatchHub:
                 final=True,
             )
         )
-        deadline = time.monotonic() + within
-        while self.streams and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
+        if self.streams:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._empty.wait(), within)
         for task in (self._reader, self._listener, *self._background):
             if task is not None:
                 task.cancel()
@@ -395,7 +398,7 @@ class WatchHub:
                 held = await self._connect()
                 driver = held[1]
                 lost = asyncio.Event()
-                driver.add_termination_listener(lambda _connection: lost.set())
+                driver.add_termination_listener(lambda _connection, ended=lost: ended.set())
                 await driver.add_listener(CHANNEL, lambda *_args: self._wake.set())
                 delay = self.settings.watch_poll_interval
                 while self.streams and not lost.is_set() and not driver.is_closed():
@@ -546,10 +549,10 @@ class WatchHub:
         body = b"".join((*parts, _TOKEN_FIELD, varint(len(data)), data))
         return Response(body, len(times), times, token)
 
-    async def read_done(self, timeout: float) -> None:
-        """Wait for the reader's next read to end (at most `timeout` seconds)."""
+    async def read_done(self, within: float) -> None:
+        """Wait for the reader's next read to end (at most `within` seconds)."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._read_done.wait(), timeout)
+            await asyncio.wait_for(self._read_done.wait(), within)
 
 
 async def _close(held: tuple[Any, Any, Any]) -> None:
@@ -707,7 +710,7 @@ class WatchServicer:
             raise StreamEnded
         stream.writing = True
         try:
-            await context.write(response.data)  # type: ignore[arg-type]
+            await context.write(response.data)
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if stream.ending is None or task is None:

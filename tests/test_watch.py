@@ -3,7 +3,6 @@ generated client, on committed data (no outer test transaction)."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import json
@@ -19,8 +18,7 @@ from sqlalchemy.engine import make_url
 
 from repositories.database import Database
 
-from .apps import running
-from .watching import Watcher, create_user, watching
+from .watching import Watcher, create_user, serving, watching
 
 FAST = {"watch_poll_interval": 0.05, "watch_heartbeat_interval": 0.5}
 
@@ -32,16 +30,18 @@ def raw_dsn(url: str) -> str:
 async def test_a_stream_from_now_gets_the_first_response_at_once_then_new_events(
     database: Database, database_url: str
 ) -> None:
-    async with running(database_url, **FAST) as app:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            async with watching(channel, filter_text='resource_type = "User"') as watcher:
-                first = watcher.responses[0]
-                assert not first.changes and first.resume_token
-                user = await create_user(channel)
-                await watcher.until(lambda w: any(e.resource_id == user.id for e in w.events))
-                [event] = [e for e in watcher.events if e.resource_id == user.id]
-                assert (event.operation, event.revision) == ("create", 1)
-                assert event.watch_xid >= event.transaction_id
+    async with (
+        serving(database_url, **FAST) as (_app, channel),
+        watching(channel, filter_text='resource_type = "User"') as watcher,
+    ):
+        first = watcher.responses[0]
+        assert not first.changes
+        assert first.resume_token
+        user = await create_user(channel)
+        await watcher.until(lambda w: any(e.resource_id == user.id for e in w.events))
+        [event] = [e for e in watcher.events if e.resource_id == user.id]
+        assert (event.operation, event.revision) == ("create", 1)
+        assert event.watch_xid >= event.transaction_id
 
 
 def _ids(watcher: Watcher) -> list[str]:
@@ -53,83 +53,82 @@ async def test_a_transaction_open_across_a_later_commit_holds_both_back_until_it
 ) -> None:
     """No gap: the younger commit's event waits for the older transaction, which may
     still commit an event below it."""
-    async with running(database_url, **FAST) as app:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            async with watching(channel, filter_text='resource_type = "User"') as watcher:
-                old = await asyncpg.connect(raw_dsn(database_url))
-                try:
-                    tx = old.transaction()
-                    await tx.start()
-                    early = uuid.uuid4()
-                    await old.execute(
-                        "INSERT INTO users (id, email) VALUES ($1, $2)",
-                        early,
-                        f"early-{early.hex[:12]}@example.com",
-                    )
-                    late = await create_user(channel)
-                    seen = len(watcher.responses)
-                    # Several heartbeats later (each one after reads that found
-                    # nothing deliverable), neither event has been sent.
-                    await watcher.until(lambda w: len(w.responses) >= seen + 3)
-                    assert str(early) not in _ids(watcher)
-                    assert late.id not in _ids(watcher)
-                    await tx.commit()
-                finally:
-                    await old.close()
-                await watcher.until(lambda w: {str(early), late.id} <= set(_ids(w)))
-                delivered = [i for i in _ids(watcher) if i in (str(early), late.id)]
-                assert delivered == [str(early), late.id]
+    async with (
+        serving(database_url, **FAST) as (_app, channel),
+        watching(channel, filter_text='resource_type = "User"') as watcher,
+    ):
+        old = await asyncpg.connect(raw_dsn(database_url))
+        try:
+            tx = old.transaction()
+            await tx.start()
+            early = uuid.uuid4()
+            await old.execute(
+                "INSERT INTO users (id, email) VALUES ($1, $2)",
+                early,
+                f"early-{early.hex[:12]}@example.com",
+            )
+            late = await create_user(channel)
+            seen = len(watcher.responses)
+            # Several heartbeats later (each one after reads that found
+            # nothing deliverable), neither event has been sent.
+            await watcher.until(lambda w: len(w.responses) >= seen + 3)
+            assert str(early) not in _ids(watcher)
+            assert late.id not in _ids(watcher)
+            await tx.commit()
+        finally:
+            await old.close()
+        await watcher.until(lambda w: {str(early), late.id} <= set(_ids(w)))
+        delivered = [i for i in _ids(watcher) if i in (str(early), late.id)]
+        assert delivered == [str(early), late.id]
 
 
 async def test_a_resource_s_revisions_arrive_in_order_when_an_old_transaction_writes_last(
     database: Database, database_url: str
 ) -> None:
     dsn = raw_dsn(database_url)
-    async with running(database_url, **FAST) as app:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            user = await create_user(channel)
-            async with watching(channel, filter_text=f'resource_id = "{user.id}"') as watcher:
-                oldest, old, young = [await asyncpg.connect(dsn) for _ in range(3)]
-                try:
-                    holder = oldest.transaction()
-                    await holder.start()
-                    await oldest.fetchval("SELECT pg_current_xact_id()")
-                    early = old.transaction()
-                    await early.start()
-                    await old.fetchval("SELECT pg_current_xact_id()")
-                    async with young.transaction():
-                        await young.execute(
-                            "UPDATE users SET full_name = 'young' WHERE id = $1",
-                            uuid.UUID(user.id),
-                        )
-                    await old.execute(
-                        "UPDATE users SET full_name = 'old' WHERE id = $1", uuid.UUID(user.id)
+    async with serving(database_url, **FAST) as (_app, channel):
+        user = await create_user(channel)
+        async with watching(channel, filter_text=f'resource_id = "{user.id}"') as watcher:
+            oldest, old, young = [await asyncpg.connect(dsn) for _ in range(3)]
+            try:
+                holder = oldest.transaction()
+                await holder.start()
+                await oldest.fetchval("SELECT pg_current_xact_id()")
+                early = old.transaction()
+                await early.start()
+                await old.fetchval("SELECT pg_current_xact_id()")
+                async with young.transaction():
+                    await young.execute(
+                        "UPDATE users SET full_name = 'young' WHERE id = $1",
+                        uuid.UUID(user.id),
                     )
-                    await early.commit()
-                    await holder.commit()
-                finally:
-                    for connection in (oldest, old, young):
-                        await connection.close()
-                await watcher.until(lambda w: len(w.events) >= 2)
-                revisions = [(e.revision, e.after["full_name"]) for e in watcher.events]
-                assert revisions == [(2, "young"), (3, "old")]
+                await old.execute(
+                    "UPDATE users SET full_name = 'old' WHERE id = $1", uuid.UUID(user.id)
+                )
+                await early.commit()
+                await holder.commit()
+            finally:
+                for connection in (oldest, old, young):
+                    await connection.close()
+            await watcher.until(lambda w: len(w.events) >= 2)
+            revisions = [(e.revision, e.after["full_name"]) for e in watcher.events]
+            assert revisions == [(2, "young"), (3, "old")]
 
 
 async def test_resuming_from_the_last_token_gets_every_later_event_and_none_before(
     database: Database, database_url: str
 ) -> None:
-    async with running(database_url, **FAST) as app:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            where = 'resource_type = "User" AND operation = "create"'
-            async with watching(channel, filter_text=where) as first:
-                before = await create_user(channel)
-                await first.until(lambda w: before.id in _ids(w))
-                token = first.token
-            after = [await create_user(channel) for _ in range(3)]
-            async with watching(channel, filter_text=where, resume_token=token) as second:
-                await second.until(lambda w: {u.id for u in after} <= set(_ids(w)))
-                assert before.id not in _ids(second)
-                assert len(_ids(second)) == len(set(_ids(second)))
+    async with serving(database_url, **FAST) as (_app, channel):
+        where = 'resource_type = "User" AND operation = "create"'
+        async with watching(channel, filter_text=where) as first:
+            before = await create_user(channel)
+            await first.until(lambda w: before.id in _ids(w))
+            token = first.token
+        after = [await create_user(channel) for _ in range(3)]
+        async with watching(channel, filter_text=where, resume_token=token) as second:
+            await second.until(lambda w: {u.id for u in after} <= set(_ids(w)))
+            assert before.id not in _ids(second)
+            assert len(_ids(second)) == len(set(_ids(second)))
 
 
 def _crafted(version: int = 1, lower: int = 1, made_ms: int | None = None) -> str:
@@ -147,98 +146,92 @@ async def _refusal(channel: grpc.aio.Channel, **options: Any) -> Watcher:
 async def test_bad_tokens_and_filters_are_refused_and_an_old_token_has_expired(
     database: Database, database_url: str
 ) -> None:
-    async with running(database_url, **FAST) as app:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            for token in ("not a token", _crafted(version=9), _crafted(lower=1 << 50)):
-                refused = await _refusal(channel, resume_token=token)
-                assert refused.code == grpc.StatusCode.INVALID_ARGUMENT, token
-                assert "resume_token" in refused.details
-            expired = await _refusal(channel, resume_token=_crafted(made_ms=1000))
-            assert (expired.code, expired.reason) == (
-                grpc.StatusCode.FAILED_PRECONDITION,
-                "WATCH_TOKEN_EXPIRED",
-            )
-            for where in ('actor = "x"', 'resource_type > "User"', "operation =", "nope = 1"):
-                refused = await _refusal(channel, filter_text=where)
-                assert refused.code == grpc.StatusCode.INVALID_ARGUMENT, where
-                assert "filter" in refused.details
+    async with serving(database_url, **FAST) as (_app, channel):
+        for token in ("not a token", _crafted(version=9), _crafted(lower=1 << 50)):
+            refused = await _refusal(channel, resume_token=token)
+            assert refused.code == grpc.StatusCode.INVALID_ARGUMENT, token
+            assert "resume_token" in refused.details
+        expired = await _refusal(channel, resume_token=_crafted(made_ms=1000))
+        assert (expired.code, expired.reason) == (
+            grpc.StatusCode.FAILED_PRECONDITION,
+            "WATCH_TOKEN_EXPIRED",
+        )
+        for where in ('actor = "x"', 'resource_type > "User"', "operation =", "nope = 1"):
+            refused = await _refusal(channel, filter_text=where)
+            assert refused.code == grpc.StatusCode.INVALID_ARGUMENT, where
+            assert "filter" in refused.details
 
 
-async def test_watching_needs_the_audit_permission(
-    database: Database, database_url: str
-) -> None:
+async def test_watching_needs_the_audit_permission(database: Database, database_url: str) -> None:
     tokens = {name: secrets.token_urlsafe(16) for name in ("auditor", "reader")}
     policy = {
         name: {"token_sha256": hashlib.sha256(token.encode()).hexdigest(), "allow": [name[:5]]}
         for name, token in tokens.items()
     }
     policy["reader"]["allow"] = ["read", "write"]
-    async with running(database_url, auth_tokens=json.dumps(policy), **FAST) as app:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            denied = await _refusal(
-                channel, metadata=(("authorization", f"Bearer {tokens['reader']}"),)
-            )
-            assert denied.code == grpc.StatusCode.PERMISSION_DENIED
-            anonymous = await _refusal(channel)
-            assert anonymous.code == grpc.StatusCode.UNAUTHENTICATED
-            allowed = (("authorization", f"Bearer {tokens['auditor']}"),)
-            async with watching(channel, metadata=allowed) as watcher:
-                assert watcher.token
+    async with serving(database_url, auth_tokens=json.dumps(policy), **FAST) as (_app, channel):
+        denied = await _refusal(
+            channel, metadata=(("authorization", f"Bearer {tokens['reader']}"),)
+        )
+        assert denied.code == grpc.StatusCode.PERMISSION_DENIED
+        anonymous = await _refusal(channel)
+        assert anonymous.code == grpc.StatusCode.UNAUTHENTICATED
+        allowed = (("authorization", f"Bearer {tokens['auditor']}"),)
+        async with watching(channel, metadata=allowed) as watcher:
+            assert watcher.token
 
 
 async def test_streams_past_the_limit_are_refused(database: Database, database_url: str) -> None:
-    async with running(database_url, watch_max_streams=2, **FAST) as app:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            async with watching(channel), watching(channel):
-                refused = await _refusal(channel)
-                assert (refused.code, refused.reason) == (
-                    grpc.StatusCode.RESOURCE_EXHAUSTED,
-                    "WATCH_TOO_MANY_STREAMS",
-                )
-            async with watching(channel) as again:  # the two closed: room again
-                assert again.token
+    async with serving(database_url, watch_max_streams=2, **FAST) as (_app, channel):
+        async with watching(channel), watching(channel):
+            refused = await _refusal(channel)
+            assert (refused.code, refused.reason) == (
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                "WATCH_TOO_MANY_STREAMS",
+            )
+        async with watching(channel) as again:  # the two closed: room again
+            assert again.token
 
 
 async def test_an_idle_stream_gets_heartbeats_that_carry_a_token(
     database: Database, database_url: str
 ) -> None:
-    async with running(database_url, **FAST) as app:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            where = f'resource_id = "{uuid.uuid4()}"'
-            async with watching(channel, filter_text=where) as watcher:
-                await watcher.until(lambda w: len(w.responses) >= 3)
-                assert all(not r.changes and r.resume_token for r in watcher.responses)
+    async with serving(database_url, **FAST) as (_app, channel):
+        where = f'resource_id = "{uuid.uuid4()}"'
+        async with watching(channel, filter_text=where) as watcher:
+            await watcher.until(lambda w: len(w.responses) >= 3)
+            assert all(not r.changes and r.resume_token for r in watcher.responses)
 
 
 async def test_a_stream_at_its_maximum_age_ends_unavailable_after_a_last_token(
     database: Database, database_url: str
 ) -> None:
     options = {**FAST, "watch_heartbeat_interval": 30.0}
-    async with running(database_url, watch_max_stream_age=1.0, **options) as app:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            watcher = Watcher(channel)
-            await watcher.ended()
-            assert (watcher.code, watcher.reason) == (
-                grpc.StatusCode.UNAVAILABLE,
-                "WATCH_STREAM_RECYCLED",
-            )
-            assert len(watcher.responses) == 2 and watcher.token
+    async with serving(database_url, watch_max_stream_age=1.0, **options) as (_app, channel):
+        watcher = Watcher(channel)
+        await watcher.ended()
+        assert (watcher.code, watcher.reason) == (
+            grpc.StatusCode.UNAVAILABLE,
+            "WATCH_STREAM_RECYCLED",
+        )
+        assert len(watcher.responses) == 2
+        assert watcher.token
 
 
 async def test_stopping_the_server_ends_streams_unavailable_after_a_last_token(
     database: Database, database_url: str
 ) -> None:
     options = {**FAST, "watch_heartbeat_interval": 30.0}
-    async with running(database_url, **options) as app:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            watchers = [Watcher(channel) for _ in range(3)]
-            for watcher in watchers:
-                await watcher.until(lambda w: bool(w.responses))
-            await app.stop(grace=5.0)
-            for watcher in watchers:
-                await watcher.ended()
-                assert (watcher.code, watcher.reason) == (
-                    grpc.StatusCode.UNAVAILABLE,
-                    "SHUTTING_DOWN",
-                )
-                assert len(watcher.responses) == 2 and watcher.token
+    async with serving(database_url, **options) as (app, channel):
+        watchers = [Watcher(channel) for _ in range(3)]
+        for watcher in watchers:
+            await watcher.until(lambda w: bool(w.responses))
+        await app.stop(grace=5.0)
+        for watcher in watchers:
+            await watcher.ended()
+            assert (watcher.code, watcher.reason) == (
+                grpc.StatusCode.UNAVAILABLE,
+                "SHUTTING_DOWN",
+            )
+            assert len(watcher.responses) == 2
+        assert watcher.token

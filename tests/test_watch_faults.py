@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import grpc
 import psutil
-from sqlalchemy import text
-
 from ruleiq.data.v1 import change_pb2, change_pb2_grpc
+from sqlalchemy import text
 
 from repositories.database import Database
 from service.errors import reason_of
@@ -23,6 +24,7 @@ from .service_process import named_service
 from .watching import Watcher, create_user, revisions_in_order, watching, write_users
 
 MiB = 1024 * 1024
+EOF: Any = grpc.aio.EOF  # type: ignore[attr-defined]  # not in grpc-stubs
 FAST = {"WATCH_POLL_INTERVAL": "0.05", "WATCH_HEARTBEAT_INTERVAL": "0.5"}
 
 
@@ -42,60 +44,74 @@ async def test_after_a_kill_9_a_new_server_resumes_from_the_last_token_without_l
     database: Database, database_url: str, tmp_path: Path
 ) -> None:
     where = 'resource_type = "User"'
-    async with running(database_url) as writer_app:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{writer_app.port}") as writes:
-            first = named_service(database_url, tmp_path / "first.log", grace=1.0, **FAST)
-            try:
-                await first.ready()
-                async with grpc.aio.insecure_channel(first.address) as channel:
-                    watcher = Watcher(channel, filter_text=where)
-                    until = time.monotonic() + 6.0
-                    writers = asyncio.gather(
-                        *(write_users(writes, until, f"kill{i}") for i in range(4))
-                    )
-                    await asyncio.sleep(2.0)
-                    first.kill()
-                    await watcher.ended()
-                    before = list(watcher.events)
-                    token = watcher.token
-            finally:
+    async with (
+        running(database_url) as writer_app,
+        grpc.aio.insecure_channel(f"127.0.0.1:{writer_app.port}") as writes,
+    ):
+        first = named_service(database_url, tmp_path / "first.log", grace=1.0, **FAST)
+        try:
+            await first.ready()
+            async with grpc.aio.insecure_channel(first.address) as channel:
+                watcher = Watcher(channel, filter_text=where)
+                until = time.monotonic() + 6.0
+                writers = asyncio.gather(
+                    *(write_users(writes, until, f"kill{i}") for i in range(4))
+                )
+                await asyncio.sleep(2.0)
                 first.kill()
-            second = named_service(database_url, tmp_path / "second.log", grace=1.0, **FAST)
-            try:
-                await second.ready()
-                ids = set().union(*await writers)
-                expected = await _history(database, ids)
-                async with grpc.aio.insecure_channel(second.address) as channel:
-                    async with watching(channel, filter_text=where, resume_token=token) as after:
+                await watcher.ended()
+                before = list(watcher.events)
+                token = watcher.token
+        finally:
+            first.kill()
+        second = named_service(database_url, tmp_path / "second.log", grace=1.0, **FAST)
+        try:
+            await second.ready()
+            ids = set().union(*await writers)
+            expected = await _history(database, ids)
+            async with (
+                grpc.aio.insecure_channel(second.address) as channel,
+                watching(channel, filter_text=where, resume_token=token) as after,
+            ):
 
-                        def ours(w: Watcher) -> set[int]:
-                            return {e.id for e in w.events if e.resource_id in ids}
+                def ours(w: Watcher) -> set[int]:
+                    return {e.id for e in w.events if e.resource_id in ids}
 
-                        got = {e.id for e in before if e.resource_id in ids}
-                        await after.until(lambda w: got | ours(w) >= expected, within=60)
-                        again = [e.id for e in after.events]
-                        assert got and ours(after)
-                        assert not {e.id for e in before} & set(again)
-                        assert len(again) == len(set(again))
-                        assert got | ours(after) == expected
-                        assert revisions_in_order([*before, *after.events])
-            finally:
-                second.stop()
+                got = {e.id for e in before if e.resource_id in ids}
+                await after.until(lambda w: got | ours(w) >= expected, within=60)
+                again = [e.id for e in after.events]
+                assert got
+                assert ours(after)
+                assert not {e.id for e in before} & set(again)
+                assert len(again) == len(set(again))
+                assert got | ours(after) == expected
+                assert revisions_in_order([*before, *after.events])
+        finally:
+            second.stop()
 
 
 async def test_behind_pgbouncer_in_transaction_mode_events_arrive_by_polling(
     database: Database, pgbouncer: Bouncer
 ) -> None:
-    options = {"watch_poll_interval": 0.05, "watch_heartbeat_interval": 0.5}
-    async with running(pgbouncer.url, database_options={"db_pgbouncer": True}, **options) as app:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
-            async with watching(channel, filter_text='resource_type = "User"') as watcher:
-                users = [await create_user(channel) for _ in range(3)]
-                await watcher.until(lambda w: {u.id for u in users} <= {e.resource_id for e in w.events})
-            assert app.watch is not None and not app.watch.listen
+    options: dict[str, Any] = {"watch_poll_interval": 0.05, "watch_heartbeat_interval": 0.5}
+    async with (
+        running(pgbouncer.url, database_options={"db_pgbouncer": True}, **options) as app,
+        grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel,
+    ):
+        async with watching(channel, filter_text='resource_type = "User"') as watcher:
+            users = [await create_user(channel) for _ in range(3)]
+            await watcher.until(
+                lambda w: {u.id for u in users} <= {e.resource_id for e in w.events}
+            )
+        assert app.watch is not None
+        assert not app.watch.listen
 
 
 BIG = 20_000  # bytes of full_name per event, twice (before/after) for an update
+
+
+def _has(tag: str, count: int) -> Callable[[Watcher], bool]:
+    return lambda w: sum(1 for e in w.events if str(e.after["email"]).startswith(tag)) >= count
 
 
 async def _backlog(database: Database, tag: str, count: int) -> None:
@@ -122,7 +138,7 @@ async def test_a_caller_that_stops_reading_is_aborted_and_the_server_s_memory_st
         growth = []
         async with grpc.aio.insecure_channel(service.address) as channel:
             for round_, count in enumerate((500, 2000)):
-                stream = change_pb2_grpc.ChangeServiceStub(channel).WatchChanges(
+                stream: Any = change_pb2_grpc.ChangeServiceStub(channel).WatchChanges(
                     change_pb2.WatchChangesRequest(filter='resource_type = "User"')
                 )
                 assert (await stream.read()).resume_token
@@ -130,19 +146,17 @@ async def test_a_caller_that_stops_reading_is_aborted_and_the_server_s_memory_st
                 # stops the server's writes once the window is full.
                 rss = process.memory_info().rss
                 tag = f"slow{round_}-"
-                async with grpc.aio.insecure_channel(service.address) as other:
-                    async with watching(other, filter_text='resource_type = "User"') as reader:
-                        await _backlog(database, tag, count)
-                        # Once a caller that reads got the whole backlog, the reader
-                        # has fanned it out to the one that does not, too.
-                        await reader.until(
-                            lambda w: sum(1 for e in w.events if e.after["email"].startswith(tag))
-                            >= count,
-                            within=120,
-                        )
+                async with (
+                    grpc.aio.insecure_channel(service.address) as other,
+                    watching(other, filter_text='resource_type = "User"') as reader,
+                ):
+                    await _backlog(database, tag, count)
+                    # Once a caller that reads got the whole backlog, the reader
+                    # has fanned it out to the one that does not, too.
+                    await reader.until(_has(tag, count), within=120)
                 growth.append((process.memory_info().rss - rss) / MiB)
                 with contextlib.suppress(grpc.aio.AioRpcError):
-                    while await stream.read() is not grpc.aio.EOF:
+                    while await stream.read() is not EOF:
                         pass
                 assert await stream.code() == grpc.StatusCode.ABORTED
                 assert reason_of(await stream.trailing_metadata()) == "WATCH_TOO_SLOW"

@@ -22,8 +22,10 @@ from ruleiq.data.v1 import (
 )
 
 from service.errors import reason_of
+from service.server import App
 
 from .api import TIMEOUT
+from .apps import running
 
 
 class Watcher:
@@ -138,7 +140,9 @@ async def write_users(channel: grpc.aio.Channel, until: float, tag: str) -> set[
             )
             written.add(user_id)
             continue
-        user = await users.CreateUser(user_pb2.CreateUserRequest(user=new_user(tag)), timeout=TIMEOUT)
+        user = await users.CreateUser(
+            user_pb2.CreateUserRequest(user=new_user(tag)), timeout=TIMEOUT
+        )
         written.add(user.id)
         for step in range(turn % 3):
             user = await users.UpdateUser(
@@ -161,3 +165,15 @@ def revisions_in_order(events: list[change_pb2.ChangeEvent]) -> bool:
             return False
         last[event.resource_id] = event.revision
     return True
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    database_url: str, **overrides: Any
+) -> AsyncIterator[tuple[App, grpc.aio.Channel]]:
+    """A server started with `overrides` (tests/apps.py `running`) and a channel to it."""
+    async with (
+        running(database_url, **overrides) as app,
+        grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel,
+    ):
+        yield app, channel
