@@ -175,6 +175,10 @@ def pinned(node: Filter | None) -> tuple[str, Any] | None:
     return None
 
 
+class CallerGone(Exception):
+    """The call ended under a write (cancelled by its caller): nothing to send."""
+
+
 class StreamEnded(Exception):
     """The stream must end now with this status (raised out of a blocked write)."""
 
@@ -623,6 +627,8 @@ class WatchServicer:
         hub.open(stream)
         try:
             await self._serve(stream, start, context)
+        except CallerGone:
+            return
         finally:
             hub.close(stream)
 
@@ -717,6 +723,10 @@ class WatchServicer:
                 raise
             task.uncancel()
             raise StreamEnded from None
+        except Exception:
+            if context.done():  # the caller went away
+                raise CallerGone from None
+            raise
         finally:
             stream.writing = False
         metrics = self.hub.metrics

@@ -51,6 +51,7 @@ from service.conversion import INPUT_ONLY, OUTPUT_ONLY, behaviours
 from service.query import MAX_FILTER_DEPTH
 from service.resources import RESOURCES, Resource
 from service.server import App
+from service.watch import WATCH_FILTERABLE
 
 from .api import (
     DOMAIN,
@@ -188,6 +189,7 @@ class World:
     templates: dict[str, Message] = field(default_factory=dict)  # message -> valid payload
     known_user: str = ""
     change_tokens: list[str] = field(default_factory=list)  # real ListChanges tokens
+    watch_tokens: list[str] = field(default_factory=list)  # real WatchChanges tokens
 
     @property
     def untouched_ids(self) -> list[str]:
@@ -234,6 +236,12 @@ async def build_world(api: Api) -> World:
             change_pb2.ListChangesRequest(page_size=1, filter=text_filter), timeout=TIMEOUT
         )
         world.change_tokens.append(page.next_page_token)
+        watch: Any = changes.WatchChanges(
+            change_pb2.WatchChangesRequest(filter=text_filter), timeout=TIMEOUT
+        )
+        first = await watch.read()
+        watch.cancel()
+        world.watch_tokens.append(first.resume_token)
     return world
 
 
@@ -700,6 +708,8 @@ class Strategies:
         cls = method.request_class
         if cls is change_pb2.ListChangesRequest:
             return self._list_changes()
+        if cls is change_pb2.WatchChangesRequest:
+            return self._watch_changes()
         if method.kind == "Commit":
             return self._commit()
         if r is None:
@@ -863,6 +873,51 @@ class Strategies:
             return request  # type: ignore[no-any-return]
 
         return build()
+
+    def _watch_changes(self) -> st.SearchStrategy[Message]:
+        """WatchChanges: filters on its fields and others, good and bad; tokens
+        real, forged, of a wrong version, from the future or the far past."""
+        ids = st.sampled_from(self.world.parent_ids)
+        values = st.one_of(
+            ids.map(lambda i: f'"{i}"'),
+            st.sampled_from(['"create"', '"update"', '"User"', '"a*"', "null", "3"]),
+            any_text.map(json.dumps),
+            any_text,
+        )
+        names = st.one_of(
+            st.sampled_from(WATCH_FILTERABLE), st.sampled_from(["actor", "id", "changed_at"])
+        )
+        condition = st.builds(
+            lambda n, op, v: f"{n} {op} {v}", names, st.sampled_from(OPERATORS), values
+        )
+        filters = st.one_of(
+            st.just(""),
+            st.lists(condition, min_size=1, max_size=3).map(" OR ".join),
+            st.lists(condition, min_size=1, max_size=3).map(" AND ".join),
+            any_text,
+        )
+        made = st.builds(
+            lambda v, lo, hi, last, at: base64.urlsafe_b64encode(
+                struct.pack(">Bqqqq", v, lo, hi, last, at)
+            ).decode(),
+            st.integers(0, 3),
+            st.integers(-(2**63), 2**63 - 1),
+            st.integers(-(2**63), 2**63 - 1),
+            st.integers(-(2**63), 2**63 - 1),
+            st.integers(-(2**63), 2**63 - 1),
+        )
+        tokens = st.one_of(
+            st.just(""),
+            any_text,
+            made,
+            st.binary(max_size=60).map(lambda b: base64.urlsafe_b64encode(b).decode()),
+            st.sampled_from(self.world.watch_tokens or [""]),
+        )
+        return st.builds(
+            lambda token, text: change_pb2.WatchChangesRequest(resume_token=token, filter=text),
+            tokens,
+            filters,
+        )
 
     def _list_changes(self) -> st.SearchStrategy[Message]:
         """ListChanges: filters on each of its fields, good and bad, and tokens of
@@ -1124,14 +1179,36 @@ class Fuzzer:
         self.calls = {
             m.path: channel.unary_unary(m.path, request_serializer=None, response_deserializer=None)
             for m in METHODS
+            if not m.descriptor.server_streaming
+        }
+        self.streams = {
+            m.path: channel.unary_stream(
+                m.path, request_serializer=None, response_deserializer=None
+            )
+            for m in METHODS
+            if m.descriptor.server_streaming
         }
 
     async def send(self, method: Method, data: bytes) -> tuple[bytes | None, Any]:
+        if method.path in self.streams:
+            return await self.first_response(method, data)
         try:
             reply = await self.calls[method.path](data, timeout=60)
         except grpc.aio.AioRpcError as error:
             return None, error
         return reply, None
+
+    async def first_response(self, method: Method, data: bytes) -> tuple[bytes | None, Any]:
+        """A stream's answer: its first response (the stream is then cancelled), or
+        the status it ended with before sending one."""
+        stream: Any = self.streams[method.path](data, timeout=60)
+        try:
+            first = await stream.read()
+        except grpc.aio.AioRpcError as error:
+            return None, error
+        finally:
+            stream.cancel()
+        return (first if isinstance(first, bytes) else b""), None
 
     async def send_all(
         self, method: Method, batch: Sequence[tuple[str, bytes]]
