@@ -679,3 +679,31 @@ async def test_a_chat_send_s_events_come_in_mutation_order(api: Api, database: D
             {"c": commit_id},
         )
         assert [str(row[0]) for row in found] == written
+
+
+async def test_an_id_created_again_goes_on_from_its_history_s_revision(
+    api: Api, database: Database
+) -> None:
+    """Its stream position (watch_xid) never falls below the writer's transaction,
+    nor below the id's previous event's."""
+    user_id = str(uuid.uuid4())
+    users = user_pb2_grpc.UserServiceStub(api.channel)
+    for _ in range(2):
+        await users.CreateUser(
+            user_pb2.CreateUserRequest(
+                user=user_pb2.User(email=f"again-{uuid.uuid4().hex[:10]}@example.com"),
+                user_id=user_id,
+            ),
+            timeout=TIMEOUT,
+        )
+        await users.DeleteUser(user_pb2.DeleteUserRequest(id=user_id), timeout=TIMEOUT)
+    found = await events(database, user_id)
+    assert [(e["operation"], e["revision"]) for e in found] == [
+        ("create", 1),
+        ("delete", 2),
+        ("create", 3),
+        ("delete", 4),
+    ]
+    assert all(e["watch_xid"] >= e["transaction_id"] for e in found)
+    positions = [e["watch_xid"] for e in found]
+    assert positions == sorted(positions)
