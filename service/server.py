@@ -324,11 +324,12 @@ class App:
         if self._readiness_task is not None:
             self._readiness_task.cancel()
             await _bounded("the readiness check", asyncio.wait({self._readiness_task}))
-        if self.watch is not None:
-            # Streams do not end by themselves: each gets its last token, then
-            # UNAVAILABLE, so its caller resumes on another instance.
-            await self.watch.shutdown(min(grace, STOP_STEP_SECONDS))
-        if not await self.admission.drain(grace - (time.monotonic() - started)):
+        # Streams do not end by themselves: each gets its last token, then
+        # UNAVAILABLE, so its caller resumes on another instance; meanwhile new
+        # calls are refused and those in flight finish.
+        streams = self.watch.shutdown(min(grace, STOP_STEP_SECONDS)) if self.watch else None
+        drained, _ = await asyncio.gather(self.admission.drain(grace), streams or asyncio.sleep(0))
+        if not drained:
             log.warning("grace period over with %d calls in flight", self.admission.in_flight)
         # What is left (health watchers, a call past the grace) gets a short moment.
         await self.server.stop(max(0.2, grace - (time.monotonic() - started)))
