@@ -61,7 +61,7 @@ MIGRATION_SCRIPTS ?= alembic
 migration-lint: $(INSTALLED) ## squawk on each migration's SQL (alembic upgrade --sql)
 	$(BIN)/python -m repositories.migration_lint --script-location $(MIGRATION_SCRIPTS)
 
-.PHONY: bench bench-pool bench-workers
+.PHONY: bench bench-pool bench-workers bench-watch
 bench: $(INSTALLED) ## Measure the service against its performance goals (~5 min; BENCH_QUICK=1 ~1 min)
 	$(BIN)/python -m tests.bench
 
@@ -70,6 +70,9 @@ bench-pool: $(INSTALLED) ## get/update ops/s and p99 per DB_POOL_SIZE (BENCH_POO
 
 bench-workers: $(INSTALLED) ## get/create ops/s, p50, p99 per GRPC_WORKERS, and the ratio (BENCH_WORKERS=1,2)
 	$(BIN)/python -m tests.bench --workers
+
+bench-watch: $(INSTALLED) ## server CPU with 1,000 idle WatchChanges streams; create with/without them; delivery lag
+	$(BIN)/python -m tests.bench --watch
 
 lock: $(INSTALLED) ## Re-resolve requirements/*.lock from pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 --quiet -o requirements/runtime.lock

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 import pytest
-from ruleiq.data.v1 import user_pb2, user_pb2_grpc
+from ruleiq.data.v1 import change_pb2, change_pb2_grpc, user_pb2, user_pb2_grpc
 
 from repositories.config import ConfigError
 from repositories.database import Database
@@ -117,3 +118,28 @@ async def test_a_metrics_port_in_use_is_a_config_error(app: App, database_url: s
     with pytest.raises(ConfigError, match="METRICS_PORT: cannot listen"):
         async with running(database_url, metrics_port=app.metrics_port, metrics_host="127.0.0.1"):
             pass
+
+
+async def test_watch_streams_events_lag_and_reads_are_counted(app: App) -> None:
+    before = await scrape(app)
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+        stub = change_pb2_grpc.ChangeServiceStub(channel)
+        email = f"watched-{uuid.uuid4().hex[:10]}@example.com"
+        stream: Any = stub.WatchChanges(
+            change_pb2.WatchChangesRequest(filter='resource_type = "User"')
+        )
+        assert (await stream.read()).resume_token
+        opened = await scrape(app)
+        await user_pb2_grpc.UserServiceStub(channel).CreateUser(
+            user_pb2.CreateUserRequest(user=user_pb2.User(email=email)), timeout=TIMEOUT
+        )
+        while not any(e.after["email"] == email for e in (await stream.read()).changes):
+            pass
+        stream.cancel()
+    after = await scrape(app)
+    assert value(opened, "ruleiq_watch_streams") == 1
+    assert value(after, "ruleiq_watch_events_sent_total") > value(
+        before, "ruleiq_watch_events_sent_total"
+    )
+    assert value(after, "ruleiq_watch_delivery_lag_seconds_count") >= 1
+    assert value(after, "ruleiq_watch_reader_ticks_total") >= 1

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from tests.service_process import ServiceProcess
 
 from .client import ClientSpec, client_main
 from .config import UNRECORDED, WITHOUT_HISTORY, BenchConfig
-from .cpu import postmaster_pid, resident_mb
+from .cpu import postmaster_pid, process_cpu_seconds, resident_mb
 from .database import BenchDatabase, SeedInfo
 from .report import (
     RESULTS_DIR,
@@ -41,10 +42,14 @@ from .report import (
     workers_table,
     workload_table,
 )
+from .watch import WatchStreams
 
 # Beyond warm-up and duration, what one command to a client may take (set-up of the
 # update workload, finishing the calls in flight).
 COMMAND_SLACK_SECONDS = 90.0
+# `--watch`: streams held open, and how long they stay idle for the CPU row.
+WATCH_STREAMS = 1000
+WATCH_IDLE_SECONDS = 20.0
 POOL_ENV = (
     "DB_POOL_SIZE",
     "DB_MAX_OVERFLOW",
@@ -465,6 +470,87 @@ class Bench:
         say(f"saved {json_path.relative_to(ROOT)}")
         return 1 if errors else 0
 
+    def watch_main(self) -> int:
+        """WatchChanges: 1,000 idle streams (the server's CPU), then the create workload
+        without streams and with 1,000 open, round by round, and the delivery lag of
+        what the streams received."""
+        config = self.config
+        seed = self.prepare_database()
+        service = self.service()
+        grpc_client = self.client("grpc")
+        grpc_client.call("connect", service.address, service.pid, False, timeout=120)
+        streams = WatchStreams(service.address)
+        self.stack.callback(_quietly("the watch streams", streams.stop))
+        # Each stream pins its own owner, none of whom the creates write for (a
+        # created user owns itself), and a few follow every User event: the lag.
+        owners = [f'owner_user_id = "{uuid.uuid4()}"' for _ in range(WATCH_STREAMS - 10)]
+        filters = [*owners, *['resource_type = "User"'] * 10]
+        streams.open(filters)
+        say(f"{len(filters)} streams open; idle for {WATCH_IDLE_SECONDS:g}s")
+        before, started = process_cpu_seconds(service.pid), time.monotonic()
+        time.sleep(WATCH_IDLE_SECONDS)
+        cpu, window = process_cpu_seconds(service.pid) - before, time.monotonic() - started
+        streams.close()
+        say(f"  idle: server CPU {cpu / window:.1%} of one core")
+        seconds = max(1, round(window))
+        idle = {
+            # One "call" per second of the window: server CPU per call is per second.
+            "latencies": [0.0] * seconds,
+            "calls": seconds,
+            "ops_per_second": 0.0,
+            "server_cpu_seconds": cpu * seconds / window,
+            "db_cpu_seconds": None,
+            "client_cpu_seconds": 0.0,
+            "other_cpu_seconds": 0.0,
+            "window_seconds": window,
+            "errors": 0,
+            "errors_by_kind": {},
+            "error_samples": {},
+            "exhausted": False,
+        }
+        runs: dict[str, list[dict[str, Any]]] = {"create": [], "create_watch_1000": []}
+        lags: list[float] = []
+        for round_number in range(1, config.rounds + 1):
+            label = f"round {round_number}/{config.rounds}"
+            runs["create"].append(self.run(grpc_client, "create", label))
+            streams.open(filters)
+            streams.take_lags()
+            result = self.run(grpc_client, "create", label, shown="create_watch_1000")
+            runs["create_watch_1000"].append(result)
+            time.sleep(2.0)  # what was written last reaches the streams
+            lags += streams.take_lags()
+            streams.close()
+        delivery = {**idle, "latencies": lags, "calls": len(lags), "server_cpu_seconds": 0.0}
+        summaries = [summarize(w, r) for w, r in runs.items()]
+        by_name = {s.workload: s for s in summaries}
+        by_name["watch_idle_1000"] = summarize("watch_idle_1000", [idle])
+        by_name["watch_delivery"] = summarize("watch_delivery", [delivery])
+        goals = ratios(by_name)
+        say()
+        say(workload_table(summaries))
+        say(
+            f"delivery lag over {len(lags):,} events: p50 {by_name['watch_delivery'].p50_ms:.0f} ms"
+            f", p99 {by_name['watch_delivery'].p99_ms:.0f} ms"
+        )
+        say()
+        say(goal_table(goals))
+        json_path = RESULTS_DIR / f"bench-watch-{self.stamp}.json"
+        save_json(
+            json_path,
+            {
+                "kind": "bench-watch",
+                "timestamp": self.stamp,
+                "environment": environment(config, seed),
+                "workloads": list(by_name.values()),
+                "goals": goals,
+            },
+        )
+        say(f"saved {json_path.relative_to(ROOT)}")
+        errors = error_report(summaries)
+        if errors:
+            say(errors)
+        return 1 if errors else 0
+
 
 def main(argv: list[str]) -> int:
     pool_mode = "--pool" in argv
@@ -483,7 +569,9 @@ def main(argv: list[str]) -> int:
     try:
         with sigterm_as_interrupt(), contextlib.ExitStack() as stack:
             bench = Bench(config, stack)
-            if workers_mode:
+            if "--watch" in argv:
+                code = bench.watch_main()
+            elif workers_mode:
                 code = bench.workers_main()
             else:
                 code = bench.pool_main() if pool_mode else bench.main()
