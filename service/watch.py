@@ -51,6 +51,9 @@ TOKEN_VERSION = 1
 _TOKEN = struct.Struct(">Bqqqq")
 _TOKEN_FIELD = b"\x12"  # WatchChangesResponse.resume_token: field 2, length-delimited
 BACKOFF_MAX = 5.0
+# Under a stream of writes, a wake-up waits this long after the previous read or
+# NOTIFY, so a burst of commits costs one read and one NOTIFY, not one each.
+COALESCE = 0.05
 
 Predicate = Callable[[Any], bool]
 
@@ -363,6 +366,7 @@ class WatchHub:
                 self._notify_again = False
                 connection = await self._notify_driver()
                 await connection.execute(f"NOTIFY {CHANNEL}")
+                await asyncio.sleep(COALESCE)
                 if not self._notify_again:
                     return
         except Exception as error:  # a hint only: the others poll anyway
@@ -440,8 +444,9 @@ class WatchHub:
                 delay = self.settings.watch_poll_interval
             if not self.streams:
                 break
+            await asyncio.sleep(min(COALESCE, delay))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+                await asyncio.wait_for(self._wake.wait(), max(0.0, delay - COALESCE))
 
     def _failed(self, error: Exception) -> None:
         if self.metrics is not None:
