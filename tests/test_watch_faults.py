@@ -112,12 +112,7 @@ BIG = 20_000  # bytes of full_name per event, twice (before/after) for an update
 
 def _has(tag: str, count: int) -> Callable[[Watcher], bool]:
     return lambda w: (
-        sum(
-            1
-            for e in w.events
-            if str(e.after.get("email", "")).startswith(tag)
-        )
-        >= count
+        sum(1 for e in w.events if str(e.after.get("email", "")).startswith(tag)) >= count
     )
 
 
