@@ -110,10 +110,12 @@ async def test_behind_pgbouncer_in_transaction_mode_events_arrive_by_polling(
 BIG = 20_000  # bytes of full_name per event, twice (before/after) for an update
 
 
+def _email(event: change_pb2.ChangeEvent) -> str:
+    return str(event.after["email"]) if "email" in event.after else ""
+
+
 def _has(tag: str, count: int) -> Callable[[Watcher], bool]:
-    return lambda w: (
-        sum(1 for e in w.events if str(e.after.get("email", "")).startswith(tag)) >= count
-    )
+    return lambda w: sum(1 for e in w.events if _email(e).startswith(tag)) >= count
 
 
 async def _backlog(database: Database, tag: str, count: int) -> None:
