@@ -47,6 +47,10 @@ INDEXED = ("owner_user_id", "resource_id", "resource_type")
 CHANNEL = "ruleiq_watch"
 # Events per read, the reader's and a catching-up stream's.
 PAGE = 500
+# A catching-up stream reads the history in windows of at most this many
+# transaction ids: each page sorts its window's rest, which stays small. (A
+# resource's watch_xid never falls, so its events keep their order across windows.)
+CATCH_UP_XIDS = 10_000
 TOKEN_VERSION = 1
 _TOKEN = struct.Struct(">Bqqqq")
 _TOKEN_FIELD = b"\x12"  # WatchChangesResponse.resume_token: field 2, length-delimited
@@ -664,7 +668,9 @@ class WatchServicer:
                     last_sent = time.monotonic()
                     continue
                 if cursor.upper or (position is not None and cursor.lower < position.lower):
-                    upper = None if cursor.upper or position is None else position.lower
+                    upper = None
+                    if not cursor.upper and position is not None:
+                        upper = min(position.lower, cursor.lower + CATCH_UP_XIDS)
                     window = await hub.page(cursor, upper)
                     full = len(window.rows) >= PAGE
                     after = cursor.after(window, full)

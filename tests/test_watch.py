@@ -235,3 +235,39 @@ async def test_stopping_the_server_ends_streams_unavailable_after_a_last_token(
             )
             assert len(watcher.responses) == 2
         assert watcher.token
+
+
+async def test_a_stream_far_behind_catches_up_over_many_windows_then_joins(
+    database: Database, database_url: str
+) -> None:
+    """A token 25,000 transactions back: the stream reads the history window by
+    window on its own, then gets what the shared reader reads next."""
+    async with serving(database_url, **FAST) as (_app, channel):
+        async with watching(channel, filter_text='resource_type = "User"') as first:
+            token = first.token
+        tag = f"far-{uuid.uuid4().hex[:8]}"
+        connection = await asyncpg.connect(raw_dsn(database_url))
+        try:
+            # Each iteration its own transaction (COMMIT in a DO block), a user every
+            # 5,000 of them.
+            await connection.execute(
+                "DO $$ BEGIN FOR i IN 1..25000 LOOP"
+                " IF i % 5000 = 0 THEN INSERT INTO users (id, email)"
+                f" VALUES (gen_random_uuid(), '{tag}-' || i || '@example.com');"
+                " ELSE PERFORM pg_current_xact_id(); END IF; COMMIT; END LOOP; END $$"
+            )
+        finally:
+            await connection.close()
+        async with watching(channel, filter_text='resource_type = "User"', resume_token=token) as w:
+            await w.until(lambda w: len(_tagged(w, tag)) >= 5)
+            later = await create_user(channel)
+            await w.until(lambda w: later.id in _ids(w))
+            assert _tagged(w, tag) == [f"{tag}-{i}@example.com" for i in range(5000, 25001, 5000)]
+
+
+def _tagged(watcher: Watcher, tag: str) -> list[str]:
+    return [
+        str(e.after["email"])
+        for e in watcher.events
+        if "email" in e.after and str(e.after["email"]).startswith(tag)
+    ]
