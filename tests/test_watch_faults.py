@@ -14,6 +14,7 @@ import grpc
 import psutil
 from ruleiq.data.v1 import change_pb2, change_pb2_grpc
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from repositories.database import Database
 from service.errors import reason_of
@@ -169,3 +170,77 @@ async def test_a_caller_that_stops_reading_is_aborted_and_the_server_s_memory_st
         assert growth[1] < 40, growth
     finally:
         service.stop()
+
+
+class CuttableProxy:
+    """TCP in front of PostgreSQL that can go away: every connection aborted and
+    new ones refused, as when the database host dies."""
+
+    def __init__(self, database_url: str) -> None:
+        self.target = make_url(database_url)
+        self.server: asyncio.Server | None = None
+        self.writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> str:
+        self.server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        port = self.server.sockets[0].getsockname()[1]
+        url = self.target.set(host="127.0.0.1", port=port, query={})
+        return url.render_as_string(hide_password=False)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        host = self.target.host or self.target.query.get("host")
+        if isinstance(host, str) and host.startswith("/"):
+            up_reader, up_writer = await asyncio.open_unix_connection(
+                f"{host}/.s.PGSQL.{self.target.port or 5432}"
+            )
+        else:
+            up_reader, up_writer = await asyncio.open_connection(
+                host or "127.0.0.1", self.target.port or 5432
+            )
+        self.writers += (writer, up_writer)
+        await asyncio.gather(
+            self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True
+        )
+
+    @staticmethod
+    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+        writer.close()
+
+    def cut(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        for writer in self.writers:
+            writer.transport.abort()
+
+
+async def test_when_the_database_stays_away_streams_end_unavailable_after_a_last_token(
+    database: Database,
+) -> None:
+    proxy = CuttableProxy(database.url)
+    url = await proxy.start()
+    options: dict[str, Any] = {
+        "watch_poll_interval": 0.05,
+        "watch_heartbeat_interval": 0.3,
+        "watch_database_outage": 1.0,
+        "readiness_interval_seconds": 60,
+    }
+    try:
+        async with (
+            running(url, database_options={"db_pool_timeout": 2}, **options) as app,
+            grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel,
+        ):
+            watcher = Watcher(channel)
+            await watcher.until(lambda w: bool(w.responses))
+            proxy.cut()
+            await watcher.ended(within=60)
+            assert watcher.code == grpc.StatusCode.UNAVAILABLE
+            assert watcher.reason == "DATABASE_UNAVAILABLE"
+            assert watcher.token
+            assert not watcher.responses[-1].changes
+            # Nothing is left checked out of the pool by the failed reads.
+            assert app.database.pool_stats().checked_out == 0
+    finally:
+        proxy.cut()
