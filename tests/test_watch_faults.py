@@ -188,8 +188,9 @@ class CuttableProxy:
         return url.render_as_string(hide_password=False)
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        host = self.target.host or self.target.query.get("host")
-        if isinstance(host, str) and host.startswith("/"):
+        found = self.target.host or self.target.query.get("host")
+        host = found if isinstance(found, str) else None
+        if host is not None and host.startswith("/"):
             up_reader, up_writer = await asyncio.open_unix_connection(
                 f"{host}/.s.PGSQL.{self.target.port or 5432}"
             )
