@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -245,3 +246,26 @@ async def test_when_the_database_stays_away_streams_end_unavailable_after_a_last
             assert app.database.pool_stats().checked_out == 0
     finally:
         proxy.cut()
+
+
+async def test_sigterm_ends_streams_unavailable_after_a_last_token_and_exits_zero(
+    database: Database, database_url: str, tmp_path: Path
+) -> None:
+    quiet = {**FAST, "WATCH_HEARTBEAT_INTERVAL": "60"}
+    service = named_service(database_url, tmp_path / "term.log", grace=5.0, **quiet)
+    try:
+        await service.ready()
+        async with grpc.aio.insecure_channel(service.address) as channel:
+            watchers = [Watcher(channel) for _ in range(3)]
+            for watcher in watchers:
+                await watcher.until(lambda w: bool(w.responses))
+            service.process.send_signal(signal.SIGTERM)
+            for watcher in watchers:
+                await watcher.ended()
+                assert watcher.code == grpc.StatusCode.UNAVAILABLE
+                assert watcher.reason == "SHUTTING_DOWN"
+                assert len(watcher.responses) == 2
+                assert watcher.token
+        assert await asyncio.to_thread(service.wait, 30) == 0
+    finally:
+        service.kill()
