@@ -4,6 +4,7 @@ generated client, on committed data (no outer test transaction)."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import secrets
@@ -271,3 +272,30 @@ def _tagged(watcher: Watcher, tag: str) -> list[str]:
         for e in watcher.events
         if "email" in e.after and str(e.after["email"]).startswith(tag)
     ]
+
+
+async def test_a_write_in_another_process_wakes_this_reader_through_notify(
+    database: Database, database_url: str
+) -> None:
+    """The watching server polls only once a minute: what reaches it sooner came by
+    the writer's NOTIFY (the LISTEN starts with the stream, so the writer retries)."""
+    async with (
+        serving(database_url) as (_writer, writes),
+        serving(database_url, watch_poll_interval=60.0, watch_heartbeat_interval=0.3) as (
+            _reader,
+            channel,
+        ),
+        watching(channel, filter_text='resource_type = "User"') as watcher,
+    ):
+        # Past its first read (heartbeats follow it): from here on, only a wake-up
+        # makes the reader read again.
+        await watcher.until(lambda w: len(w.responses) >= 3)
+        delivered = False
+        for _ in range(10):
+            user = await create_user(writes)
+            with contextlib.suppress(AssertionError):
+                await watcher.until(lambda w, wanted=user.id: wanted in _ids(w), within=2.0)
+            if user.id in _ids(watcher):
+                delivered = True
+                break
+        assert delivered
