@@ -11,6 +11,7 @@ import secrets
 import struct
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
@@ -47,6 +48,10 @@ async def test_a_stream_from_now_gets_the_first_response_at_once_then_new_events
 
 def _ids(watcher: Watcher) -> list[str]:
     return [e.resource_id for e in watcher.events]
+
+
+def _has_id(resource_id: str) -> Callable[[Watcher], bool]:
+    return lambda w: resource_id in _ids(w)
 
 
 async def test_a_transaction_open_across_a_later_commit_holds_both_back_until_it_ends(
@@ -294,7 +299,7 @@ async def test_a_write_in_another_process_wakes_this_reader_through_notify(
         for _ in range(10):
             user = await create_user(writes)
             with contextlib.suppress(AssertionError):
-                await watcher.until(lambda w, wanted=user.id: wanted in _ids(w), within=2.0)
+                await watcher.until(_has_id(user.id), within=2.0)
             if user.id in _ids(watcher):
                 delivered = True
                 break
