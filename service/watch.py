@@ -219,12 +219,15 @@ class Stream:
         self.task = asyncio.current_task()
         self.writing = False
         self.joined = False
+        self.dropped = False
 
     def end(self, ending: Ending) -> None:
         if self.ending is not None:
             return
         self.ending = ending
-        # Memory stays flat: what the caller did not read is dropped, not kept.
+        # Memory stays flat: what the caller did not read is dropped, not kept (and
+        # the last token is then that of the last response sent, not the reader's).
+        self.dropped = bool(self.queue)
         self.queue.clear()
         self.queued_events = 0
         if self.writing and self.task is not None:
@@ -710,7 +713,8 @@ class WatchServicer:
                     await asyncio.wait_for(stream.wake.wait(), max(0.01, wait))
             ending = stream.ending
             if ending is not None and ending.final:
-                token = _now_token(hub, cursor) if stream.joined else cursor.token()
+                if not stream.dropped:
+                    token = _now_token(hub, cursor) if stream.joined else cursor.token()
                 await self._write(stream, context, hub._response([], [], token))
         except StreamEnded:
             pass
