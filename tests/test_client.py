@@ -4,12 +4,18 @@ with real failures: typed errors, pages, retried creates, read-modify-write."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import textwrap
 import uuid
+from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
+from google.protobuf import field_mask_pb2
+from ruleiq.data import client
+from ruleiq.data.v1 import change_pb2, change_pb2_grpc, user_pb2, user_pb2_grpc
 from sqlalchemy import text
 
 from repositories.database import Database
@@ -20,6 +26,7 @@ from .apps import running
 from .certs import Authority, tls
 from .client_venv import ClientVenv, run_script
 from .proxy import losing_first_reply, silent_peer
+from .service_process import ServiceProcess
 from .tokens import POLICY, TOKENS
 
 MODES = ["sync", "async"]
@@ -457,3 +464,193 @@ async def test_the_channel_retries_a_read_whose_reply_was_lost_but_never_a_write
         api.pb("User").ListUsersRequest(filter=f'email = "{email}"'), timeout=10
     )
     assert len(listed.users) == 1  # the refused write was done
+
+
+WATCH = """
+from ruleiq.data.v1 import change_pb2_grpc
+
+target, token, tag, expected = sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+FILTER = 'resource_type = "User"'
+FAST = client.Backoff(initial=0.05, maximum=0.5)
+
+
+def mine(event):
+    values = event.after if event.HasField("after") else event.before
+    return values["email"].endswith(tag)
+
+
+def show(event):
+    print(json.dumps({"resource_id": event.resource_id, "revision": event.revision}),
+          flush=True)
+
+
+async def main():
+    changes = change_pb2_grpc.ChangeServiceStub(channel(target))
+    seen = 0
+    if MODE == "sync":
+        for event in client.watch(changes.WatchChanges, filter=FILTER, resume_token=token,
+                                  backoff=FAST, give_up_after=120):
+            if mine(event):
+                show(event)
+                seen += 1
+                if seen == expected:
+                    break
+    else:
+        async for event in client.awatch(changes.WatchChanges, filter=FILTER,
+                                         resume_token=token, backoff=FAST,
+                                         give_up_after=120):
+            if mine(event):
+                show(event)
+                seen += 1
+                if seen == expected:
+                    break
+    print(json.dumps({"done": seen}), flush=True)
+
+
+asyncio.run(main())
+"""
+
+
+class _Lines:
+    """The JSON lines a running script prints, collected as they come."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.lines: list[dict[str, Any]] = []
+        self.ended = False
+        self.changed = asyncio.Condition()
+        self.reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.process.stdout is not None
+        try:
+            while line := await self.process.stdout.readline():
+                async with self.changed:
+                    self.lines.append(json.loads(line))
+                    self.changed.notify_all()
+        finally:
+            async with self.changed:
+                self.ended = True
+                self.changed.notify_all()
+
+    async def at_least(self, count: int, within: float) -> None:
+        """Wait for `count` lines; a generous bound only keeps a broken run from hanging."""
+        async with self.changed:
+            await asyncio.wait_for(
+                self.changed.wait_for(lambda: len(self.lines) >= count or self.ended), within
+            )
+        assert len(self.lines) >= count, (self.lines, await self.errors())
+
+    async def errors(self) -> str:
+        assert self.process.stderr is not None
+        if self.process.returncode is None:
+            return ""
+        return (await self.process.stderr.read()).decode()
+
+
+async def _start_token(target: str) -> str:
+    """The token a WatchChanges from now starts at (its first response's)."""
+    async with grpc.aio.insecure_channel(target) as ch:
+        call = change_pb2_grpc.ChangeServiceStub(ch).WatchChanges(
+            change_pb2.WatchChangesRequest(filter='resource_type = "User"'), timeout=30
+        )
+        first = await call.read()
+        call.cancel()
+    assert isinstance(first, change_pb2.WatchChangesResponse), first
+    assert not first.changes
+    assert first.resume_token
+    return first.resume_token
+
+
+async def _users(target: str, tag: str, count: int, *, rename: bool) -> None:
+    async with grpc.aio.insecure_channel(target) as ch:
+        users = user_pb2_grpc.UserServiceStub(ch)
+        for i in range(count):
+            made = await users.CreateUser(
+                user_pb2.CreateUserRequest(
+                    user=user_pb2.User(email=f"w{i}-{uuid.uuid4().hex[:8]}{tag}")
+                ),
+                timeout=10,
+            )
+            if rename:
+                await users.UpdateUser(
+                    user_pb2.UpdateUserRequest(
+                        user=user_pb2.User(id=made.id, full_name=f"Renamed {i}"),
+                        update_mask=field_mask_pb2.FieldMask(paths=["full_name"]),
+                    ),
+                    timeout=10,
+                )
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_the_watch_iterator_survives_a_server_restart_without_a_gap_or_a_repeat(
+    client_venv: ClientVenv, database: Database, database_url: str, tmp_path: Path, mode: str
+) -> None:
+    """kill -9 of the server mid-stream: the iterator resumes on the next server from
+    its last token, and hands out every event of the test's users exactly once."""
+    tag = f"@watch-{uuid.uuid4().hex[:8]}.example.com"
+    before, after = 15, 10
+    expected = 2 * before + after  # creates and renames, then creates
+    first = ServiceProcess(database_url, tmp_path / "first.log")
+    second: ServiceProcess | None = None
+    process: asyncio.subprocess.Process | None = None
+    try:
+        await first.ready()
+        token = await _start_token(first.address)
+        code = tmp_path / "watch.py"
+        code.write_text(script(WATCH))
+        process = await asyncio.create_subprocess_exec(
+            str(client_venv.python),
+            "-I",
+            str(code),
+            mode,
+            first.address,
+            token,
+            tag,
+            str(expected),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=client_venv.env(),
+        )
+        lines = _Lines(process)
+        await _users(first.address, tag, before, rename=True)
+        await lines.at_least(1, within=60)  # the stream delivers: now break it
+        first.kill()
+        second = ServiceProcess(database_url, tmp_path / "second.log", port=first.port)
+        await second.ready()
+        await _users(second.address, tag, after, rename=False)
+        await lines.at_least(expected + 1, within=120)
+        assert lines.lines[-1] == {"done": expected}, await lines.errors()
+    finally:
+        if process is not None and process.returncode is None:
+            process.kill()
+            await process.wait()
+        first.kill()
+        if second is not None:
+            second.stop()
+    handed_out = [(line["resource_id"], line["revision"]) for line in lines.lines[:-1]]
+    async with database.async_engine.connect() as connection:
+        recorded = (
+            await connection.execute(
+                text(
+                    "SELECT resource_id::text, revision FROM change_events"
+                    " WHERE resource_type = 'User'"
+                    " AND coalesce(after, before) ->> 'email' LIKE :pattern"
+                ),
+                {"pattern": f"%{tag}"},
+            )
+        ).all()
+    assert len(recorded) == expected
+    assert sorted(handed_out) == sorted((r, n) for r, n in recorded)  # each once, none missed
+
+
+def test_a_stream_gets_no_default_deadline_and_no_channel_retry() -> None:
+    """A watch lasts as long as its caller reads and resumes from its own tokens: a
+    default deadline would cut it, a channel retry would start it again from the start."""
+    named = {
+        (name["service"], name["method"])
+        for config in client.service_config()["methodConfig"]
+        for name in config["name"]
+    }
+    assert ("ruleiq.data.v1.ChangeService", "ListChanges") in named
+    assert ("ruleiq.data.v1.ChangeService", "WatchChanges") not in named

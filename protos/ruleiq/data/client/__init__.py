@@ -7,9 +7,8 @@ service expects, typed errors, page iterators, safe retries, aware timestamps.
     users = user_pb2_grpc.UserServiceStub(client.channel("ruleiq-data:50051", token=TOKEN))
     user = client.create(users.CreateUser, user_pb2.CreateUserRequest(user=...))
     for u in client.items(users.ListUsers, user_pb2.ListUsersRequest(page_size=500)): ...
-
-Streaming methods (a WatchChanges iterator with resume tokens) will live here too, beside
-the server method they need; today every method of the API is unary."""
+    for event in client.watch(changes.WatchChanges, filter='resource_type = "User"'): ...
+"""
 
 from .channel import Defaults, Keepalive, Tls, aio_channel, channel, service_config
 from .errors import (
@@ -38,10 +37,12 @@ from .retry import (
     with_request_id,
 )
 from .times import from_datetime, timestamp_of, to_datetime
+from .watch import AsyncWatch, Watch, awatch, watch
 
 __all__ = [
     "Aborted",
     "AlreadyExists",
+    "AsyncWatch",
     "Backoff",
     "DataError",
     "DeadlineExceeded",
@@ -57,11 +58,13 @@ __all__ = [
     "Tls",
     "Unauthenticated",
     "Unavailable",
+    "Watch",
     "acreate",
     "aio_channel",
     "aitems",
     "apages",
     "aread_modify_write",
+    "awatch",
     "channel",
     "create",
     "from_datetime",
@@ -72,5 +75,6 @@ __all__ = [
     "service_config",
     "timestamp_of",
     "to_datetime",
+    "watch",
     "with_request_id",
 ]

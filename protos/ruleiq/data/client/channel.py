@@ -25,10 +25,14 @@ READ_PREFIXES = ("Get", "List", "BatchGet")
 # The stubs make the interceptor bases generic; at run time they are plain classes.
 if TYPE_CHECKING:
     _SyncBase = grpc.UnaryUnaryClientInterceptor[Any, Any]
+    _SyncStreamBase = grpc.UnaryStreamClientInterceptor[Any, Any]
     _AioBase = grpc.aio.UnaryUnaryClientInterceptor[Any, Any]
+    _AioStreamBase = grpc.aio.UnaryStreamClientInterceptor[Any, Any]
 else:
     _SyncBase = grpc.UnaryUnaryClientInterceptor
+    _SyncStreamBase = grpc.UnaryStreamClientInterceptor
     _AioBase = grpc.aio.UnaryUnaryClientInterceptor
+    _AioStreamBase = grpc.aio.UnaryStreamClientInterceptor
 
 
 @dataclass(frozen=True)
@@ -87,16 +91,20 @@ def _seconds(value: float) -> str:
 
 
 @cache
-def method_names() -> tuple[tuple[str, str], ...]:
-    """(service, method) of every method of package ruleiq.data.v1, from the
-    generated descriptors."""
+def method_names(*, streaming: bool = False) -> tuple[tuple[str, str], ...]:
+    """(service, method) of every unary method of package ruleiq.data.v1, from the
+    generated descriptors; with `streaming`, of every server-streaming one instead."""
     found: list[tuple[str, str]] = []
     for module_info in pkgutil.iter_modules(ruleiq.data.v1.__path__):
         if not module_info.name.endswith("_pb2"):
             continue
         module = importlib.import_module(f"{ruleiq.data.v1.__name__}.{module_info.name}")
         for service in module.DESCRIPTOR.services_by_name.values():
-            found.extend((service.full_name, method.name) for method in service.methods)
+            found.extend(
+                (service.full_name, method.name)
+                for method in service.methods
+                if method.server_streaming == streaming
+            )
     return tuple(sorted(found))
 
 
@@ -107,7 +115,8 @@ def is_read(method: str) -> bool:
 
 def service_config(defaults: Defaults = Defaults()) -> dict[str, Any]:
     """The `grpc.service_config` for ruleiq-data: per-method deadlines, and a
-    retry policy of UNAVAILABLE on reads only."""
+    retry policy of UNAVAILABLE on reads only. Streams (WatchChanges) get neither:
+    they last as long as the caller reads, and resume from their own tokens."""
     names = method_names()
     reads = [{"service": s, "method": m} for s, m in names if is_read(m)]
     writes = [{"service": s, "method": m} for s, m in names if not is_read(m)]
@@ -157,45 +166,57 @@ class _SyncDetails(grpc.ClientCallDetails):
     compression: grpc.Compression | None
 
 
-class _Interceptor(_SyncBase):
+class _Interceptor(_SyncBase, _SyncStreamBase):
     """Adds metadata (a bearer token on a plaintext channel) and raises typed errors.
-    Unary calls only, as every method is today; a streaming Watch will need its twin."""
+    A stream's errors arrive while it is read: `watch` types those itself."""
 
     def __init__(self, metadata: Metadata) -> None:
         self.metadata = tuple(metadata)
 
+    def _with_metadata(self, details: Any) -> Any:
+        if not self.metadata:
+            return details
+        return _SyncDetails(
+            details.method,
+            details.timeout,
+            (*(details.metadata or ()), *self.metadata),
+            details.credentials,
+            details.wait_for_ready,
+            details.compression,
+        )
+
     def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        if self.metadata:
-            details = _SyncDetails(
-                details.method,
-                details.timeout,
-                (*(details.metadata or ()), *self.metadata),
-                details.credentials,
-                details.wait_for_ready,
-                details.compression,
-            )
-        outcome = continuation(details, request)
+        outcome = continuation(self._with_metadata(details), request)
         if isinstance(outcome, grpc.RpcError):
             raise from_rpc_error(outcome) from None
         return outcome
 
+    def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._with_metadata(details), request)
 
-class _AioInterceptor(_AioBase):
+
+class _AioInterceptor(_AioBase, _AioStreamBase):
     """The asyncio twin of `_Interceptor`."""
 
     def __init__(self, metadata: Metadata) -> None:
         self.metadata = tuple(metadata)
 
+    def _with_metadata(self, details: Any) -> Any:
+        if not self.metadata:
+            return details
+        return grpc.aio.ClientCallDetails(
+            details.method,
+            details.timeout,
+            grpc.aio.Metadata(*(details.metadata or ()), *self.metadata),
+            details.credentials,
+            details.wait_for_ready,
+        )
+
+    async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await continuation(self._with_metadata(details), request)
+
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        if self.metadata:
-            details = grpc.aio.ClientCallDetails(
-                details.method,
-                details.timeout,
-                grpc.aio.Metadata(*(details.metadata or ()), *self.metadata),
-                details.credentials,
-                details.wait_for_ready,
-            )
-        call = await continuation(details, request)
+        call = await continuation(self._with_metadata(details), request)
         try:
             await call
         except grpc.RpcError as error:
