@@ -5,7 +5,9 @@ with real failures: typed errors, pages, retried creates, read-modify-write."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import struct
 import textwrap
 import uuid
 from pathlib import Path
@@ -654,3 +656,100 @@ def test_a_stream_gets_no_default_deadline_and_no_channel_retry() -> None:
     }
     assert ("ruleiq.data.v1.ChangeService", "ListChanges") in named
     assert ("ruleiq.data.v1.ChangeService", "WatchChanges") not in named
+
+
+RELIST = """
+from ruleiq.data.v1 import change_pb2_grpc
+
+target, expired, tag = sys.argv[2:5]
+FILTER = 'resource_type = "User"'
+
+
+def mine(event):
+    return event.after["email"].endswith(tag)
+
+
+async def main():
+    changes = change_pb2_grpc.ChangeServiceStub(channel(target))
+    try:
+        stream = (client.watch if MODE == "sync" else client.awatch)(
+            changes.WatchChanges, filter=FILTER, resume_token=expired)
+        if MODE == "sync":
+            next(iter(stream))
+        else:
+            await stream.__anext__()
+    except client.DataError as error:
+        print(json.dumps({"without relist": described(error)}), flush=True)
+
+    def relisted():
+        print(json.dumps({"relisted": True}), flush=True)
+
+    async def arelisted():
+        relisted()
+
+    if MODE == "sync":
+        stream = client.watch(changes.WatchChanges, filter=FILTER, resume_token=expired,
+                              relist=relisted)
+        event = next(event for event in stream if mine(event))
+    else:
+        stream = client.awatch(changes.WatchChanges, filter=FILTER, resume_token=expired,
+                               relist=arelisted)
+        event = None
+        async for event in stream:
+            if mine(event):
+                break
+        await stream.aclose()
+    print(json.dumps({"event": event.resource_id, "token": bool(stream.resume_token)}),
+          flush=True)
+
+
+asyncio.run(main())
+"""
+
+
+def _expired_token() -> str:
+    """A token of this service's shape, made long before the history's retention."""
+    raw = struct.pack(">Bqqqq", 1, 1, 0, 0, 1000)
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_an_expired_token_relists_through_the_callback_then_streams_from_now(
+    client_venv: ClientVenv, grpc_app: App, tmp_path: Path, mode: str
+) -> None:
+    """Without a relist callback the expiry is raised, typed; with one, the watch starts
+    from now, relists once that stream is open, and then hands out what is written."""
+    tag = f"@relist-{uuid.uuid4().hex[:8]}.example.com"
+    target = f"127.0.0.1:{grpc_app.port}"
+    code = tmp_path / "relist.py"
+    code.write_text(script(RELIST))
+    process = await asyncio.create_subprocess_exec(
+        str(client_venv.python),
+        "-I",
+        str(code),
+        mode,
+        target,
+        _expired_token(),
+        tag,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=client_venv.env(),
+    )
+    lines = _Lines(process)
+    try:
+        await lines.at_least(2, within=60)  # refused, then relisted on the new stream
+        await _users(target, tag, 1, rename=False)
+        await lines.at_least(3, within=60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()
+    refused = lines.lines[0]["without relist"]
+    assert (refused["class"], refused["reason"]) == ("FailedPrecondition", "WATCH_TOKEN_EXPIRED")
+    assert lines.lines[1] == {"relisted": True}
+    assert lines.lines[2]["token"] is True
+    async with grpc.aio.insecure_channel(target) as ch:
+        listed = await user_pb2_grpc.UserServiceStub(ch).ListUsers(
+            user_pb2.ListUsersRequest(filter=f'email = "*{tag}"'), timeout=10
+        )
+    assert [u.id for u in listed.users] == [lines.lines[2]["event"]]
