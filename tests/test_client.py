@@ -476,9 +476,14 @@ FILTER = 'resource_type = "User"'
 FAST = client.Backoff(initial=0.05, maximum=0.5)
 
 
+OURS = set()
+
+
 def mine(event):
-    values = event.after if event.HasField("after") else event.before
-    return values["email"].endswith(tag)
+    # An update records only what it changed: a user is ours from its create on.
+    if event.operation == "create" and event.after["email"].endswith(tag):
+        OURS.add(event.resource_id)
+    return event.resource_id in OURS
 
 
 def show(event):
@@ -636,8 +641,9 @@ async def test_the_watch_iterator_survives_a_server_restart_without_a_gap_or_a_r
             await connection.execute(
                 text(
                     "SELECT resource_id::text, revision FROM change_events"
-                    " WHERE resource_type = 'User'"
-                    " AND coalesce(after, before) ->> 'email' LIKE :pattern"
+                    " WHERE resource_type = 'User' AND resource_id IN ("
+                    " SELECT resource_id FROM change_events WHERE resource_type = 'User'"
+                    " AND operation = 'create' AND after ->> 'email' LIKE :pattern)"
                 ),
                 {"pattern": f"%{tag}"},
             )
