@@ -521,6 +521,21 @@ asyncio.run(main())
 class _Lines:
     """The JSON lines a running script prints, collected as they come."""
 
+    @classmethod
+    async def of_script(cls, venv: ClientVenv, path: Path, body: str, *args: str) -> _Lines:
+        """Start `body` in the client's venv (as `path`) and collect what it prints."""
+        await asyncio.to_thread(path.write_text, script(body))
+        process = await asyncio.create_subprocess_exec(
+            str(venv.python),
+            "-I",
+            str(path),
+            *args,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=venv.env(),
+        )
+        return cls(process)
+
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self.process = process
         self.lines: list[dict[str, Any]] = []
@@ -547,6 +562,11 @@ class _Lines:
                 self.changed.wait_for(lambda: len(self.lines) >= count or self.ended), within
             )
         assert len(self.lines) >= count, (self.lines, await self.errors())
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
+        await self.process.wait()
 
     async def errors(self) -> str:
         assert self.process.stderr is not None
@@ -600,26 +620,20 @@ async def test_the_watch_iterator_survives_a_server_restart_without_a_gap_or_a_r
     expected = 2 * before + after  # creates and renames, then creates
     first = ServiceProcess(database_url, tmp_path / "first.log")
     second: ServiceProcess | None = None
-    process: asyncio.subprocess.Process | None = None
+    lines: _Lines | None = None
     try:
         await first.ready()
         token = await _start_token(first.address)
-        code = tmp_path / "watch.py"
-        code.write_text(script(WATCH))
-        process = await asyncio.create_subprocess_exec(
-            str(client_venv.python),
-            "-I",
-            str(code),
+        lines = await _Lines.of_script(
+            client_venv,
+            tmp_path / "watch.py",
+            WATCH,
             mode,
             first.address,
             token,
             tag,
             str(expected),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=client_venv.env(),
         )
-        lines = _Lines(process)
         await _users(first.address, tag, before, rename=True)
         await lines.at_least(1, within=60)  # the stream delivers: now break it
         first.kill()
@@ -629,9 +643,8 @@ async def test_the_watch_iterator_survives_a_server_restart_without_a_gap_or_a_r
         await lines.at_least(expected + 1, within=120)
         assert lines.lines[-1] == {"done": expected}, await lines.errors()
     finally:
-        if process is not None and process.returncode is None:
-            process.kill()
-            await process.wait()
+        if lines is not None:
+            await lines.stop()
         first.kill()
         if second is not None:
             second.stop()
@@ -727,29 +740,15 @@ async def test_an_expired_token_relists_through_the_callback_then_streams_from_n
     from now, relists once that stream is open, and then hands out what is written."""
     tag = f"@relist-{uuid.uuid4().hex[:8]}.example.com"
     target = f"127.0.0.1:{grpc_app.port}"
-    code = tmp_path / "relist.py"
-    code.write_text(script(RELIST))
-    process = await asyncio.create_subprocess_exec(
-        str(client_venv.python),
-        "-I",
-        str(code),
-        mode,
-        target,
-        _expired_token(),
-        tag,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=client_venv.env(),
+    lines = await _Lines.of_script(
+        client_venv, tmp_path / "relist.py", RELIST, mode, target, _expired_token(), tag
     )
-    lines = _Lines(process)
     try:
         await lines.at_least(2, within=60)  # refused, then relisted on the new stream
         await _users(target, tag, 1, rename=False)
         await lines.at_least(3, within=60)
     finally:
-        if process.returncode is None:
-            process.kill()
-        await process.wait()
+        await lines.stop()
     refused = lines.lines[0]["without relist"]
     assert (refused["class"], refused["reason"]) == ("FailedPrecondition", "WATCH_TOKEN_EXPIRED")
     assert lines.lines[1] == {"relisted": True}

@@ -46,10 +46,19 @@ class _Position:
     `remember` of them), which drops what a resumed stream sends again."""
 
     def __init__(
-        self, resume_token: str, *, backoff: Backoff, give_up_after: float, remember: int
+        self,
+        filter: str,
+        resume_token: str,
+        metadata: Metadata | None,
+        *,
+        backoff: Backoff,
+        give_up_after: float,
+        remember: int,
     ) -> None:
         if remember < 1:
             raise ValueError("remember must be at least 1")
+        self.filter = filter
+        self.metadata = metadata
         self.resume_token = resume_token
         self.backoff = backoff
         self.give_up_after = give_up_after
@@ -59,8 +68,10 @@ class _Position:
         self.retries = 0
         self.broken_since: float | None = None
 
-    def request(self, filter: str) -> change_pb2.WatchChangesRequest:
-        return change_pb2.WatchChangesRequest(filter=filter, resume_token=self.resume_token)
+    def open(self, method: Callable[..., Any]) -> Any:
+        """A new stream from where the watch stands."""
+        request = change_pb2.WatchChangesRequest(filter=self.filter, resume_token=self.resume_token)
+        return method(request, metadata=self.metadata)
 
     def received(self) -> None:
         """A response arrived: the stream works again."""
@@ -114,33 +125,35 @@ class _Position:
         return delay
 
 
-class Watch(Iterable[change_pb2.ChangeEvent]):
+class _Watching:
+    def __init__(self, method: Callable[..., Any], position: _Position) -> None:
+        self._method = method
+        self._position = position
+
+    @property
+    def resume_token(self) -> str:
+        """Where a later watch should start to get every event after those handed
+        out so far."""
+        return self._position.resume_token
+
+
+class Watch(_Watching, Iterable[change_pb2.ChangeEvent]):
     """The change events of a WatchChanges stream, resumed and relisted as needed;
-    made by `watch`. `resume_token` is where a later watch should start to get
-    every event after those handed out so far."""
+    made by `watch`."""
 
     def __init__(
         self,
         method: Callable[..., Iterable[change_pb2.WatchChangesResponse]],
-        filter: str,
         position: _Position,
         relist: Callable[[], object] | None,
-        metadata: Metadata | None,
     ) -> None:
-        self._method = method
-        self._filter = filter
-        self._position = position
+        super().__init__(method, position)
         self._relist = relist
-        self._metadata = metadata
-
-    @property
-    def resume_token(self) -> str:
-        return self._position.resume_token
 
     def __iter__(self) -> Iterator[change_pb2.ChangeEvent]:
         position = self._position
         while True:
-            call: Any = self._method(position.request(self._filter), metadata=self._metadata)
+            call = position.open(self._method)
             error: DataError | None = None
             try:
                 for response in call:
@@ -156,27 +169,18 @@ class Watch(Iterable[change_pb2.ChangeEvent]):
             time.sleep(position.broke(error, can_relist=self._relist is not None))
 
 
-class AsyncWatch(AsyncIterator[change_pb2.ChangeEvent]):
+class AsyncWatch(_Watching, AsyncIterator[change_pb2.ChangeEvent]):
     """The asyncio twin of `Watch`, made by `awatch`."""
 
     def __init__(
         self,
         method: Callable[..., Any],
-        filter: str,
         position: _Position,
         relist: Callable[[], Awaitable[object]] | None,
-        metadata: Metadata | None,
     ) -> None:
-        self._method = method
-        self._filter = filter
-        self._position = position
+        super().__init__(method, position)
         self._relist = relist
-        self._metadata = metadata
         self._events = self._run()
-
-    @property
-    def resume_token(self) -> str:
-        return self._position.resume_token
 
     def __aiter__(self) -> AsyncWatch:
         return self
@@ -191,7 +195,7 @@ class AsyncWatch(AsyncIterator[change_pb2.ChangeEvent]):
     async def _run(self) -> AsyncGenerator[change_pb2.ChangeEvent]:
         position = self._position
         while True:
-            call = self._method(position.request(self._filter), metadata=self._metadata)
+            call = position.open(self._method)
             error: DataError | None = None
             try:
                 async for response in call:
@@ -235,9 +239,14 @@ def watch(
     the current state and misses nothing written since; without `relist` the error
     is raised. Any other error is raised as its `DataError`."""
     position = _Position(
-        resume_token, backoff=backoff, give_up_after=give_up_after, remember=remember
+        filter,
+        resume_token,
+        metadata,
+        backoff=backoff,
+        give_up_after=give_up_after,
+        remember=remember,
     )
-    return Watch(method, filter, position, relist, metadata)
+    return Watch(method, position, relist)
 
 
 def awatch(
@@ -254,6 +263,11 @@ def awatch(
     """The asyncio twin of `watch` (`async for event in client.awatch(...)`);
     `relist` is a coroutine function."""
     position = _Position(
-        resume_token, backoff=backoff, give_up_after=give_up_after, remember=remember
+        filter,
+        resume_token,
+        metadata,
+        backoff=backoff,
+        give_up_after=give_up_after,
+        remember=remember,
     )
-    return AsyncWatch(method, filter, position, relist, metadata)
+    return AsyncWatch(method, position, relist)
