@@ -62,8 +62,9 @@ migration-lint: $(INSTALLED) ## squawk on each migration's SQL (alembic upgrade 
 	$(BIN)/python -m repositories.migration_lint --script-location $(MIGRATION_SCRIPTS)
 
 .PHONY: bench bench-pool bench-workers bench-watch
-bench: $(INSTALLED) ## Measure the service against its performance goals (~5 min; BENCH_QUICK=1 ~1 min)
+bench: $(INSTALLED) ## Measure the service against its performance goals, the watch rows too (~7 min; BENCH_QUICK=1 ~2 min)
 	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench --watch
 
 bench-pool: $(INSTALLED) ## get/update ops/s and p99 per DB_POOL_SIZE (BENCH_POOL_SIZES=5,10,20,40)
 	$(BIN)/python -m tests.bench --pool
@@ -71,7 +72,7 @@ bench-pool: $(INSTALLED) ## get/update ops/s and p99 per DB_POOL_SIZE (BENCH_POO
 bench-workers: $(INSTALLED) ## get/create ops/s, p50, p99 per GRPC_WORKERS, and the ratio (BENCH_WORKERS=1,2)
 	$(BIN)/python -m tests.bench --workers
 
-bench-watch: $(INSTALLED) ## server CPU with 1,000 idle WatchChanges streams; create with/without them; delivery lag
+bench-watch: $(INSTALLED) ## Only the watch rows: server CPU with 1,000 idle WatchChanges streams; create with/without them; delivery lag
 	$(BIN)/python -m tests.bench --watch
 
 lock: $(INSTALLED) ## Re-resolve requirements/*.lock from pyproject.toml
