@@ -23,23 +23,18 @@ from service.errors import reason_of
 from .apps import running
 from .pgbouncer import Bouncer
 from .service_process import named_service
-from .watching import Watcher, create_user, revisions_in_order, watching, write_users
+from .watching import (
+    Watcher,
+    create_user,
+    revisions_in_order,
+    users_history,
+    watching,
+    write_users,
+)
 
 MiB = 1024 * 1024
 EOF: Any = grpc.aio.EOF  # type: ignore[attr-defined]  # not in grpc-stubs
 FAST = {"WATCH_POLL_INTERVAL": "0.05", "WATCH_HEARTBEAT_INTERVAL": "0.5"}
-
-
-async def _history(database: Database, ids: set[str]) -> set[int]:
-    async with database.async_engine.connect() as connection:
-        rows = await connection.execute(
-            text(
-                "SELECT id FROM change_events WHERE resource_type = 'User'"
-                " AND resource_id = ANY(CAST(:ids AS uuid[]))"
-            ),
-            {"ids": sorted(ids)},
-        )
-        return {row[0] for row in rows}
 
 
 async def test_after_a_kill_9_a_new_server_resumes_from_the_last_token_without_loss_or_repeat(
@@ -70,7 +65,7 @@ async def test_after_a_kill_9_a_new_server_resumes_from_the_last_token_without_l
         try:
             await second.ready()
             ids = set().union(*await writers)
-            expected = await _history(database, ids)
+            expected = await users_history(database, ids)
             async with (
                 grpc.aio.insecure_channel(second.address) as channel,
                 watching(channel, filter_text=where, resume_token=token) as after,

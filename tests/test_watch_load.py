@@ -11,7 +11,14 @@ from sqlalchemy import text
 from repositories.database import Database
 from service.watch import decode_token
 
-from .watching import Watcher, revisions_in_order, serving, watching, write_users
+from .watching import (
+    Watcher,
+    revisions_in_order,
+    serving,
+    users_history,
+    watching,
+    write_users,
+)
 
 WRITERS = 8
 SECONDS = 30.0
@@ -30,14 +37,7 @@ async def test_eight_writers_for_thirty_seconds_lose_nothing_and_keep_revision_o
                 *(write_users(channel, until, f"load{i}") for i in range(WRITERS))
             )
             ids = set().union(*written)
-            async with database.async_engine.connect() as connection:
-                expected = await connection.scalar(
-                    text(
-                        "SELECT count(*) FROM change_events WHERE resource_type = 'User'"
-                        " AND resource_id = ANY(CAST(:ids AS uuid[]))"
-                    ),
-                    {"ids": sorted(ids)},
-                )
+            expected = len(await users_history(database, ids))
 
             assert expected > 100
 

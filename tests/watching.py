@@ -20,7 +20,9 @@ from ruleiq.data.v1 import (
     user_pb2,
     user_pb2_grpc,
 )
+from sqlalchemy import text
 
+from repositories.database import Database
 from service.errors import reason_of
 from service.server import App
 
@@ -177,3 +179,16 @@ async def serving(
         grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel,
     ):
         yield app, channel
+
+
+async def users_history(database: Database, ids: set[str]) -> set[int]:
+    """The ids of the change events of the users with these ids."""
+    async with database.async_engine.connect() as connection:
+        rows = await connection.execute(
+            text(
+                "SELECT id FROM change_events WHERE resource_type = 'User'"
+                " AND resource_id = ANY(CAST(:ids AS uuid[]))"
+            ),
+            {"ids": sorted(ids)},
+        )
+        return {row[0] for row in rows}
