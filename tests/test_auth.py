@@ -39,6 +39,7 @@ from .api import failure_of
 from .apps import running, settings
 from .certs import Authority
 from .health import health_stub
+from .probes import HANG_SECONDS, now, wait_for
 from .tokens import POLICY, TOKENS, bearer, sha256
 
 TIMEOUT = 5
@@ -257,7 +258,15 @@ async def test_tokens_never_appear_in_logs(
         await users(channel).ListUsers(
             user_pb2.ListUsersRequest(), metadata=(("authorization", bad),), timeout=TIMEOUT
         )
-    lines = [JsonFormatter().format(record) for record in caplog.records]
+
+    def formatted() -> list[str]:
+        return [JsonFormatter().format(record) for record in caplog.records]
+
+    # The server logs a call once its status is sent: the caller can get there first.
+    await wait_for(
+        lambda: now(any("INVALID_CREDENTIALS" in line for line in formatted())), HANG_SECONDS
+    )
+    lines = formatted()
     assert any("PERMISSION_DENIED" in line or "NOT_ALLOWED" in line for line in lines)
     assert any("INVALID_CREDENTIALS" in line for line in lines)
     text = caplog.text + "\n".join(lines)
