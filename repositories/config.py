@@ -38,6 +38,12 @@ class DatabaseSettings(BaseSettings):
     db_max_overflow: int = Field(default=20, ge=0, le=1000)
     db_pool_recycle: int = Field(default=1800, ge=1, description="seconds")
     db_pool_timeout: float = Field(default=30.0, gt=0, description="seconds")
+    db_pool_overflow_keep: float = Field(
+        default=60.0,
+        ge=0,
+        le=86_400,
+        description="seconds an overflow connection stays open after the load last needed it",
+    )
     # Off: a round trip per checkout cost more than the query. A dead connection is
     # found by the call that uses it (UNAVAILABLE), which also closes the pool's idle
     # connections, so a database restart costs one failed call, not one per connection.

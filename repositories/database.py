@@ -21,6 +21,7 @@ from .config import ConfigError, DatabaseSettings
 from .errors import UnavailableError, refusal_cause
 from .history import ChangeContext
 from .ids import random_hex
+from .pooling import BurstPool
 from .unit_of_work import Locks, Pool, Transaction, UnitOfWork
 from .urls import DatabaseUrls, parse_database_url
 
@@ -148,7 +149,11 @@ class Database:
             # it), PostgreSQL notices the closed socket and ends the query.
             connect_args["server_settings"]["client_connection_check_interval"] = str(interval)
         return create_async_engine(
-            self.urls.async_url, connect_args=connect_args, **self._pool_arguments()
+            self.urls.async_url,
+            connect_args=connect_args,
+            poolclass=BurstPool,
+            keep_overflow=self.settings.db_pool_overflow_keep,
+            **self._pool_arguments(),
         )
 
     def dedicated_engine(self) -> AsyncEngine:

@@ -149,10 +149,10 @@ class Pool:
         """A pooled connection whose driver is still open. Those the server ended
         while they sat in the pool (a restart, pg_terminate_backend) are replaced
         here rather than failing the calls that draw them; without pre-ping this
-        check costs nothing. After a restart every idle one is dead: as many tries
-        as the pool holds."""
+        check costs nothing. After a restart every idle one is dead: one try more
+        than the pool holds idle."""
         pool: Any = self.engine.pool
-        attempts = pool.size() + 1 if hasattr(pool, "size") else 2
+        attempts = pool.checkedin() + 1 if hasattr(pool, "checkedin") else 2
         for attempt in range(attempts):
             try:
                 pooled = await self.engine.raw_connection()

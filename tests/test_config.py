@@ -12,11 +12,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import AsyncAdaptedQueuePool, QueuePool
+from sqlalchemy.pool import QueuePool
 
 from repositories.config import ConfigError, DatabaseSettings, load_database_settings
 from repositories.database import Database
 from repositories.migrations import migration_url
+from repositories.pooling import BurstPool
 from repositories.urls import parse_database_url
 from service.config import load_config
 from service.settings import ServiceSettings
@@ -63,14 +64,20 @@ def test_defaults_are_the_seeds_values(env: pytest.MonkeyPatch) -> None:
     assert settings.db_application_name == "ruleIQ_backend"
 
 
+def max_overflow(pool: Any) -> int:
+    """DB_MAX_OVERFLOW as a pool holds it (BurstPool's own queue has no overflow)."""
+    return int(pool.max_overflow() if isinstance(pool, BurstPool) else pool._max_overflow)
+
+
 def test_defaults_reach_both_pools(env: pytest.MonkeyPatch) -> None:
     database = database_from_env()
-    assert isinstance(database.async_engine.pool, AsyncAdaptedQueuePool)
+    assert isinstance(database.async_engine.pool, BurstPool)
+    assert database.async_engine.pool.keep_overflow() == 60
     assert isinstance(database.sync_engine.pool, QueuePool)
     for engine in (database.async_engine, database.sync_engine):
         pool: Any = engine.pool
         assert pool.size() == 10
-        assert pool._max_overflow == 20
+        assert max_overflow(pool) == 20
         assert pool._recycle == 1800
         assert pool._timeout == 30
         assert pool._pre_ping is False
@@ -82,8 +89,8 @@ def test_defaults_reach_both_pools(env: pytest.MonkeyPatch) -> None:
 SET_VALUES: list[tuple[str, str, Callable[[Any], Any], Any]] = [
     ("DB_POOL_SIZE", "3", lambda e: e.pool.size(), 3),
     ("DB_POOL_SIZE", "1", lambda e: e.pool.size(), 1),
-    ("DB_MAX_OVERFLOW", "7", lambda e: e.pool._max_overflow, 7),
-    ("DB_MAX_OVERFLOW", "0", lambda e: e.pool._max_overflow, 0),
+    ("DB_MAX_OVERFLOW", "7", lambda e: max_overflow(e.pool), 7),
+    ("DB_MAX_OVERFLOW", "0", lambda e: max_overflow(e.pool), 0),
     ("DB_POOL_RECYCLE", "60", lambda e: e.pool._recycle, 60),
     ("DB_POOL_TIMEOUT", "2.5", lambda e: e.pool._timeout, 2.5),
     ("DB_POOL_PRE_PING", "true", lambda e: e.pool._pre_ping, True),

@@ -271,6 +271,78 @@ async def test_engine_info_reports_server_revision_latency_and_pool(
         await db.dispose()
 
 
+async def backend_pids_under_burst(db: Database, callers: int, calls: int) -> set[int]:
+    """The server processes that served `callers` concurrent callers making `calls`
+    units of work each, every one holding its connection for a moment and pausing
+    between them (the call's work outside the database)."""
+    pids: set[int] = set()
+
+    async def caller() -> None:
+        for _ in range(calls):
+            async with db.unit_of_work() as uow:
+                pid = await uow.transaction.fetchval("SELECT pg_backend_pid() FROM pg_sleep(0.002)")
+                pids.add(pid)
+            await asyncio.sleep(0.002)
+
+    await asyncio.gather(*(caller() for _ in range(callers)))
+    return pids
+
+
+async def test_a_burst_above_the_pool_size_keeps_its_overflow_connections(
+    database_url: str,
+) -> None:
+    # Closing each overflow connection as it came back made every few calls open a
+    # new server process, which cost the database more than the calls.
+    db = Database(
+        settings(db_application_name=unique_name(), db_pool_size=2, db_max_overflow=4),
+        database_url,
+    )
+    try:
+        # More callers than the pool keeps, fewer than it may open.
+        pids = await backend_pids_under_burst(db, callers=5, calls=25)
+        assert len(pids) == 5
+        stats = db.pool_stats()
+        assert (stats.size, stats.checked_in, stats.checked_out, stats.overflow) == (2, 5, 0, 3)
+    finally:
+        await db.dispose()
+
+
+async def test_the_pool_shrinks_back_once_the_burst_is_over(
+    database: Database, database_url: str
+) -> None:
+    name = unique_name()
+    db = Database(
+        settings(
+            db_application_name=name,
+            db_pool_size=2,
+            db_max_overflow=4,
+            db_pool_overflow_keep=0.2,
+        ),
+        database_url,
+    )
+    try:
+        await backend_pids_under_burst(db, callers=5, calls=5)
+        assert db.pool_stats().checked_in == 5
+        await asyncio.sleep(0.3)  # past DB_POOL_OVERFLOW_KEEP since the burst last needed them
+        for _ in range(3):  # one at a time: each returned beyond the two kept is closed
+            async with db.unit_of_work() as uow:
+                await uow.transaction.fetchval("SELECT 1")
+        stats = db.pool_stats()
+        assert (stats.size, stats.checked_in, stats.overflow) == (2, 2, 0)
+        assert len(await eventually_closed_to(database, name, 2)) == 2
+    finally:
+        await db.dispose()
+
+
+async def eventually_closed_to(monitor: Database, name: str, count: int) -> list[str]:
+    states = await connections_named(monitor, name)
+    give_up = time.monotonic() + HANG_SECONDS
+    while len(states) > count and time.monotonic() < give_up:
+        await asyncio.sleep(0.05)
+        states = await connections_named(monitor, name)
+    return states
+
+
 async def test_dispose_leaves_no_connection_behind(database: Database, database_url: str) -> None:
     name = unique_name()
     db = Database(settings(db_application_name=name, db_pool_size=3), database_url)
