@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     create_async_engine,
@@ -50,6 +50,7 @@ class PoolStats:
     overflow: int
     max_overflow: int
     timeout_seconds: float
+    opened_total: int  # connections this process's pool opened since it started
 
 
 # On a standby: whether it is one, whether it has received WAL since it started
@@ -96,12 +97,17 @@ class Database:
         self.urls: DatabaseUrls = parse_database_url(raw)
         self.application_name = self._application_name()
         self.async_engine: AsyncEngine = self._create_async_engine()
+        self._opened = 0
+        event.listen(self.async_engine.sync_engine, "connect", self._count_opened)
         self._sync_engine: Engine | None = None
         self._probe_engine: AsyncEngine | None = None
         self.pool = Pool(self.async_engine)
         # Told after each committed write of this process (the change stream's
         # wake-up, service/watch.py); never inside the write's transaction.
         self.after_write: Callable[[], None] | None = None
+
+    def _count_opened(self, _dbapi_connection: Any, _record: Any) -> None:
+        self._opened += 1
 
     def _application_name(self) -> str:
         """DB_APPLICATION_NAME when set, else the URL's `application_name`, else
@@ -310,6 +316,7 @@ class Database:
             overflow=max(pool.overflow(), 0),
             max_overflow=self.settings.db_max_overflow,
             timeout_seconds=pool.timeout(),
+            opened_total=self._opened,
         )
 
     async def engine_info(self, statement_timeout: float | None = None) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from prometheus_client import (
     Histogram,
     start_http_server,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from repositories.config import ConfigError
@@ -71,6 +71,11 @@ class PoolCollector(Collector):
             ),
         ):
             yield GaugeMetricFamily(name, text, value=value)
+        yield CounterMetricFamily(
+            "ruleiq_db_connections_opened",
+            "connections the pool opened (steady growth under steady load: connections churn)",
+            value=stats.opened_total,
+        )
 
 
 class MethodMetrics:

@@ -303,6 +303,7 @@ async def test_a_burst_above_the_pool_size_keeps_its_overflow_connections(
         assert len(pids) == 5
         stats = db.pool_stats()
         assert (stats.size, stats.checked_in, stats.checked_out, stats.overflow) == (2, 5, 0, 3)
+        assert stats.opened_total == 5
     finally:
         await db.dispose()
 

@@ -90,7 +90,11 @@ async def test_pool_gauges_follow_the_pool(app: App) -> None:
         assert one is not two
         busy = await scrape(app)
     assert value(busy, "ruleiq_db_pool_checked_out") == 2
-    assert value(await scrape(app), "ruleiq_db_pool_checked_out") == 0
+    after = await scrape(app)
+    assert value(after, "ruleiq_db_pool_checked_out") == 0
+    opened = app.database.pool_stats().opened_total
+    assert opened >= 2
+    assert value(after, "ruleiq_db_connections_opened_total") == opened
     assert value(busy, "ruleiq_grpc_calls_in_flight") == 0
 
 
