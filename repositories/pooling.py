@@ -17,9 +17,13 @@ import time
 from typing import Any
 
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
+from sqlalchemy.util import queue as sqla_queue
 
 
 class BurstPool(AsyncAdaptedQueuePool):
+    # Its log lines under SQLAlchemy's logger, at SQLAlchemy's level (warnings).
+    _sqla_logger_namespace = "sqlalchemy.pool.BurstPool"
+
     def __init__(
         self,
         creator: Any,
@@ -69,8 +73,15 @@ class BurstPool(AsyncAdaptedQueuePool):
         return self.opened() - self._base
 
     def dispose(self) -> None:
-        super().dispose()
-        self._overflow = -self._pool.maxsize  # the parent counts from size()
+        # The parent's, counting from the queue's size rather than from size().
+        while True:
+            try:
+                record = self._pool.get(False)
+            except sqla_queue.Empty:
+                break
+            record.close()
+        self._overflow = -self._pool.maxsize
+        self.logger.info("Pool disposed. %s", self.status())
 
     def recreate(self) -> BurstPool:
         self.logger.info("Pool recreating")

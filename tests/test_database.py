@@ -5,6 +5,7 @@ unit of work can fail."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 import time
@@ -333,6 +334,20 @@ async def test_the_pool_shrinks_back_once_the_burst_is_over(
         assert len(await eventually_closed_to(database, name, 2)) == 2
     finally:
         await db.dispose()
+
+
+async def test_the_pool_logs_under_sqlalchemys_logger(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Under SQLAlchemy's logger its level (warnings) applies, and SQLALCHEMY_ECHO.
+    db = Database(settings(db_application_name=unique_name()), database_url)
+    with caplog.at_level(logging.INFO, logger="sqlalchemy"):
+        async with db.unit_of_work() as uow:
+            await uow.transaction.fetchval("SELECT 1")
+        await db.dispose()
+    disposed = [r for r in caplog.records if r.getMessage().startswith("Pool disposed")]
+    assert [r.name for r in disposed] == ["sqlalchemy.pool.BurstPool"]
+    assert "Connections in pool: 0 Current Overflow: -10" in disposed[0].getMessage()
 
 
 async def eventually_closed_to(monitor: Database, name: str, count: int) -> list[str]:
