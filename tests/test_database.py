@@ -76,13 +76,17 @@ async def eventually_idle(monitor: Database, name: str) -> list[str]:
     return states
 
 
-async def eventually_gone(monitor: Database, name: str) -> list[str]:
+async def eventually_closed_to(monitor: Database, name: str, count: int) -> list[str]:
     states = await connections_named(monitor, name)
     give_up = time.monotonic() + HANG_SECONDS
-    while states and time.monotonic() < give_up:
+    while len(states) > count and time.monotonic() < give_up:
         await asyncio.sleep(0.05)
         states = await connections_named(monitor, name)
     return states
+
+
+async def eventually_gone(monitor: Database, name: str) -> list[str]:
+    return await eventually_closed_to(monitor, name, 0)
 
 
 # -- URL forms and connection settings on a real server ---------------------------------
@@ -348,15 +352,6 @@ async def test_the_pool_logs_under_sqlalchemys_logger(
     disposed = [r for r in caplog.records if r.getMessage().startswith("Pool disposed")]
     assert [r.name for r in disposed] == ["sqlalchemy.pool.BurstPool"]
     assert "Connections in pool: 0 Current Overflow: -10" in disposed[0].getMessage()
-
-
-async def eventually_closed_to(monitor: Database, name: str, count: int) -> list[str]:
-    states = await connections_named(monitor, name)
-    give_up = time.monotonic() + HANG_SECONDS
-    while len(states) > count and time.monotonic() < give_up:
-        await asyncio.sleep(0.05)
-        states = await connections_named(monitor, name)
-    return states
 
 
 async def test_dispose_leaves_no_connection_behind(database: Database, database_url: str) -> None:
