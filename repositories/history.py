@@ -1,7 +1,7 @@
 """The change history's database side: what a write's transaction tells the
-recording trigger (alembic 0002, `record_change()`), and the retention purge.
+recording triggers (`record_change()`, `record_creates()`), and the retention purge.
 
-The trigger reads `ruleiq.*` settings that the unit of work sets, transaction-
+The triggers read `ruleiq.*` settings that the unit of work sets, transaction-
 scoped, in the statement that opens the transaction. A session setting would stay
 on the server connection after the call, and behind PgBouncer in transaction mode
 the next client's writes would carry this caller's name."""
@@ -70,7 +70,7 @@ def told(sql: str, parameters: int) -> str:
     earlier statement would already be gone.
 
     The settings are a CTE the RETURNING list refers to, so they are set while the
-    first row is returned, before the AFTER ROW trigger runs: those fire at the end
+    first row is returned, before the AFTER triggers run: those fire at the end
     of the statement. `ChangeContext.values()` gives the parameters."""
     calls = ", ".join(
         f"set_config('{SETTING_PREFIX}{name}', ${parameters + i}::text, true)"

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from alembic import command, op
+from alembic import command, context, op
 
 from .config import PROJECT_ROOT, ConfigError, DatabaseSettings
 from .errors import sqlstate_of
@@ -403,6 +403,15 @@ def drop_index_concurrently(name: str, table: str) -> None:
     """For migrations: drop an index without blocking readers or writers."""
     with op.get_context().autocommit_block():
         op.drop_index(name, table_name=table, postgresql_concurrently=True, if_exists=True)
+
+
+def revision_module(revision: str) -> Any:
+    """For migrations: an earlier revision's module, as alembic loaded it. A revision
+    that replaces a function restores the earlier body on downgrade from there."""
+    script = context.script.get_revision(revision)
+    if script is None:
+        raise CommandError(f"no revision {revision}")
+    return script.module
 
 
 def squawk_ignore(*rules: str, reason: str) -> None:

@@ -707,3 +707,52 @@ async def test_an_id_created_again_goes_on_from_its_history_s_revision(
     assert all(e["watch_xid"] >= e["transaction_id"] for e in found)
     positions = [e["watch_xid"] for e in found]
     assert positions == sorted(positions)
+
+
+async def test_a_multi_row_insert_in_sql_records_each_row_as_a_single_create_would(
+    api: Api, database: Database
+) -> None:
+    chat = await api.make("ChatConversation")
+    again = await api.make("ChatMessage", conversation_id=chat.id)
+    first, last = uuid.uuid4(), uuid.uuid4()
+    rows = [first, uuid.UUID(again.id), last]
+    async with database.async_engine.begin() as connection:
+        await connection.execute(
+            text("DELETE FROM chat_messages WHERE id = :id"), {"id": uuid.UUID(again.id)}
+        )
+        await connection.execute(
+            text(
+                "INSERT INTO chat_messages (id, conversation_id, role, content, sequence_number) "
+                "SELECT r.id, :chat, 'user', 'by hand', r.n + 10 "
+                "FROM unnest(CAST(:ids AS uuid[])) WITH ORDINALITY AS r(id, n)"
+            ),
+            {"chat": uuid.UUID(chat.id), "ids": rows},
+        )
+    async with database.async_engine.connect() as connection:
+        owner = (
+            await connection.execute(
+                text("SELECT user_id FROM chat_conversations WHERE id = :id"),
+                {"id": uuid.UUID(chat.id)},
+            )
+        ).scalar_one()
+        found = (
+            await connection.execute(
+                text(
+                    "SELECT * FROM change_events WHERE resource_id = ANY(:ids) "
+                    "AND operation = 'create' AND source = 'database' ORDER BY id"
+                ),
+                {"ids": rows},
+            )
+        ).mappings()
+        created = [dict(event) for event in found]
+    # One event per row, in the statement's order, in one transaction, each with
+    # the parent's owner, every field, and the revision its id's history reached.
+    assert [event["resource_id"] for event in created] == rows
+    assert len({event["transaction_id"] for event in created}) == 1
+    assert {event["owner_user_id"] for event in created} == {owner}
+    assert [event["revision"] for event in created] == [1, 3, 1]
+    for event in created:
+        assert event["resource_type"] == "ChatMessage"
+        assert event["changed_fields"] == sorted(event["after"])
+        assert event["after"]["content"] == "by hand"
+        assert event["watch_xid"] >= event["transaction_id"]

@@ -265,12 +265,12 @@ class BenchDatabase:
         try:
             with connection.cursor() as cursor:
                 for table in tables:
-                    cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER record_change")
+                    cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
             yield
         finally:
             with connection.cursor() as cursor:
                 for table in tables:
-                    cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER record_change")
+                    cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
             connection.close()
 
     def stop(self) -> None:
