@@ -10,7 +10,7 @@ the query and the conversion of its rows together."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +50,35 @@ def _compile(statement: ClauseElement, key: Any) -> _Shape:
     )
 
 
+def _remember(key: Any, shape: _Shape) -> None:
+    _shapes[key] = shape
+    if len(_shapes) > _CACHE_SIZE:
+        _shapes.popitem(last=False)
+
+
+def _arguments(shape: _Shape, params: Mapping[str, Any]) -> list[Any]:
+    return [
+        params[name] if process is None else process(params[name])
+        for name, process in zip(shape.names, shape.processors, strict=True)
+    ]
+
+
+def named_sql_and_arguments(
+    key: Hashable, build: Callable[[], ClauseElement], values: Mapping[str, Any]
+) -> tuple[str, list[Any]]:
+    """The SQL text of the statement `build` makes, whose every value is a named
+    bind parameter, and `values` in its order. It is built and compiled the first
+    time `key` is seen: a call skips SQLAlchemy's construction and cache key, which
+    cost a List without a filter as much as converting ten of its rows."""
+    shape = _shapes.get(("named", key))
+    if shape is None:
+        shape = _compile(build(), None)
+        _remember(("named", key), shape)
+    else:
+        _shapes.move_to_end(("named", key))
+    return shape.sql, _arguments(shape, values)
+
+
 def sql_and_arguments(statement: ClauseElement) -> tuple[str, list[Any]]:
     """`statement` as asyncpg takes it: its SQL text (with $n placeholders) and its
     values in their order, each as SQLAlchemy would have sent it."""
@@ -58,9 +87,7 @@ def sql_and_arguments(statement: ClauseElement) -> tuple[str, list[Any]]:
     if shape is None:
         shape = _compile(statement, key)
         if key is not None and shape.shareable:
-            _shapes[key.key] = shape
-            if len(_shapes) > _CACHE_SIZE:
-                _shapes.popitem(last=False)
+            _remember(key.key, shape)
         params = shape.compiled.construct_params(escape_names=False)
     else:
         _shapes.move_to_end(key.key)
@@ -69,8 +96,4 @@ def sql_and_arguments(statement: ClauseElement) -> tuple[str, list[Any]]:
         params = shape.compiled.construct_params(
             extracted_parameters=key.bindparams, escape_names=False
         )
-    arguments = [
-        params[name] if process is None else process(params[name])
-        for name, process in zip(shape.names, shape.processors, strict=True)
-    ]
-    return shape.sql, arguments
+    return shape.sql, _arguments(shape, params)

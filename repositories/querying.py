@@ -29,7 +29,7 @@ from sqlalchemy import (
     or_,
     tuple_,
 )
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from .errors import InvalidArgumentError
 from .names import enum_prefix
@@ -178,10 +178,14 @@ def parse_order(text: str, table: Table, allowed: frozenset[str], default: str) 
 
 
 def after_condition(keys: Sequence[OrderKey], values: Sequence[Any]) -> ColumnElement[bool]:
-    """Rows strictly after `values` in the order `keys` describe (a keyset)."""
+    """Rows strictly after `values` in the order `keys` describe (a keyset); a value
+    may be a bind parameter, for a statement compiled before its values are known."""
     # Bound with the columns' own types: inferred from the Python values, an enum
     # would be sent untyped.
-    bound = [literal(value, key.column.type) for key, value in zip(keys, values, strict=True)]
+    bound = [
+        value if isinstance(value, BindParameter) else literal(value, key.column.type)
+        for key, value in zip(keys, values, strict=True)
+    ]
     if len({key.descending for key in keys}) == 1:
         # One direction: a row comparison, which a composite b-tree index serves.
         left = tuple_(*(key.column for key in keys))

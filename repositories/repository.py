@@ -23,6 +23,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Enum,
+    Integer,
     Table,
     Text,
     any_,
@@ -34,15 +35,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
-from .compiled import sql_and_arguments
+from .compiled import named_sql_and_arguments, sql_and_arguments
 from .errors import AbortedError, InvalidArgumentError, NotFoundError
 from .filtering import AggregateQuery, GroupKey, ListQuery, Metric, where_clause
 from .history import TOLD, told
 from .ids import uuid7
 from .models import Base
-from .querying import PageTokens, after_condition, check_storable, parse_order
+from .querying import OrderKey, PageTokens, after_condition, check_storable, parse_order
 from .unit_of_work import Transaction
 
 MAX_PAGE_SIZE = 1000
@@ -58,9 +60,22 @@ ETAG = ETAG_COLUMN.label("etag")
 COLUMN_DEFAULT: ColumnElement[Any] = literal_column("DEFAULT")
 
 Row = Mapping[str, Any]
+
 Group = tuple[Sequence[Any], Sequence[Any]]
 """One group of an aggregate: its key values and its metric values."""
 _DIALECT: Any = postgresql.dialect()  # type: ignore[no-untyped-call]  # untyped constructor
+
+# A List's bound values, by name, where its SQL is compiled once per shape.
+_LIMIT = bindparam("page_limit", type_=Integer())
+_SKIP = bindparam("page_skip", type_=Integer())
+_AFTER = "page_after_"
+
+
+def _after(index: int, key: OrderKey) -> BindParameter[Any]:
+    # With the column's own type, as after_condition binds a value.
+    return bindparam(f"{_AFTER}{index}", type_=key.column.type)
+
+
 _quote: Callable[[str], str] = _DIALECT.identifier_preparer.quote
 
 
@@ -262,14 +277,39 @@ class Repository:
         condition = where_clause(query.where, self.table, self.searchable)
         if condition is not None:
             where.append(condition)
-        statement = select(*self.returning).where(*where)
-        if query.after is not None:
-            statement = statement.where(after_condition(keys, query.after))
+        after = query.after
         ordering = [k.column.desc() if k.descending else k.column.asc() for k in keys]
-        statement = statement.order_by(*ordering).offset(query.skip or None)
-        statement = statement.limit(query.limit + 1)
+
+        def statement_for(values: Sequence[Any] | None) -> Select[Any]:
+            statement = select(*self.returning).where(*where)
+            if values is not None:
+                statement = statement.where(after_condition(keys, values))
+            statement = statement.order_by(*ordering)
+            if condition is None:
+                return statement.offset(_SKIP if query.skip else None).limit(_LIMIT)
+            return statement.offset(query.skip or None).limit(query.limit + 1)
+
+        if condition is None:
+            # No filter: the statement's shape is its order and which of the
+            # position and skip it has, so its SQL is built once per shape.
+            shape = (
+                self.name,
+                self._columns_sql,
+                tuple((k.column.name, k.descending) for k in keys),
+            )
+            values = {_LIMIT.key: query.limit + 1, _SKIP.key: query.skip}
+            if after is not None:
+                values.update((f"{_AFTER}{i}", value) for i, value in enumerate(after))
+            sql, arguments = named_sql_and_arguments(
+                (*shape, after is not None, bool(query.skip)),
+                lambda: statement_for(
+                    None if after is None else [_after(i, k) for i, k in enumerate(keys)]
+                ),
+                values,
+            )
+        else:
+            sql, arguments = sql_and_arguments(statement_for(after))
         total = None
-        sql, arguments = sql_and_arguments(statement)
         rows: list[Row] = [self._row(record) for record in await transaction.fetch(sql, *arguments)]
         if query.with_total:
             count = select(func.count()).select_from(self.table).where(*where)
