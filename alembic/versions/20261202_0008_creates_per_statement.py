@@ -62,6 +62,18 @@ END
 $$
 """.replace("LOOKUPS", _LOOKUPS)
 
+# What both functions record of who wrote, from the caller's settings (`s.actor` is
+# `ruleiq.actor`; `s.xid` the transaction's id): actor, source, database_role,
+# on_behalf_of, request_id, trace_id, commit_id, transaction_id.
+CALLER = """coalesce(s.actor, session_user),
+        CASE WHEN s.actor IS NULL THEN 'database' ELSE 'service' END,
+        session_user,
+        nullif(current_setting('ruleiq.on_behalf_of', true), ''),
+        nullif(current_setting('ruleiq.request_id', true), ''),
+        nullif(current_setting('ruleiq.trace_id', true), ''),
+        nullif(current_setting('ruleiq.commit_id', true), ''),
+        s.xid,"""
+
 # Both functions read settings the service sets for the transaction only: see
 # repositories/history.py.
 RECORD_CREATES = r"""
@@ -90,14 +102,7 @@ BEGIN
         coalesce(last.revision, 0) + 1,
         ARRAY(SELECT jsonb_object_keys(c.row) ORDER BY 1),
         NULL, c.row - s.secrets,
-        coalesce(s.actor, session_user),
-        CASE WHEN s.actor IS NULL THEN 'database' ELSE 'service' END,
-        session_user,
-        nullif(current_setting('ruleiq.on_behalf_of', true), ''),
-        nullif(current_setting('ruleiq.request_id', true), ''),
-        nullif(current_setting('ruleiq.trace_id', true), ''),
-        nullif(current_setting('ruleiq.commit_id', true), ''),
-        s.xid,
+        CALLER
         -- Never below the previous revision's: see record_change().
         greatest(s.xid, last.watch_xid)
     FROM (
@@ -128,7 +133,7 @@ BEGIN
     RETURN NULL;
 END
 $$
-"""
+""".replace("CALLER", CALLER)
 
 RECORD_CHANGE = r"""
 CREATE OR REPLACE FUNCTION record_change() RETURNS trigger
@@ -209,14 +214,7 @@ BEGIN
         -- Every field for a delete.
         coalesce(fields, ARRAY(SELECT jsonb_object_keys(old_row) ORDER BY 1)),
         before_values, after_values,
-        coalesce(s.actor, session_user),
-        CASE WHEN s.actor IS NULL THEN 'database' ELSE 'service' END,
-        session_user,
-        nullif(current_setting('ruleiq.on_behalf_of', true), ''),
-        nullif(current_setting('ruleiq.request_id', true), ''),
-        nullif(current_setting('ruleiq.trace_id', true), ''),
-        nullif(current_setting('ruleiq.commit_id', true), ''),
-        s.xid,
+        CALLER
         -- A stream hands this event out once every transaction up to watch_xid has
         -- ended. Never below the previous revision's: a transaction that got its id
         -- early and wrote the row after a younger one committed must not overtake
@@ -230,7 +228,7 @@ BEGIN
     RETURN NULL;
 END
 $$
-"""
+""".replace("CALLER", CALLER)
 
 
 def _recorded() -> dict[str, tuple[str, str, str, tuple[str, ...]]]:
