@@ -60,7 +60,6 @@ ETAG = ETAG_COLUMN.label("etag")
 COLUMN_DEFAULT: ColumnElement[Any] = literal_column("DEFAULT")
 
 Row = Mapping[str, Any]
-
 Group = tuple[Sequence[Any], Sequence[Any]]
 """One group of an aggregate: its key values and its metric values."""
 _DIALECT: Any = postgresql.dialect()  # type: ignore[no-untyped-call]  # untyped constructor
@@ -148,7 +147,8 @@ class Repository:
             if table.c[name].nullable:
                 raise ValueError(f"{self.name}.{name} is nullable: cannot order by it")
         self.default_order = default_order
-        parse_order("", table, self.orderable, default_order)  # a bad default fails here
+        # Parsed once (a bad default fails here): every List without order_by uses it.
+        self._default_keys = tuple(parse_order("", table, self.orderable, default_order))
         self.columns: list[Any] = [c for c in table.c if c.name not in self.hidden]
         self.returning: list[Any] = [*self.columns, ETAG]
         self.id_column: Column[Any] = table.c.id
@@ -272,19 +272,20 @@ class Repository:
         query: ListQuery,
     ) -> Page:
         """One page of `query`."""
-        keys = list(query.order) or parse_order("", self.table, self.orderable, self.default_order)
+        keys = query.order or self._default_keys
         where = []
         condition = where_clause(query.where, self.table, self.searchable)
         if condition is not None:
             where.append(condition)
         after = query.after
-        ordering = [k.column.desc() if k.descending else k.column.asc() for k in keys]
 
         def statement_for(values: Sequence[Any] | None) -> Select[Any]:
             statement = select(*self.returning).where(*where)
             if values is not None:
                 statement = statement.where(after_condition(keys, values))
-            statement = statement.order_by(*ordering)
+            statement = statement.order_by(
+                *(k.column.desc() if k.descending else k.column.asc() for k in keys)
+            )
             if condition is None:
                 return statement.offset(_SKIP if query.skip else None).limit(_LIMIT)
             return statement.offset(query.skip or None).limit(query.limit + 1)
