@@ -220,7 +220,18 @@ USERS = Workload(
         " now() - g * interval '1 second', now() - g * interval '1 second'"
         " FROM generate_series(1, :rows) g",
     ],
-    params="SELECT 1 AS unused",
+    # The account searched for by its e-mail. A value that ANALYZE's sample made a
+    # histogram bound is estimated at one row in a hundred (PostgreSQL's pattern
+    # selectivity reads the histogram), and for a hundredth of the table walking
+    # newest first is the cheaper plan; the search is for an account that is not one.
+    params="""
+        SELECT '%er-' || g || '@%' AS pattern FROM generate_series(4242, 4342) g
+        WHERE NOT EXISTS (
+            SELECT FROM pg_stats, unnest(histogram_bounds::text::text[]) bound
+            WHERE tablename = 'users' AND attname = 'email'
+              AND bound = 'user-' || g || '@bulk.example')
+        ORDER BY g LIMIT 1
+    """,
     queries=[
         ListQuery(
             "inactive accounts",
@@ -238,11 +249,10 @@ USERS = Workload(
             index_set("ix_users_is_active"),
         ),
         ListQuery(
-            'search("er-4242@"): e-mail or name',
+            "search by e-mail or name",
             newest_first(
                 "users",
-                "(email ILIKE '%er-4242@%' ESCAPE '\\'"
-                " OR full_name ILIKE '%er-4242@%' ESCAPE '\\')",
+                "(email ILIKE :pattern ESCAPE '\\' OR full_name ILIKE :pattern ESCAPE '\\')",
             ),
             index_set("ix_users_email_trgm", "ix_users_full_name_trgm"),
         ),
