@@ -66,11 +66,13 @@ async def connections_named(monitor: Database, name: str) -> list[str]:
 
 
 async def eventually_idle(monitor: Database, name: str) -> list[str]:
-    """The states once no backend of `name` is still running a query (a cancelled
-    query's backend finishes a moment after the client has moved on)."""
+    """The states once every backend of `name` is idle or gone. A discarded
+    connection's backend outlives the client's close by a moment: it finishes the
+    abandoned query, reports "idle in transaction", and only then reads the end of
+    its socket and exits. One that stays in a transaction is a leak."""
     states = await connections_named(monitor, name)
     give_up = time.monotonic() + HANG_SECONDS
-    while "active" in states and time.monotonic() < give_up:
+    while not set(states) <= {"idle"} and time.monotonic() < give_up:
         await asyncio.sleep(0.05)
         states = await connections_named(monitor, name)
     return states
@@ -481,6 +483,26 @@ async def test_many_concurrent_failures_leave_the_pool_clean(
     for outcome, kind in zip(outcomes, expected, strict=True):
         assert isinstance(outcome, kind), outcome
     await assert_pool_is_clean(small_database, database)
+
+
+async def test_waiting_for_idle_outlasts_a_backend_still_in_its_transaction(
+    small_database: Database, database: Database
+) -> None:
+    async def hold_a_transaction(opened: asyncio.Event) -> None:
+        async with small_database.async_engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+            opened.set()
+            await asyncio.sleep(0.3)
+
+    opened = asyncio.Event()
+    holder = asyncio.create_task(hold_a_transaction(opened))
+    await opened.wait()
+    assert "idle in transaction" in await connections_named(
+        database, small_database.application_name
+    )
+    states = await eventually_idle(database, small_database.application_name)
+    await holder
+    assert set(states) <= {"idle"}, states
 
 
 async def test_cancelled_query_is_ended_on_the_server(
