@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import keyword
 import math
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -88,33 +89,37 @@ class Converter:
         self.writable = frozenset(n for n, p in self.fields.items() if not p.output_only)
         # Read-only records (change events) have no version to send back.
         self._has_etag = "etag" in descriptor.fields_by_name
-        # What to_message changes in a copy of the row: the columns the driver does
-        # not read as the field's own type, and those no reply may carry (secrets,
-        # the etag of a message without one).
-        self._converted = [
-            (name, to_proto)
-            for name, to_proto in self._readable
-            if not _is_plain(self.fields[name], to_proto)
-        ]
-        self._dropped = [n for n, plan in self.fields.items() if plan.input_only]
-        if not self._has_etag:
-            self._dropped.append("etag")
+        self._read_row = self._row_reader()
+
+    def _row_reader(self) -> Callable[[Mapping[Any, Any]], Any]:
+        """to_message's body, written out for this message type at start-up: one
+        constructor call whose keywords read the row's columns by name, converted
+        where the driver's value is not the field's. Copying the row and patching
+        the copy cost a tenth to a fifth more per row. None leaves a field unset."""
+        namespace: dict[str, Any] = {"message_class": self.message_class}
+        keywords = []
+        for index, (name, to_proto) in enumerate(self._readable):
+            if not name.isidentifier() or keyword.iskeyword(name):
+                raise TypeError(f"{self.message_class.__name__}.{name} is no keyword argument")
+            if _is_plain(self.fields[name], to_proto):
+                keywords.append(f"{name}=row[{name!r}]")
+            else:
+                namespace[f"convert_{index}"] = to_proto
+                keywords.append(
+                    f"{name}=None if (value := row[{name!r}]) is None else convert_{index}(value)"
+                )
+        if self._has_etag:
+            keywords.append("etag=row['etag']")
+        source = f"def to_message(row):\n    return message_class({', '.join(keywords)})\n"
+        exec(source, namespace)  # noqa: S102 - the source holds field names only
+        reader: Callable[[Mapping[Any, Any]], Any] = namespace["to_message"]
+        return reader
 
     def to_message(self, row: Mapping[Any, Any]) -> Any:
-        # A copy of the row, changed where it must be, is the constructor's keywords:
-        # a dict copy is one C call, where picking the fields one by one cost most
-        # of a row's conversion. None leaves a field unset.
-        values = dict(row)
-        for name in self._dropped:
-            values.pop(name, None)
-        for name, to_proto in self._converted:
-            value = values.get(name)
-            if value is not None:
-                values[name] = to_proto(value)
         try:
-            return self.message_class(**values)
-        except ValueError:
-            return self._picked(row)  # a key no field has
+            return self._read_row(row)
+        except KeyError:
+            return self._picked(row)  # a row without some of the columns
 
     def _picked(self, row: Mapping[Any, Any]) -> Any:
         """The message of the fields a row has, whatever else it carries."""
