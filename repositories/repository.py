@@ -237,6 +237,14 @@ class Repository:
                 row[name] = members[value]
         return row
 
+    def _rows(self, records: list[Any]) -> list[Row]:
+        """Read rows as their records, which are mappings already, when none of
+        their values needs changing: a dict copy of each was a fifth of what
+        reading a row cost after the query."""
+        if self._enums:
+            return [self._row(record) for record in records]
+        return records
+
     def _encode(self, name: str, value: Any) -> Any:
         encoder = self._encoders.get(name)
         return encoder(value) if encoder is not None and value is not None else value
@@ -256,9 +264,7 @@ class Repository:
         for index, record in enumerate(records):
             if record["id"] is None:
                 raise self.not_found(uuid.UUID(str(ids[index])))
-        if not self._enums:
-            return list(map(dict, records))  # nothing to change: one C call per row
-        return [self._row(record) for record in records]
+        return self._rows(records)
 
     async def lock_many(self, transaction: Transaction, ids: Sequence[uuid.UUID]) -> None:
         """Lock the rows of `ids` that exist, in id order. Transactions that lock
@@ -311,7 +317,7 @@ class Repository:
         else:
             sql, arguments = sql_and_arguments(statement_for(after))
         total = None
-        rows: list[Row] = [self._row(record) for record in await transaction.fetch(sql, *arguments)]
+        rows = self._rows(await transaction.fetch(sql, *arguments))
         if query.with_total:
             count = select(func.count()).select_from(self.table).where(*where)
             sql, arguments = sql_and_arguments(count)
