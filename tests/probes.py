@@ -4,6 +4,7 @@ metrics, a row lock that keeps a call in flight, a condition awaited."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import urllib.request
 import uuid
@@ -109,6 +110,23 @@ async def scrape(app: App) -> Samples:
 
 def value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+async def scrape_once(app: App, settled: Callable[[Samples], bool]) -> Samples:
+    """A scrape in which `settled` holds, or the last one tried. abort() sends a
+    call's status before the server's observer counts the call, so on a busy
+    machine a caller can hold its reply while the count has not moved yet."""
+    samples: Samples = {}
+
+    async def holds() -> bool:
+        nonlocal samples
+        samples = await scrape(app)
+        return settled(samples)
+
+    # Never settled: the caller's own assert then shows what was counted.
+    with contextlib.suppress(AssertionError):
+        await wait_for(holds, HANG_SECONDS)
+    return samples
 
 
 def memory_provider() -> tuple[TracerProvider, InMemorySpanExporter]:

@@ -26,12 +26,13 @@ from .probes import (
     HANG_SECONDS,
     NOT_SERVING,
     SERVING,
+    Samples,
     blocked_statements,
     health_status,
     lock_user_row,
     new_user,
     now,
-    scrape,
+    scrape_once,
     value,
     wait_for,
 )
@@ -42,15 +43,15 @@ USERS = user_pb2.DESCRIPTOR.services_by_name["UserService"].full_name
 LONG_DEADLINE = 30.0
 
 
-async def refused_calls(app: App, method: str) -> float:
-    """UNAVAILABLE replies to `method` the server itself counted."""
-    return value(
-        await scrape(app),
-        "ruleiq_grpc_calls_total",
-        service=USERS,
-        method=method,
-        code="UNAVAILABLE",
-    )
+async def refused_calls(app: App, method: str, seen: int) -> float:
+    """UNAVAILABLE replies to `method` the server itself counted, once it has
+    counted the `seen` its callers got (a count past them fails the caller's assert)."""
+
+    def refused(samples: Samples) -> float:
+        labels = {"service": USERS, "method": method, "code": "UNAVAILABLE"}
+        return value(samples, "ruleiq_grpc_calls_total", **labels)
+
+    return refused(await scrape_once(app, lambda samples: refused(samples) >= seen))
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +114,7 @@ async def test_database_outage_fails_fast_flips_readiness_and_recovers_without_l
         # reason of its own, while the caller would have waited far longer.
         assert set(codes) == {grpc.StatusCode.UNAVAILABLE}, codes
         assert reasons <= {"DATABASE_UNAVAILABLE", "POOL_EXHAUSTED"}, reasons
-        assert await refused_calls(outage_app, "CreateUser") >= 20
+        assert await refused_calls(outage_app, "CreateUser", 20) >= 20
 
         async def not_ready() -> bool:
             return await health_status(channel, "readiness") == NOT_SERVING
@@ -136,7 +137,8 @@ async def test_database_outage_fails_fast_flips_readiness_and_recovers_without_l
     assert during >= 50
     # Every refusal the callers saw is one the server counted: none came from the
     # channel or the deadline.
-    assert await refused_calls(outage_app, "CreateUser") == codes.count(grpc.StatusCode.UNAVAILABLE)
+    refused = codes.count(grpc.StatusCode.UNAVAILABLE)
+    assert await refused_calls(outage_app, "CreateUser", refused) == refused
     async with outage_app.database.async_engine.connect() as connection:
         stored = {
             str(row[0])
@@ -192,7 +194,7 @@ async def test_a_burst_larger_than_the_pool_fails_fast_with_unavailable_and_then
                 # Ended by the 0.5 s pool timeout (POOL_EXHAUSTED), not by the far
                 # longer deadline, and counted by the server as refused.
                 assert set(burst) == {(grpc.StatusCode.UNAVAILABLE, "POOL_EXHAUSTED")}, burst
-                assert await refused_calls(app, "GetUser") == 40
+                assert await refused_calls(app, "GetUser", 40) == 40
 
                 # A deadline shorter than the pool timeout wins.
                 short = await asyncio.gather(

@@ -16,7 +16,7 @@ from repositories.database import Database
 from service.server import App
 
 from .apps import running
-from .probes import HANG_SECONDS, scrape, value, wait_for
+from .probes import HANG_SECONDS, Samples, scrape, scrape_once, value, wait_for
 
 TIMEOUT = 5
 USERS = "ruleiq.data.v1.UserService"
@@ -41,16 +41,22 @@ async def test_call_counts_by_code_and_latency_histograms_move(app: App) -> None
         for _ in range(2):
             with pytest.raises(grpc.aio.AioRpcError):
                 await stub.GetUser(user_pb2.GetUserRequest(id=str(uuid.uuid4())), timeout=TIMEOUT)
-    after = await scrape(app)
+    histogram = "ruleiq_grpc_call_duration_seconds"
+
+    def moved_in(samples: Samples, name: str, **labels: str) -> float:
+        return value(samples, name, **labels) - value(before, name, **labels)
+
+    after = await scrape_once(
+        app, lambda s: moved_in(s, f"{histogram}_count", service=USERS, method="GetUser") >= 3
+    )
 
     def moved(name: str, **labels: str) -> float:
-        return value(after, name, **labels) - value(before, name, **labels)
+        return moved_in(after, name, **labels)
 
     calls = "ruleiq_grpc_calls_total"
     assert moved(calls, service=USERS, method="CreateUser", code="OK") == 1
     assert moved(calls, service=USERS, method="GetUser", code="OK") == 1
     assert moved(calls, service=USERS, method="GetUser", code="NOT_FOUND") == 2
-    histogram = "ruleiq_grpc_call_duration_seconds"
     assert moved(f"{histogram}_count", service=USERS, method="GetUser") == 3
     assert moved(f"{histogram}_sum", service=USERS, method="GetUser") > 0
     assert moved(f"{histogram}_bucket", service=USERS, method="GetUser", le="+Inf") == 3
@@ -149,3 +155,5 @@ async def test_watch_streams_events_lag_and_reads_are_counted(app: App) -> None:
     )
     assert value(after, "ruleiq_watch_delivery_lag_seconds_count") >= 1
     assert value(after, "ruleiq_watch_reader_ticks_total") >= 1
+
+

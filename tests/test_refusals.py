@@ -17,7 +17,6 @@ from ruleiq.data.v1 import user_pb2, user_pb2_grpc
 
 from repositories.database import Database
 from service.logs import JsonFormatter
-from service.server import App
 
 from .apps import running
 from .probes import (
@@ -25,6 +24,7 @@ from .probes import (
     lock_user_row,
     now,
     scrape,
+    scrape_once,
     value,
     wait_for,
 )
@@ -44,17 +44,14 @@ async def refused_with(call: Awaitable[object], code: grpc.StatusCode) -> None:
 REFUSALS = 5
 
 
-async def settled(app: App, before: Samples, caplog: pytest.LogCaptureFixture) -> bool:
-    """Every refusal counted and logged (more than that fails the test's own asserts)."""
-    after = await scrape(app)
-    counted = sum(
+def refused_in(after: Samples, before: Samples) -> float:
+    return sum(
         value(after, CALLS_TOTAL, **labels) - value(before, CALLS_TOTAL, **labels)
         for (name, pairs) in after
         if name == CALLS_TOTAL
         and (labels := dict(pairs))["service"] == USERS
         and labels["code"] != "OK"
     )
-    return counted >= REFUSALS and len(call_lines(caplog)) >= REFUSALS
 
 
 def call_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, object]]:
@@ -123,10 +120,8 @@ async def test_every_refusal_is_counted_with_its_code_and_logged_with_its_reason
                     users.GetUser(get, metadata=writer, timeout=TIMEOUT),
                     grpc.StatusCode.UNAVAILABLE,
                 )
-                # abort() sends the status before the observer around it counts and
-                # logs the call: on a busy machine the caller can be first.
-                await wait_for(lambda: settled(app, before, caplog), TIMEOUT)
-                after = await scrape(app)
+                # Counted and logged in one step, so once counted, logged too.
+                after = await scrape_once(app, lambda s: refused_in(s, before) >= REFUSALS)
                 await lock.rollback()
                 assert (await held).full_name == "h"
                 await stopping
