@@ -3,6 +3,8 @@ method and code, latency histograms, the pool, and the database check."""
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -157,3 +159,14 @@ async def test_watch_streams_events_lag_and_reads_are_counted(app: App) -> None:
     assert value(after, "ruleiq_watch_reader_ticks_total") >= 1
 
 
+
+async def test_two_stops_at_once_both_end_and_free_the_metrics_port(app: App) -> None:
+    """A second SIGTERM or a caller's stop can come while one is under way; each
+    round stops the metrics endpoint from two threads at once."""
+    metrics = app.metrics
+    assert metrics is not None
+    for _ in range(3):
+        port = metrics.start("127.0.0.1", 0)
+        await asyncio.gather(asyncio.to_thread(metrics.stop), asyncio.to_thread(metrics.stop))
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", port))
