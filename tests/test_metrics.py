@@ -159,7 +159,6 @@ async def test_watch_streams_events_lag_and_reads_are_counted(app: App) -> None:
     assert value(after, "ruleiq_watch_reader_ticks_total") >= 1
 
 
-
 async def test_two_stops_at_once_both_end_and_free_the_metrics_port(app: App) -> None:
     """A second SIGTERM or a caller's stop can come while one is under way; each
     round stops the metrics endpoint from two threads at once."""
