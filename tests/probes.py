@@ -112,6 +112,11 @@ def value(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
+def moved(after: Samples, before: Samples, name: str, **labels: str) -> float:
+    """How far one sample moved from `before` to `after`."""
+    return value(after, name, **labels) - value(before, name, **labels)
+
+
 async def scrape_once(app: App, settled: Callable[[Samples], bool]) -> Samples:
     """A scrape in which `settled` holds, or the last one tried. abort() sends a
     call's status before the server's observer counts the call, so on a busy

@@ -18,7 +18,7 @@ from repositories.database import Database
 from service.server import App
 
 from .apps import running
-from .probes import HANG_SECONDS, Samples, scrape, scrape_once, value, wait_for
+from .probes import HANG_SECONDS, moved, scrape, scrape_once, value, wait_for
 
 TIMEOUT = 5
 USERS = "ruleiq.data.v1.UserService"
@@ -45,23 +45,20 @@ async def test_call_counts_by_code_and_latency_histograms_move(app: App) -> None
                 await stub.GetUser(user_pb2.GetUserRequest(id=str(uuid.uuid4())), timeout=TIMEOUT)
     histogram = "ruleiq_grpc_call_duration_seconds"
 
-    def moved_in(samples: Samples, name: str, **labels: str) -> float:
-        return value(samples, name, **labels) - value(before, name, **labels)
-
     after = await scrape_once(
-        app, lambda s: moved_in(s, f"{histogram}_count", service=USERS, method="GetUser") >= 3
+        app, lambda s: moved(s, before, f"{histogram}_count", service=USERS, method="GetUser") >= 3
     )
 
-    def moved(name: str, **labels: str) -> float:
-        return moved_in(after, name, **labels)
+    def grew(name: str, **labels: str) -> float:
+        return moved(after, before, name, **labels)
 
     calls = "ruleiq_grpc_calls_total"
-    assert moved(calls, service=USERS, method="CreateUser", code="OK") == 1
-    assert moved(calls, service=USERS, method="GetUser", code="OK") == 1
-    assert moved(calls, service=USERS, method="GetUser", code="NOT_FOUND") == 2
-    assert moved(f"{histogram}_count", service=USERS, method="GetUser") == 3
-    assert moved(f"{histogram}_sum", service=USERS, method="GetUser") > 0
-    assert moved(f"{histogram}_bucket", service=USERS, method="GetUser", le="+Inf") == 3
+    assert grew(calls, service=USERS, method="CreateUser", code="OK") == 1
+    assert grew(calls, service=USERS, method="GetUser", code="OK") == 1
+    assert grew(calls, service=USERS, method="GetUser", code="NOT_FOUND") == 2
+    assert grew(f"{histogram}_count", service=USERS, method="GetUser") == 3
+    assert grew(f"{histogram}_sum", service=USERS, method="GetUser") > 0
+    assert grew(f"{histogram}_bucket", service=USERS, method="GetUser", le="+Inf") == 3
 
 
 async def test_an_unknown_method_is_counted_without_its_name(app: App) -> None:

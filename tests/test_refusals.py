@@ -22,6 +22,7 @@ from .apps import running
 from .probes import (
     Samples,
     lock_user_row,
+    moved,
     now,
     scrape,
     scrape_once,
@@ -46,7 +47,7 @@ REFUSALS = 5
 
 def refused_in(after: Samples, before: Samples) -> float:
     return sum(
-        value(after, CALLS_TOTAL, **labels) - value(before, CALLS_TOTAL, **labels)
+        moved(after, before, CALLS_TOTAL, **labels)
         for (name, pairs) in after
         if name == CALLS_TOTAL
         and (labels := dict(pairs))["service"] == USERS
@@ -128,14 +129,13 @@ async def test_every_refusal_is_counted_with_its_code_and_logged_with_its_reason
         finally:
             await lock.close()
 
-    def moved(method: str, code: str) -> float:
-        labels = {"service": USERS, "method": method, "code": code}
-        return value(after, CALLS_TOTAL, **labels) - value(before, CALLS_TOTAL, **labels)
+    def counted(method: str, code: str) -> float:
+        return moved(after, before, CALLS_TOTAL, service=USERS, method=method, code=code)
 
-    assert moved("GetUser", "UNAUTHENTICATED") == 2
-    assert moved("CreateUser", "PERMISSION_DENIED") == 1
-    assert moved("GetUser", "RESOURCE_EXHAUSTED") == 1
-    assert moved("GetUser", "UNAVAILABLE") == 1
+    assert counted("GetUser", "UNAUTHENTICATED") == 2
+    assert counted("CreateUser", "PERMISSION_DENIED") == 1
+    assert counted("GetUser", "RESOURCE_EXHAUSTED") == 1
+    assert counted("GetUser", "UNAVAILABLE") == 1
     # Each refused call counted once; the held call is not finished yet.
     assert (
         sum(
