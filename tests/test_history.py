@@ -33,6 +33,7 @@ from ruleiq.data.v1 import (
 )
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from repositories.database import Database
 from repositories.history import ChangeContext, purge
@@ -433,6 +434,70 @@ async def test_deleting_a_user_erases_the_values_of_all_it_owned_and_keeps_the_s
     [untouched] = await events(database, bystander.id)
     assert untouched["after"]["email"] == bystander.email
     assert untouched["erased_at"] is None
+
+
+# 100,000 events of 20 owners: the deleted user owns 5,000 of them, over 1,000 resources.
+_OWNED_EVENTS = """
+INSERT INTO change_events (
+    resource_type, resource_id, owner_user_id, operation, revision, changed_fields,
+    after, actor, source, database_role, transaction_id
+)
+SELECT 'Evidence', md5('resource' || (g % 20) || '-' || (g / 20 % 1000))::uuid,
+    CASE WHEN g % 20 = 0 THEN :user ELSE md5('owner' || g % 20)::uuid END,
+    'create', 1, '{evidence_name}', '{"evidence_name": "personal"}', 'test', 'database',
+    current_user, 1
+FROM generate_series(1, 100000) AS g
+"""
+
+
+async def test_erasing_a_user_who_owned_much_finds_the_events_by_index_without_jit(
+    connection: AsyncConnection,
+) -> None:
+    """The erasure's plan, as auto_explain reports each statement the trigger runs,
+    with JIT made as eager as it can be: the events are found through
+    (resource_id, id), not by a scan of the whole history, and no trigger
+    statement is JIT-compiled (on a server built without JIT there is nothing to
+    compile, and the plan is still checked)."""
+    user = uuid.uuid4()
+    await connection.execute(
+        text("INSERT INTO users (id, email) VALUES (:user, :email)"),
+        {"user": user, "email": f"{user.hex}@example.com"},
+    )
+    await connection.execute(text(_OWNED_EVENTS), {"user": user})
+    await connection.execute(text("ANALYZE change_events"))
+    driver: Any = (await connection.get_raw_connection()).driver_connection
+    plans: list[str] = []
+
+    def reported(_: object, message: Any) -> None:
+        plans.append(message.message)
+
+    driver.add_log_listener(reported)
+    for statement in (
+        "LOAD 'auto_explain'",
+        "SET LOCAL auto_explain.log_min_duration = 0",
+        "SET LOCAL auto_explain.log_nested_statements = on",
+        "SET LOCAL auto_explain.log_level = notice",
+        "SET LOCAL jit_above_cost = 0",
+    ):
+        await connection.execute(text(statement))
+    await connection.execute(text("DELETE FROM users WHERE id = :user"), {"user": user})
+    driver.remove_log_listener(reported)
+    [erasure] = [plan for plan in plans if "UPDATE change_events SET before = NULL" in plan]
+    assert "Seq Scan on change_events" not in erasure, erasure
+    assert "ix_change_events_resource_id_id" in erasure, erasure
+    # The foreign keys' own checks are PostgreSQL's, under the session's settings.
+    by_triggers = [plan for plan in plans if "change_events" in plan]
+    assert len(by_triggers) >= 3  # the revision's read, the erasure, the delete's event
+    assert not [plan for plan in by_triggers if "JIT:" in plan]
+    kept = await connection.execute(
+        text(
+            "SELECT count(*), count(*) FILTER (WHERE before IS NOT NULL OR after IS NOT NULL)"
+            " FROM change_events WHERE owner_user_id = :user"
+        ),
+        {"user": user},
+    )
+    # The 5,000, the user's own create and its delete, every one without values.
+    assert tuple(kept.one()) == (5002, 0)
 
 
 async def test_the_purge_removes_old_events_in_batches_while_writers_write(
