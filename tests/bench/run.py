@@ -26,7 +26,7 @@ from tests.service_process import ServiceProcess
 from .client import ClientSpec, client_main
 from .config import UNRECORDED, WITHOUT_HISTORY, BenchConfig
 from .cpu import postmaster_pid, process_cpu_seconds, resident_mb
-from .database import BenchDatabase, SeedInfo
+from .database import SEEDED, BenchDatabase, SeedInfo
 from .report import (
     RESULTS_DIR,
     Summary,
@@ -178,7 +178,7 @@ class Bench:
             "(set-based INSERT ... SELECT FROM generate_series; not part of the results)"
         )
         # The seed is set-up, not a write to measure: its rows have no history.
-        with self.database.history_off():
+        with self.database.history_off(SEEDED):
             seed = self.database.seed(config)
         say(f"seeded {seed.table_rows:,} rows in {seed.seconds:.1f}s ({seed.details})")
         self.ids_file = self.database.tmp_dir / "ids.json"
