@@ -169,10 +169,7 @@ class BenchDatabase:
                 cursor.execute("SET statement_timeout = '15min'")
                 cursor.execute("SET synchronous_commit = off")
                 cursor.execute("SET maintenance_work_mem = '256MB'")
-                cursor.execute("SELECT clock_timestamp() - interval '1 minute'")
-                row = cursor.fetchone()
-                assert row is not None
-                newest = row[0]
+                newest = self._value(cursor, "SELECT clock_timestamp() - interval '1 minute'")
                 connection.autocommit = False
                 cursor.execute(
                     _SEED_USERS,
@@ -196,17 +193,12 @@ class BenchDatabase:
                 for table in SEEDED:
                     cursor.execute(f"VACUUM (ANALYZE) {table}")
                 inserted = time.perf_counter() - started
-                cursor.execute("SELECT count(*) FROM users")
-                row = cursor.fetchone()
-                assert row is not None
-                table_rows = int(row[0])
+                table_rows = int(self._value(cursor, "SELECT count(*) FROM users"))
                 # Events of a seed would make every measured write's recording pay
                 # for a history the workloads never wrote (and evidence rows are big).
-                cursor.execute("SELECT count(*) FROM change_events")
-                row = cursor.fetchone()
-                assert row is not None
-                if row[0]:
-                    raise RuntimeError(f"the seed recorded {row[0]:,} change events")
+                events = self._value(cursor, "SELECT count(*) FROM change_events")
+                if events:
+                    raise RuntimeError(f"the seed recorded {events:,} change events")
                 read_ids = self._ids(
                     cursor,
                     "SELECT id::text FROM users WHERE email LIKE 'user%%' "
@@ -244,26 +236,30 @@ class BenchDatabase:
         )
 
     @staticmethod
+    def _value(cursor: Any, query: str) -> Any:
+        """The one value `query` returns."""
+        cursor.execute(query)
+        row = cursor.fetchone()
+        assert row is not None
+        return row[0]
+
+    @staticmethod
     def _ids(cursor: Any, query: str, limit: int) -> list[str]:
         cursor.execute(query, (limit,))
         return [row[0] for row in cursor.fetchall()]
 
     @staticmethod
     def _server_details(cursor: Any) -> dict[str, Any]:
-        cursor.execute("SHOW server_version")
-        row = cursor.fetchone()
-        assert row is not None
-        version = row[0]
+        version = BenchDatabase._value(cursor, "SHOW server_version")
         cursor.execute(
             "SELECT name, setting, unit FROM pg_settings WHERE name IN "
             "('shared_buffers', 'max_connections', 'work_mem', "
             "'fsync', 'jit')"
         )
         settings = {name: f"{value}{unit or ''}" for name, value, unit in cursor.fetchall()}
-        cursor.execute("SELECT pg_size_pretty(pg_total_relation_size('users'))")
-        row = cursor.fetchone()
-        assert row is not None
-        size = row[0]
+        size = BenchDatabase._value(
+            cursor, "SELECT pg_size_pretty(pg_total_relation_size('users'))"
+        )
         return {"server_version": version, "settings": settings, "users_table_size": size}
 
     @contextlib.contextmanager
