@@ -137,8 +137,9 @@ class BenchConfig:
         return config
 
     def check(self) -> None:
-        if self.users < DEEP_PAGE_ROWS + PAGE_SIZE or self.users < READ_SAMPLE // 10:
-            raise ValueError(f"BENCH_USERS: at least {READ_SAMPLE // 10} users are needed")
+        least = max(DEEP_PAGE_ROWS + PAGE_SIZE, READ_SAMPLE // 10)
+        if self.users < least:
+            raise ValueError(f"BENCH_USERS: at least {least:,} users are needed")
         if self.concurrency < 1 or self.channels < 1 or self.rounds < 1:
             raise ValueError("BENCH_CONCURRENCY, BENCH_CHANNELS and BENCH_ROUNDS must be >= 1")
         if max(self.worker_counts) > 64:
