@@ -80,10 +80,10 @@ class CallObserver(PerMethodInterceptor):
                 reason = reason_of(context.trailing_metadata())
                 raise
             except asyncio.CancelledError:
-                code = grpc.StatusCode.CANCELLED
+                code = _cut_short(context, grpc.StatusCode.CANCELLED)
                 raise
             except BaseException:
-                code = grpc.StatusCode.UNKNOWN
+                code = _cut_short(context, grpc.StatusCode.UNKNOWN)
                 raise
             finally:
                 seconds = time.perf_counter() - started
@@ -116,6 +116,18 @@ class CallObserver(PerMethodInterceptor):
                 REQUEST_ID.reset(rid_token)
 
         return call
+
+
+def _cut_short(
+    context: grpc.aio.ServicerContext[Any, Any], otherwise: grpc.StatusCode
+) -> grpc.StatusCode:
+    """The code of a call that ended without a status of ours: DEADLINE_EXCEEDED,
+    as the caller saw it, when its deadline had passed (grpc cancels the handler
+    then, or refuses the status it was about to send), else `otherwise`."""
+    remaining = context.time_remaining()
+    if remaining is not None and remaining <= 0:
+        return grpc.StatusCode.DEADLINE_EXCEEDED
+    return otherwise
 
 
 def _code(value: Any) -> grpc.StatusCode:

@@ -11,14 +11,22 @@ from typing import Any
 
 import grpc
 import pytest
-from ruleiq.data.v1 import change_pb2, change_pb2_grpc, user_pb2, user_pb2_grpc
+from google.protobuf import field_mask_pb2
+from ruleiq.data.v1 import (
+    change_pb2,
+    change_pb2_grpc,
+    data_service_pb2,
+    data_service_pb2_grpc,
+    user_pb2,
+    user_pb2_grpc,
+)
 
 from repositories.config import ConfigError
 from repositories.database import Database
 from service.server import App
 
 from .apps import running
-from .probes import HANG_SECONDS, moved, scrape, scrape_once, value, wait_for
+from .probes import HANG_SECONDS, lock_user_row, moved, scrape, scrape_once, value, wait_for
 
 TIMEOUT = 5
 USERS = "ruleiq.data.v1.UserService"
@@ -59,6 +67,54 @@ async def test_call_counts_by_code_and_latency_histograms_move(app: App) -> None
     assert grew(f"{histogram}_count", service=USERS, method="GetUser") == 3
     assert grew(f"{histogram}_sum", service=USERS, method="GetUser") > 0
     assert grew(f"{histogram}_bucket", service=USERS, method="GetUser", le="+Inf") == 3
+
+
+async def test_calls_whose_deadline_runs_out_are_counted_as_deadline_exceeded(
+    app: App, database: Database
+) -> None:
+    calls = "ruleiq_grpc_calls_total"
+    methods = ((USERS, "UpdateUser"), ("ruleiq.data.v1.DataService", "Commit"))
+    lock = await database.async_engine.connect()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+            stub = user_pb2_grpc.UserServiceStub(channel)
+            commits = data_service_pb2_grpc.DataServiceStub(channel)
+            email = f"late-{uuid.uuid4().hex[:10]}@example.com"
+            user = await stub.CreateUser(
+                user_pb2.CreateUserRequest(user=user_pb2.User(email=email)), timeout=TIMEOUT
+            )
+            update = user_pb2.UpdateUserRequest(
+                user=user_pb2.User(id=user.id, full_name="Late"),
+                update_mask=field_mask_pb2.FieldMask(paths=["full_name"]),
+            )
+            commit = data_service_pb2.CommitRequest(
+                mutations=[data_service_pb2.Mutation(update_user=update)] * 2
+            )
+            before = await scrape(app)
+            # Each waits on the lock until its deadline ends the call; the caller
+            # sees DEADLINE_EXCEEDED, and so must the server's counts.
+            await lock_user_row(lock, user.id)
+            for _ in range(3):
+                for late in (
+                    stub.UpdateUser(update, timeout=0.2),
+                    commits.Commit(commit, timeout=0.2),
+                ):
+                    with pytest.raises(grpc.aio.AioRpcError) as error:
+                        await late
+                    assert error.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    finally:
+        await lock.close()
+
+    def counted(s: Any, service: str, method: str, code: str | None = None) -> float:
+        if code is not None:
+            return moved(s, before, calls, service=service, method=method, code=code)
+        return moved(
+            s, before, "ruleiq_grpc_call_duration_seconds_count", service=service, method=method
+        )
+
+    after = await scrape_once(app, lambda s: all(counted(s, *m) >= 3 for m in methods))
+    for service, method in methods:
+        assert counted(after, service, method, "DEADLINE_EXCEEDED") == 3, method
 
 
 async def test_an_unknown_method_is_counted_without_its_name(app: App) -> None:
