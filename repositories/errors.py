@@ -8,7 +8,7 @@ from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import CheckConstraint, Table, UniqueConstraint
+from sqlalchemy import CheckConstraint, String, Table, UniqueConstraint
 from sqlalchemy import exc as sa_exc
 
 from .models import Base
@@ -130,6 +130,8 @@ class _ConstraintIndex:
     foreign_keys: dict[str, _ForeignKey] = field(default_factory=dict)
     unique_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     checks: dict[str, CheckRule] = field(default_factory=dict)
+    indexed_text: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """The text columns each B-tree index (or unique constraint) holds, by name."""
 
 
 # In a CHECK's SQL: string literals (skipped), and names not followed by `(` (a
@@ -174,6 +176,13 @@ def _index_constraints() -> _ConstraintIndex:
                 names = tuple(getattr(e, "name", None) or str(e) for e in idx.expressions)
                 index.unique_columns[str(idx.name)] = names
     index.unique_columns["uq_users_lower_email"] = ("email",)
+    for table in Base.metadata.tables.values():
+        texts = {c.name for c in table.columns if isinstance(c.type, String)}
+        held = {str(idx.name): tuple(c.name for c in idx.columns) for idx in table.indexes}
+        for name in held.keys() | index.unique_columns.keys():
+            columns = held.get(name) or index.unique_columns.get(name, ())
+            if any(c in texts for c in columns):
+                index.indexed_text[name] = tuple(c for c in columns if c in texts)
     return index
 
 
@@ -285,6 +294,8 @@ def translate(error: BaseException, *, deleting: bool = False) -> BaseException:
     if code.startswith("22"):
         column = _diag(error, "column_name") or "request"
         return InvalidArgumentError.single(column, "has a value the database cannot store")
+    if code == "54000":
+        return _too_large(constraint)
     if code in _ABORTED_CODES:
         return AbortedError(
             "the transaction conflicted with another one; retry", reason="CONCURRENT_CONFLICT"
@@ -321,6 +332,20 @@ def _check_violation(constraint: str) -> InvalidArgumentError:
     return InvalidArgumentError(
         *violations, reason="CHECK_VIOLATION", metadata={"constraint": constraint}
     )
+
+
+def _too_large(index: str) -> InvalidArgumentError:
+    """program_limit_exceeded: a value too large for the database to keep, most
+    often text too long for a B-tree index entry (about 2,700 bytes once
+    compressed). PostgreSQL names the index when it can: its text columns are then
+    the fields to blame."""
+    description = "is too long for the database to index; send a shorter value"
+    columns = _CONSTRAINTS.indexed_text.get(index, ())
+    violations = [FieldViolation(c, description) for c in columns] or [
+        FieldViolation("request", "holds a value too large for the database to index or store")
+    ]
+    metadata = {"constraint": index} if index else {}
+    return InvalidArgumentError(*violations, reason="VALUE_TOO_LARGE", metadata=metadata)
 
 
 def _translate_driver_only(error: BaseException) -> BaseException:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import functools
 import importlib
+import random
 import re
+import string
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -129,6 +131,12 @@ async def valid_fields(api: Api, message: str) -> dict[str, Any]:
     """The fields of a valid `message` (tests/rows.py's row), parents made on the way."""
     values = valid_rows.row(table_name(message), await parents_of(api, message), full=True)
     return as_fields(message, values)
+
+
+def unindexable(length: int = 3000) -> str:
+    """Text too long for a B-tree index entry (a third of a page, about 2,700
+    bytes): random letters, which PostgreSQL cannot compress below that."""
+    return "".join(random.choices(string.ascii_letters, k=length))
 
 
 def resource(message: str) -> Resource:

@@ -31,6 +31,7 @@ from .api import (
     expect_error,
     resource_field,
     service_name,
+    unindexable,
     valid_fields,
 )
 from .apps import running
@@ -388,6 +389,35 @@ async def test_nul_in_a_string_is_invalid_argument(api: Api) -> None:
         INVALID,
         field_name="chat_message.message_metadata.note",
     )
+
+
+async def test_a_value_too_long_for_its_index_is_invalid_argument_naming_the_field(
+    api: Api,
+) -> None:
+    email = f"{unique('long')}@example.com"
+    failure = await expect_error(
+        _create(api, "User", email=email, google_id=unindexable()),
+        INVALID,
+        "VALUE_TOO_LARGE",
+        field_name="user.google_id",
+    )
+    assert failure.fields == ["user.google_id"]
+    user = await api.make("User")
+    changed = api.pb("User").User(id=user.id, email=f"{unindexable()}@example.com")
+    failure = await expect_error(
+        call(
+            api,
+            "User",
+            "Update",
+            user=changed,
+            update_mask=field_mask_pb2.FieldMask(paths=["email"]),
+        ),
+        INVALID,
+        "VALUE_TOO_LARGE",
+    )
+    # The index is on lower(email): the field it indexes is still named.
+    assert failure.fields == ["user.email"]
+    assert await call(api, "User", "Get", id=user.id) == user
 
 
 async def test_masked_required_field_cannot_be_cleared(api: Api) -> None:

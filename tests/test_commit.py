@@ -28,7 +28,7 @@ from repositories import commits
 from repositories.database import Database
 from repositories.unit_of_work import Transaction
 
-from .api import TIMEOUT, Api, expect_error, valid_fields
+from .api import TIMEOUT, Api, expect_error, unindexable, valid_fields
 from .apps import running
 from .rows import unique
 
@@ -625,3 +625,18 @@ async def test_a_refused_append_among_appends_is_named_and_leaves_nothing(api: A
     assert failure.info is not None
     assert failure.info.metadata["mutation_index"] == "1"
     assert await messages_of(api, chat.id) == []
+
+
+async def test_a_value_too_long_for_its_index_names_its_mutation_and_field(api: Api) -> None:
+    first, second = new_id(), new_id()
+    too_long = create_user(second)
+    too_long.create_user.user.google_id = unindexable()
+    failure = await expect_error(
+        commit(api, create_user(first), too_long),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "VALUE_TOO_LARGE",
+    )
+    assert failure.info is not None
+    assert failure.info.metadata["mutation_index"] == "1"
+    assert failure.fields == ["mutations[1].create_user.user.google_id"]
+    assert not await user_exists(api, first)
