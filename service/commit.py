@@ -513,7 +513,7 @@ class BatchMethods:
         steps = []
         for index, value in enumerate(request.ids):
             path = f"ids[{index}]"
-            row_id = parse_uuid(value, path)
+            row_id = _parsed_id(value, path, index)
             etag = request.etags[index] if request.etags else ""
             item = delete_class(id=str(row_id), etag=etag, force=request.force)
             steps.append(
@@ -541,6 +541,14 @@ class BatchMethods:
                 reason="RESPONSE_TOO_LARGE",
             )
         return out
+
+
+def _parsed_id(value: str, path: str, index: int) -> uuid.UUID:
+    try:
+        return parse_uuid(value, path)
+    except InvalidArgumentError as error:
+        error.metadata["request_index"] = str(index)
+        raise
 
 
 def _check_size(field: str, count: int) -> None:

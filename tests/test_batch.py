@@ -13,7 +13,16 @@ from google.protobuf import field_mask_pb2
 
 from service.resources import RESOURCES, Resource
 
-from .api import SHAPES, Api, call, expect_error, items, resource_field, valid_fields
+from .api import (
+    SHAPES,
+    Api,
+    call,
+    expect_error,
+    items,
+    resource_field,
+    unindexable,
+    valid_fields,
+)
 
 ALL = [pytest.param(r, id=r.message) for r in RESOURCES]
 UPDATABLE = [pytest.param(r, id=r.message) for r in RESOURCES if not r.append_only]
@@ -166,11 +175,13 @@ async def test_batch_delete_refuses_etags_that_do_not_match_the_ids(api: Api) ->
 
 
 async def test_a_malformed_id_in_a_batch_delete_is_named(api: Api) -> None:
-    await expect_error(
+    failure = await expect_error(
         call(api, "User", "BatchDelete", ids=[str(uuid.uuid4()), "nope"]),
         grpc.StatusCode.INVALID_ARGUMENT,
         field_name="ids[1]",
     )
+    assert failure.info is not None
+    assert failure.info.metadata["request_index"] == "1"
 
 
 @pytest.mark.parametrize(
@@ -223,6 +234,29 @@ async def test_a_batch_create_clashing_with_a_stored_row_names_the_item(api: Api
             ],
         ),
         grpc.StatusCode.ALREADY_EXISTS,
+    )
+    assert failure.info is not None
+    assert failure.info.metadata["request_index"] == "1"
+    found = await call(api, "User", "List", filter=f'email = "{fresh["email"]}"')
+    assert items("User", found) == []
+
+
+async def test_a_value_too_long_for_its_index_in_a_batch_create_names_the_item(
+    api: Api,
+) -> None:
+    r = RESOURCES[0]
+    fresh = await valid_fields(api, "User")
+    too_long = {**await valid_fields(api, "User"), "google_id": unindexable()}
+    failure = await expect_error(
+        call(
+            api,
+            "User",
+            "BatchCreate",
+            requests=[create_request(r, fresh), create_request(r, too_long)],
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+        "VALUE_TOO_LARGE",
+        field_name="requests[1].user.google_id",
     )
     assert failure.info is not None
     assert failure.info.metadata["request_index"] == "1"
