@@ -86,9 +86,11 @@ async def refuse(
 # The status travels in trailers (grpc-message, grpc-status-details-bin), which
 # clients refuse past 8 KiB of metadata: a longer one reaches the caller as
 # RESOURCE_EXHAUSTED "Stream removed", its real code and details lost. Errors echo
-# the caller's input (mask paths, JSON keys), so what they show is bounded.
+# the caller's input (mask paths, JSON keys), so what they show is bounded. A field
+# path holds the schema's longest whole (a Commit's
+# `mutations[99].update_readiness_assessment.readiness_assessment.<field>`).
 MAX_VIOLATIONS = 10
-MAX_FIELD_BYTES = 64
+MAX_FIELD_BYTES = 128
 MAX_DESCRIPTION_BYTES = 160
 MAX_MESSAGE_BYTES = 600
 

@@ -640,3 +640,15 @@ async def test_a_value_too_long_for_its_index_names_its_mutation_and_field(api: 
     assert failure.info.metadata["mutation_index"] == "1"
     assert failure.fields == ["mutations[1].create_user.user.google_id"]
     assert not await user_exists(api, first)
+
+
+async def test_field_paths_are_named_whole_however_long(api: Api) -> None:
+    user_id = new_id()
+    profile = create_profile(new_id(), user_id)
+    profile.create_business_profile.business_profile.employee_count = 0
+    failure = await expect_error(
+        commit(api, create_user(user_id), profile), grpc.StatusCode.INVALID_ARGUMENT
+    )
+    path = "mutations[1].create_business_profile.business_profile.employee_count"
+    assert failure.fields == [path]
+    assert failure.message.startswith(path)
