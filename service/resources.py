@@ -57,6 +57,10 @@ class Resource:
     3... with no gap and no duplicate. A create locks the parent row until its
     transaction ends and takes one more than the highest number there."""
     after_create: AfterCreate | None = None
+    changes_parent: str | None = None
+    """The parent reference whose row `after_create` changes. Like a numbered row's
+    parent, that row is locked as the transaction opens, in the one order every
+    transaction locks in: commits changing the same rows queue, never deadlock."""
 
 
 RESOURCES: tuple[Resource, ...] = (
@@ -216,6 +220,7 @@ RESOURCES: tuple[Resource, ...] = (
         parents=("integration_id",),
         append_only=True,
         after_create=rules.record_health_check,
+        changes_parent="integration_id",
     ),
     Resource(
         models.ReadinessAssessment,

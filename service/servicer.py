@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import grpc
 from google.protobuf import empty_pb2, message_factory
 from google.protobuf.message import Message
+from sqlalchemy import Table
 
 from repositories import idempotency
 from repositories.cluster import Cluster
@@ -87,7 +88,8 @@ class CreateWrite:
     request_id: uuid.UUID | None
     chosen: uuid.UUID | None
     locks: dict[str, set[uuid.UUID]]
-    """Rows the transaction must lock before this create runs (a numbered row's parent)."""
+    """Rows the transaction must lock before this create runs: a numbered row's
+    parent, the parent its rule changes."""
 
     def __call__(self, transaction: Transaction) -> Awaitable[Row]:
         return self.servicer._create(self, transaction)
@@ -166,8 +168,13 @@ class ResourceServicer:
         self._numbered: tuple[str, str, str] | None = None
         if resource.numbered is not None:
             column, parent = resource.numbered
-            (reference,) = table.c[parent].foreign_keys
-            self._numbered = (column, parent, reference.column.table.name)
+            self._numbered = (column, parent, _referred_table(table, parent))
+        # The parents a create locks as its transaction opens: (reference, table).
+        self._locked_parents = [
+            (parent, _referred_table(table, parent))
+            for parent in (resource.numbered and resource.numbered[1], resource.changes_parent)
+            if parent is not None
+        ]
 
     def messages_of(self, method: str) -> tuple[type[Message], type[Message]]:
         """The request and response message classes of one of the service's methods."""
@@ -437,11 +444,10 @@ class ResourceServicer:
         values = self.converter.values_for_create(getattr(request, self.field), self.field)
         request_id = parse_uuid(request.request_id, "request_id") if request.request_id else None
         chosen = self._chosen_id(getattr(request, self.id_field))
-        locks = {}
-        if self._numbered is not None:
-            _, parent, parent_table = self._numbered
+        locks: dict[str, set[uuid.UUID]] = {}
+        for parent, parent_table in self._locked_parents:
             if values.get(parent) is not None:
-                locks[parent_table] = {values[parent]}
+                locks.setdefault(parent_table, set()).add(values[parent])
         return CreateWrite(self, values, request_id, chosen, locks)
 
     async def _create(self, write: CreateWrite, transaction: Transaction) -> Row:
@@ -639,3 +645,9 @@ def _serialize(reply: Message | bytes) -> bytes:
     if isinstance(reply, bytes):
         return reply  # encoded by the servicer, once
     return reply.SerializeToString()
+
+
+def _referred_table(table: Table, reference: str) -> str:
+    """The table the foreign key `reference` of `table` points at."""
+    (key,) = table.c[reference].foreign_keys
+    return str(key.column.table.name)

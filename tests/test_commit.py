@@ -19,6 +19,7 @@ from ruleiq.data.v1 import (
     data_service_pb2,
     data_service_pb2_grpc,
     integration_health_log_pb2,
+    integration_pb2,
     user_pb2,
 )
 from sqlalchemy import text
@@ -510,16 +511,17 @@ async def test_eight_clients_in_different_orders_lose_no_update(api: Api) -> Non
     assert [f.description for f in final.compliance_frameworks] == [str(acknowledged)] * 3
 
 
-async def _lock_waiter(database: Database) -> int | None:
-    """The pid of a session waiting on a row lock of chat_conversations, if any."""
+async def _lock_waiter(database: Database, table: str = "chat_conversations") -> int | None:
+    """The pid of a session waiting on a row lock of `table`, if any."""
     # A transaction sees one snapshot of pg_stat_activity: each poll outside it.
     async with database.async_engine.connect() as watcher:
         pid: int | None = (
             await watcher.execute(
                 text(
                     "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND query LIKE '%chat_conversations%'"
-                )
+                    "AND query LIKE :pattern"
+                ),
+                {"pattern": f"%{table}%"},
             )
         ).scalar()
     return pid
@@ -652,3 +654,49 @@ async def test_field_paths_are_named_whole_however_long(api: Api) -> None:
     path = "mutations[1].create_business_profile.business_profile.employee_count"
     assert failure.fields == [path]
     assert failure.message.startswith(path)
+
+
+def log_for(fields: dict[str, Any], integration_id: str) -> Mutation:
+    log = integration_health_log_pb2.IntegrationHealthLog(
+        **{**fields, "integration_id": integration_id}
+    )
+    request = integration_health_log_pb2.CreateIntegrationHealthLogRequest(
+        integration_health_log=log
+    )
+    return Mutation(create_integration_health_log=request)
+
+
+def deactivate(integration_id: str) -> Mutation:
+    request = integration_pb2.UpdateIntegrationRequest(
+        integration=integration_pb2.Integration(id=integration_id, is_active=False),
+        update_mask=field_mask_pb2.FieldMask(paths=["is_active"]),
+    )
+    return Mutation(update_integration=request)
+
+
+async def test_a_health_log_locks_its_integration_in_the_commits_one_order(
+    api: Api, database: Database
+) -> None:
+    made = [await api.make("Integration") for _ in range(2)]
+    low, high = sorted((i.id for i in made), key=uuid.UUID)
+    fields: dict[str, Any] = await valid_fields(api, "IntegrationHealthLog")
+    lock = text("SELECT id FROM integrations WHERE id = :id FOR UPDATE NOWAIT")
+    async with (
+        database.async_engine.connect() as blocker,
+        database.async_engine.connect() as prober,
+    ):
+        await blocker.execute(lock, {"id": low})
+        # The log changes `high`, then `low` is updated: locking as they ran, the
+        # commit would hold `high` while it waits for `low`, and two such commits
+        # in opposite orders would deadlock.
+        pending = asyncio.ensure_future(commit(api, log_for(fields, high), deactivate(low)))
+        for _ in range(200):
+            if await _lock_waiter(database, "integrations") is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert await _lock_waiter(database, "integrations") is not None, "the commit never waited"
+        await prober.execute(lock, {"id": high})
+        await prober.rollback()
+        await blocker.rollback()
+        response = await pending
+    assert not response.results[1].integration.is_active
