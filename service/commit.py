@@ -10,7 +10,7 @@ import random
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import empty_pb2, message_factory
@@ -32,7 +32,7 @@ from repositories.ids import uuid7
 from repositories.repository import Repository, Row
 from repositories.unit_of_work import Locks, Transaction
 
-from .conversion import parse_uuid
+from .conversion import parse_text, parse_uuid
 from .encoding import PageEncoder
 from .handlers import parse_message
 from .recording import changes_of
@@ -58,6 +58,8 @@ _BACKOFF_CAP_SECONDS = 0.25
 _TIGHTEN_BELOW = 0.9
 
 SERVICE = data_service_pb2.DESCRIPTOR.services_by_name["DataService"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -188,8 +190,18 @@ class Executor:
             if request_id is None or not commits.taken(error):
                 raise
         # A repeat: the first commit's response, written by none of this one's steps.
+        first = await self.stored(context, request_id)
+        # Only a committed claim is taken, and every committed one holds its response.
+        assert first is not None
+        return first
+
+    async def stored(
+        self, context: grpc.aio.ServicerContext[Any, Any], request_id: uuid.UUID
+    ) -> bytes | None:
+        """The response the commit that claimed `request_id` stored, if one did."""
+        timeout = statement_timeout(context, self.max_statement_timeout)
         async with self.database.unit_of_work(timeout, single_statement=True) as uow:
-            return await commits.first_response(uow.transaction, request_id)
+            return await commits.stored_response(uow.transaction, request_id)
 
     async def _transaction(
         self,
@@ -359,14 +371,16 @@ class CommitServicer:
 
     async def commit(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
         request: Any = parse_message(self._request, data)
-        if not request.mutations:
-            raise InvalidArgumentError.single("mutations", "is required")
-        if len(request.mutations) > MAX_MUTATIONS:
-            raise InvalidArgumentError.single(
-                "mutations", f"at most {MAX_MUTATIONS} mutations per commit"
-            )
         request_id = parse_uuid(request.request_id, "request_id") if request.request_id else None
-        steps = [self._step(index, mutation) for index, mutation in enumerate(request.mutations)]
+        try:
+            steps = self._steps(request)
+        except DataError:
+            # A repeat is answered as the first commit was, whatever it carries now.
+            if request_id is not None:
+                first = await self.executor.stored(context, request_id)
+                if first is not None:
+                    return first
+            raise
         return await self.executor.run(
             context,
             steps,
@@ -374,6 +388,15 @@ class CommitServicer:
             request_id=request_id,
             validate_only=request.validate_only,
         )
+
+    def _steps(self, request: Any) -> list[Step]:
+        if not request.mutations:
+            raise InvalidArgumentError.single("mutations", "is required")
+        if len(request.mutations) > MAX_MUTATIONS:
+            raise InvalidArgumentError.single(
+                "mutations", f"at most {MAX_MUTATIONS} mutations per commit"
+            )
+        return [self._step(index, mutation) for index, mutation in enumerate(request.mutations)]
 
     def _step(self, index: int, mutation: Any) -> Step:
         operation = mutation.WhichOneof("operation")
@@ -513,8 +536,12 @@ class BatchMethods:
         steps = []
         for index, value in enumerate(request.ids):
             path = f"ids[{index}]"
-            row_id = _parsed_id(value, path, index)
-            etag = request.etags[index] if request.etags else ""
+            row_id = _item(parse_uuid, value, path, index)
+            etag = (
+                _item(parse_text, request.etags[index], f"etags[{index}]", index)
+                if request.etags
+                else ""
+            )
             item = delete_class(id=str(row_id), etag=etag, force=request.force)
             steps.append(
                 Step(
@@ -543,9 +570,10 @@ class BatchMethods:
         return out
 
 
-def _parsed_id(value: str, path: str, index: int) -> uuid.UUID:
+def _item(parse: Callable[[str, str], T], value: str, path: str, index: int) -> T:
+    """`parse(value, path)`, its refusal naming the batch item."""
     try:
-        return parse_uuid(value, path)
+        return parse(value, path)
     except InvalidArgumentError as error:
         error.metadata["request_index"] = str(index)
         raise

@@ -246,7 +246,7 @@ def _codec(
     if kind is float:
         return float, _getter(name, _finite), False
     if kind is str:
-        return str, _getter(name, _text), False
+        return str, _getter(name, parse_text), False
     return kind, _getter(name, lambda value, _path: value), False
 
 
@@ -284,7 +284,7 @@ def parse_uuid(value: str, path: str) -> uuid.UUID:
     return uuid.UUID(value)
 
 
-def _text(value: str, path: str) -> str:
+def parse_text(value: str, path: str) -> str:
     if "\x00" in value:
         raise InvalidArgumentError.single(path, "cannot contain NUL characters")
     return value
@@ -356,7 +356,9 @@ def value_to_proto(value: Any) -> struct_pb2.Value:
 
 
 def struct_from_proto(value: struct_pb2.Struct, path: str) -> dict[str, Any]:
-    return {_text(key, path): _plain(item, f"{path}.{key}") for key, item in value.fields.items()}
+    return {
+        parse_text(key, path): _plain(item, f"{path}.{key}") for key, item in value.fields.items()
+    }
 
 
 def list_from_proto(value: struct_pb2.ListValue, path: str) -> list[Any]:
@@ -381,7 +383,7 @@ def _plain(value: struct_pb2.Value, path: str) -> Any:
             raise InvalidArgumentError.single(path, "JSON numbers must be finite")
         return int(number) if number.is_integer() and abs(number) < _MAX_SAFE_INT else number
     if kind == "string_value":
-        return _text(value.string_value, path)
+        return parse_text(value.string_value, path)
     if kind == "bool_value":
         return value.bool_value
     if kind == "null_value":

@@ -31,7 +31,7 @@ from repositories.querying import UUID_TEXT
 from repositories.repository import NextNumber, Page, Repository, Row
 from repositories.unit_of_work import Locks, Transaction, UnitOfWork
 
-from .conversion import Converter, parse_uuid
+from .conversion import Converter, parse_text, parse_uuid
 from .encoding import PageEncoder
 from .handlers import parse_message
 from .query import AggregateLanguage, ListLanguage, group_value
@@ -566,7 +566,11 @@ class ResourceServicer:
         row_id = parse_uuid(resource.id, f"{self.field}.id")
         names = self._masked_fields(request, resource)
         values = self.converter.values_for_update(resource, self.field, names)
-        etag = request.etag or resource.etag
+        etag = (
+            parse_text(request.etag, "etag")
+            if request.etag
+            else parse_text(resource.etag, f"{self.field}.etag")
+        )
 
         async def run(transaction: Transaction) -> Row:
             with self._request_paths():
@@ -621,7 +625,7 @@ class ResourceServicer:
     def delete_write(self, request: Any) -> Write:
         """A Delete request, checked (see create_write); its write returns None."""
         row_id = parse_uuid(request.id, "id")
-        etag, force = request.etag, request.force
+        etag, force = parse_text(request.etag, "etag"), request.force
 
         async def run(transaction: Transaction) -> None:
             await self.repository.delete(transaction, row_id, etag=etag, force=force)

@@ -298,6 +298,56 @@ async def test_a_repeated_request_id_returns_the_first_response_not_a_reread(api
     assert [m.content for m in await messages_of(api, chat.id)] == ["once"]
 
 
+async def test_a_repeat_is_answered_with_the_first_response_whatever_it_carries(
+    api: Api,
+) -> None:
+    request_id = new_id()
+    first = await commit(api, create_user(new_id()), request_id=request_id)
+    for carried in ([], [Mutation()], [create_user("not a uuid")], [create_user(new_id())] * 101):
+        assert await commit(api, *carried, request_id=request_id) == first
+
+
+async def test_an_etag_holding_nul_is_invalid_wherever_it_is_sent(api: Api) -> None:
+    user = await api.make("User")
+    bad = "1\x00"
+    delete = user_pb2.DeleteUserRequest(id=user.id, etag=bad)
+    forced = user_pb2.DeleteUserRequest(id=user.id, etag=bad, force=True)
+    update = user_pb2.UpdateUserRequest(
+        user=user_pb2.User(id=user.id, full_name="N"),
+        update_mask=field_mask_pb2.FieldMask(paths=["full_name"]),
+        etag=bad,
+    )
+    in_resource = user_pb2.UpdateUserRequest(
+        user=user_pb2.User(id=user.id, full_name="N", etag=bad),
+        update_mask=field_mask_pb2.FieldMask(paths=["full_name"]),
+    )
+    invalid = grpc.StatusCode.INVALID_ARGUMENT
+    for deleting in (delete, forced):
+        await expect_error(
+            api.User.DeleteUser(deleting, timeout=TIMEOUT), invalid, field_name="etag"
+        )
+    for updating, field in ((update, "etag"), (in_resource, "user.etag")):
+        await expect_error(
+            api.User.UpdateUser(updating, timeout=TIMEOUT), invalid, field_name=field
+        )
+    for mutation, field in (
+        (Mutation(delete_user=forced), "mutations[1].delete_user.etag"),
+        (Mutation(update_user=update), "mutations[1].update_user.etag"),
+    ):
+        failure = await expect_error(
+            commit(api, create_user(new_id()), mutation), invalid, field_name=field
+        )
+        assert failure.info is not None
+        assert failure.info.metadata["mutation_index"] == "1"
+    batch = user_pb2.BatchDeleteUsersRequest(ids=[user.id, user.id], etags=[user.etag, bad])
+    failure = await expect_error(
+        api.User.BatchDeleteUsers(batch, timeout=TIMEOUT), invalid, field_name="etags[1]"
+    )
+    assert failure.info is not None
+    assert failure.info.metadata["request_index"] == "1"
+    assert await user_exists(api, user.id)
+
+
 async def test_concurrent_commits_with_one_request_id_write_once(api: Api) -> None:
     chat = await conversation(api)
     request_id = new_id()
