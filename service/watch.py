@@ -290,6 +290,12 @@ class WatchHub:
 
     # -- streams ---------------------------------------------------------------
 
+    @property
+    def following(self) -> bool:
+        """Whether a reader follows the history for open streams: its cursor is
+        then where the history stands now (or a poll interval behind)."""
+        return self._reader is not None and not self._reader.done()
+
     def open(self, stream: Stream) -> None:
         self.streams.add(stream)
         self._empty.clear()
@@ -631,7 +637,9 @@ class WatchServicer:
         ) as uow:
             top, xmax = await horizon(uow.transaction)
         if start is None:
-            idle = hub.cursor is not None and not hub.reading
+            # Between a live reader's reads, its cursor: the stream joins at once. A
+            # reader that stopped with the last stream left its cursor in the past.
+            idle = hub.following and not hub.reading
             start = hub.cursor if idle and hub.cursor is not None else Cursor(top)
         elif start.lower > xmax or start.upper > top:
             raise _bad_token("points past this database's transactions")

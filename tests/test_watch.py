@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from repositories.database import Database
 
+from .probes import now, wait_for
 from .watching import Watcher, create_user, serving, watching
 
 FAST = {"watch_poll_interval": 0.05, "watch_heartbeat_interval": 0.5}
@@ -185,6 +186,23 @@ async def test_watching_needs_the_audit_permission(database: Database, database_
         allowed = (("authorization", f"Bearer {tokens['auditor']}"),)
         async with watching(channel, metadata=allowed) as watcher:
             assert watcher.token
+
+
+async def test_a_stream_from_now_starts_at_now_after_the_last_stream_closed(
+    database: Database, database_url: str
+) -> None:
+    async with serving(database_url, **FAST) as (app, channel):
+        async with watching(channel):
+            pass
+        assert app.watch is not None
+        hub = app.watch
+        await wait_for(lambda: now(not hub.following), 10)
+        # Written while nothing reads: before the next stream's "now".
+        before = await create_user(channel)
+        async with watching(channel, filter_text='resource_type = "User"') as watcher:
+            after = await create_user(channel)
+            await watcher.until(_has_id(after.id))
+            assert before.id not in _ids(watcher)
 
 
 async def test_streams_past_the_limit_are_refused(database: Database, database_url: str) -> None:
