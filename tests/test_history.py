@@ -42,7 +42,7 @@ from repositories.repository import Repository
 from service.resources import RESOURCES, Resource
 from service.server import App
 
-from .api import TIMEOUT, Api, call, failure_of, resource_field, shape
+from .api import TIMEOUT, Api, call, failure_of, resource_field, shape, valid_fields
 from .apps import db_settings, running
 from .certs import Authority
 from .pgbouncer import Bouncer
@@ -434,6 +434,39 @@ async def test_deleting_a_user_erases_the_values_of_all_it_owned_and_keeps_the_s
     [untouched] = await events(database, bystander.id)
     assert untouched["after"]["email"] == bystander.email
     assert untouched["erased_at"] is None
+
+
+async def test_erasure_spares_other_users_rows_and_unowned_rows_that_share_an_id(
+    api: Api, database: Database
+) -> None:
+    erased, other = await api.make("User"), await api.make("User")
+    stub = data_service_pb2_grpc.DataServiceStub(api.channel)
+    framework = api.pb("ComplianceFramework")
+    unowned = framework.CreateComplianceFrameworkRequest(
+        compliance_framework=framework.ComplianceFramework(
+            **await valid_fields(api, "ComplianceFramework")
+        ),
+        compliance_framework_id=erased.id,
+    )
+    # Ids are the callers' to choose: another user's profile and a framework take
+    # the erased user's.
+    await stub.Commit(
+        data_service_pb2.CommitRequest(
+            mutations=[
+                create_profile(erased.id, other.id),
+                data_service_pb2.Mutation(create_compliance_framework=unowned),
+            ]
+        ),
+        timeout=TIMEOUT,
+    )
+    await call(api, "User", "Delete", id=erased.id, force=True)
+    found = await events(database, erased.id)
+    kept = {e["resource_type"]: e for e in found if e["resource_type"] != "User"}
+    assert set(kept) == {"BusinessProfile", "ComplianceFramework"}
+    for event in kept.values():
+        assert event["after"] is not None
+        assert event["erased_at"] is None
+    assert all(e["erased_at"] is not None for e in found if e["resource_type"] == "User")
 
 
 # 100,000 events of 20 owners: the deleted user owns 5,000 of them, over 1,000 resources.
