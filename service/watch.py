@@ -593,6 +593,8 @@ class WatchServicer:
         self.hub = hub
         self.settings = hub.settings
         self.filters = FilterLanguage(table, WATCH_FILTERABLE, ())
+        # Streams past the limit check that are not open yet: they count against it.
+        self._opening = 0
 
     async def WatchChanges(self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> None:
         hub = self.hub
@@ -621,7 +623,7 @@ class WatchServicer:
                     final=False,
                 ),
             )
-        if len(hub.streams) >= self.settings.watch_max_streams:
+        if len(hub.streams) + self._opening >= self.settings.watch_max_streams:
             await _abort(
                 context,
                 Ending(
@@ -632,10 +634,15 @@ class WatchServicer:
                     final=False,
                 ),
             )
-        async with hub.database.unit_of_work(
-            self.settings.max_statement_timeout_seconds, single_statement=True
-        ) as uow:
-            top, xmax = await horizon(uow.transaction)
+        self._opening += 1
+        try:
+            async with hub.database.unit_of_work(
+                self.settings.max_statement_timeout_seconds, single_statement=True
+            ) as uow:
+                top, xmax = await horizon(uow.transaction)
+        finally:
+            self._opening -= 1
+        # Nothing awaited from here to hub.open: no other stream gets in between.
         if start is None:
             # Between a live reader's reads, its cursor: the stream joins at once. A
             # reader that stopped with the last stream left its cursor in the past.

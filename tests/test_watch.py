@@ -217,6 +217,24 @@ async def test_streams_past_the_limit_are_refused(database: Database, database_u
             assert again.token
 
 
+async def test_streams_opened_at_once_never_pass_the_limit(
+    database: Database, database_url: str
+) -> None:
+    async with serving(database_url, watch_max_streams=2, **FAST) as (_app, channel):
+        watchers = [Watcher(channel) for _ in range(12)]
+        try:
+            for watcher in watchers:
+                await watcher.until(lambda w: bool(w.responses))
+            opened = [w for w in watchers if w.responses]
+            assert len(opened) == 2
+            assert {(w.code, w.reason) for w in watchers if not w.responses} == {
+                (grpc.StatusCode.RESOURCE_EXHAUSTED, "WATCH_TOO_MANY_STREAMS")
+            }
+        finally:
+            for watcher in watchers:
+                await watcher.close()
+
+
 async def test_an_idle_stream_gets_heartbeats_that_carry_a_token(
     database: Database, database_url: str
 ) -> None:
