@@ -120,9 +120,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return 0
         if args.command == "purge-changes":
-            retention = args.retention_days or config.service.change_log_retention_days
-            if retention < 1 or not 1 <= args.batch_size <= 100_000:
-                print("ruleiq-data: retention days >= 1, batch size 1 to 100000", file=sys.stderr)
+            retention = args.retention_days
+            if retention is None:
+                retention = config.service.change_log_retention_days
+            from .settings import MAX_RETENTION_DAYS
+
+            if not 1 <= retention <= MAX_RETENTION_DAYS or not 1 <= args.batch_size <= 100_000:
+                print(
+                    f"ruleiq-data: retention days 1 to {MAX_RETENTION_DAYS}, "
+                    "batch size 1 to 100000",
+                    file=sys.stderr,
+                )
                 return 2
             url = database_url(config)
             asyncio.run(_purge_changes(url, config.database, retention, args.batch_size))

@@ -11,6 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from repositories.config import PROJECT_ROOT
 
+MAX_RETENTION_DAYS = 36_500
+"""The longest CHANGE_LOG_RETENTION_DAYS (or `purge-changes --retention-days`)."""
+
 
 class ServiceSettings(BaseSettings):
     """Everything but the database (see DatabaseSettings for that)."""
@@ -54,7 +57,7 @@ class ServiceSettings(BaseSettings):
     otel_exporter_otlp_endpoint: str | None = None
     otel_service_name: str = Field(default="ruleiq-data", min_length=1)
     # How long change events are kept (docs/history.md); `purge-changes` deletes older.
-    change_log_retention_days: int = Field(default=400, ge=1, le=36_500)
+    change_log_retention_days: int = Field(default=400, ge=1, le=MAX_RETENTION_DAYS)
     # WatchChanges (docs/watch.md): how often the reader looks for committed events
     # when nothing woke it, open streams per process, events a stream may hold
     # unsent before it ends as too slow, a stream's life before it is recycled, the

@@ -603,6 +603,19 @@ async def test_the_purge_command_deletes_what_retention_no_longer_keeps(
     assert len(await events(database, kept.id)) == 1
 
 
+@pytest.mark.parametrize("days", ["0", "-1", "36501", "3000000"])
+async def test_the_purge_command_refuses_retention_outside_its_range(
+    database: Database, days: str
+) -> None:
+    url = database.urls.sync_url.set(drivername="postgresql")
+    done = run_service(
+        url.render_as_string(hide_password=False), "purge-changes", "--retention-days", days
+    )
+    assert done.returncode == 2, done.stderr
+    assert "retention days" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 async def test_interleaved_callers_behind_pgbouncer_never_get_each_other_s_actor(
     bounced_app: App, pgbouncer: Bouncer, database: Database
 ) -> None:
