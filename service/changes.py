@@ -23,7 +23,7 @@ from .handlers import parse_request
 from .query import ListLanguage
 from .recording import actor_of
 from .servicer import statement_timeout
-from .watch import WatchServicer
+from .watch import WatchServicer, fitted_event
 
 log = logging.getLogger("ruleiq_data.changes")
 
@@ -53,7 +53,7 @@ class ChangeServicer:
         self.max_response_bytes = max_response_bytes
         self.repository = Repository(ChangeEvent, filterable=FILTERABLE, default_order="id desc")
         table: Any = ChangeEvent.__table__
-        self.converter = Converter(change_pb2.ChangeEvent, table)
+        self.converter = Converter(change_pb2.ChangeEvent, table, unstored=("values_omitted",))
         self.language = ListLanguage(
             table,
             filterable=FILTERABLE,
@@ -91,7 +91,9 @@ class ChangeServicer:
         parts: list[bytes] = []
         size = 0
         for index, row in enumerate(page.rows):
-            item = self.converter.to_message(row).SerializeToString()
+            item = fitted_event(
+                self.converter.to_message(row).SerializeToString(), self.max_response_bytes - 1024
+            )
             prefix = self._encoder.prefix(item)
             if size + len(prefix) + len(item) > self.max_response_bytes - 1024:
                 if index == 0:

@@ -12,7 +12,7 @@ import enum
 import keyword
 import math
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,13 +62,16 @@ class FieldPlan:
 class Converter:
     """Converts between rows of `table` and messages of `message_class`."""
 
-    def __init__(self, message_class: type[Message], table: Table) -> None:
+    def __init__(
+        self, message_class: type[Message], table: Table, *, unstored: Collection[str] = ()
+    ) -> None:
+        """`unstored`: fields the service sets as it answers, with no column."""
         self.message_class = message_class
         self.table = table
         descriptor: Any = message_class.DESCRIPTOR
         self.fields: dict[str, FieldPlan] = {}
         for field in descriptor.fields:
-            if field.name == "etag":
+            if field.name == "etag" or field.name in unstored:
                 continue
             if field.name not in table.c:
                 raise TypeError(

@@ -252,6 +252,19 @@ class Events:
         return data
 
 
+def fitted_event(item: bytes, limit: int) -> bytes:
+    """A serialized ChangeEvent as a response can hold it: whole, or, when it alone is
+    more than `limit` bytes, without before and after (values_omitted). Without the
+    one event no page or stream could go past it."""
+    if len(item) + 16 <= limit:
+        return item
+    event = change_pb2.ChangeEvent.FromString(item)
+    event.ClearField("before")
+    event.ClearField("after")
+    event.values_omitted = True
+    return event.SerializeToString()
+
+
 class WatchHub:
     """The process's one reader and its streams."""
 
@@ -553,7 +566,7 @@ class WatchHub:
         times: list[float] = []
         size = 0
         for position, index in enumerate(indexes):
-            item = events.item(index)
+            item = fitted_event(events.item(index), self.max_bytes)
             prefix = self.encoder.prefix(item)
             if parts and size + len(prefix) + len(item) > self.max_bytes:
                 last = int(events.rows[indexes[position - 1]]["id"])

@@ -16,6 +16,8 @@ from typing import Any
 
 import asyncpg
 import grpc
+from google.protobuf import field_mask_pb2
+from ruleiq.data.v1 import change_pb2, change_pb2_grpc, user_pb2, user_pb2_grpc
 from sqlalchemy.engine import make_url
 
 from repositories.database import Database
@@ -203,6 +205,47 @@ async def test_a_stream_from_now_starts_at_now_after_the_last_stream_closed(
             after = await create_user(channel)
             await watcher.until(_has_id(after.id))
             assert before.id not in _ids(watcher)
+
+
+async def test_an_event_too_large_for_a_response_comes_without_its_values(
+    database: Database, database_url: str
+) -> None:
+    """An update of a row that nearly fills a response records it twice (before and
+    after): listed and watched, that event comes without them, and what follows it
+    comes too."""
+    limit = 256 * 1024
+    async with serving(database_url, grpc_max_response_bytes=limit, **FAST) as (_app, channel):
+        users = user_pb2_grpc.UserServiceStub(channel)
+        user = await create_user(channel)
+        pinned = f'resource_id = "{user.id}"'
+        async with watching(channel, filter_text=pinned) as watcher:
+            mask = field_mask_pb2.FieldMask(paths=["full_name"])
+            for name in (secrets.token_hex(66_000), secrets.token_hex(66_000), "Small"):
+                await users.UpdateUser(
+                    user_pb2.UpdateUserRequest(
+                        user=user_pb2.User(id=user.id, full_name=name), update_mask=mask
+                    ),
+                    timeout=10,
+                )
+            await watcher.until(lambda w: len(w.events) == 3)
+            listed: list[change_pb2.ChangeEvent] = []
+            token = None
+            while token != "":
+                page = await change_pb2_grpc.ChangeServiceStub(channel).ListChanges(
+                    change_pb2.ListChangesRequest(filter=pinned, page_token=token or ""),
+                    timeout=10,
+                )
+                listed += page.changes
+                token = page.next_page_token
+    # The stream started after the create.
+    for events in (list(watcher.events), list(reversed(listed))[1:]):
+        assert [e.revision for e in events] == [2, 3, 4]
+        assert [e.values_omitted for e in events] == [False, True, False]
+        omitted = events[1]
+        assert not omitted.HasField("before")
+        assert not omitted.HasField("after")
+        assert "full_name" in omitted.changed_fields
+        assert events[2].after["full_name"] == "Small"
 
 
 async def test_streams_past_the_limit_are_refused(database: Database, database_url: str) -> None:

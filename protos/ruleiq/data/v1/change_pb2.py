@@ -27,7 +27,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bruleiq/data/v1/change.proto\x12\x0eruleiq.data.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xea\x05\n\x0b\x43hangeEvent\x12\x10\n\x02id\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x34\n\nchanged_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x1b\n\rresource_type\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x12\x19\n\x0bresource_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12 \n\rowner_user_id\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03H\x00\x88\x01\x01\x12\x17\n\toperation\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08revision\x18\x07 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x1c\n\x0e\x63hanged_fields\x18\x08 \x03(\tB\x04\xe2\x41\x01\x03\x12-\n\x06\x62\x65\x66ore\x18\t \x01(\x0b\x32\x17.google.protobuf.StructB\x04\xe2\x41\x01\x03\x12,\n\x05\x61\x66ter\x18\n \x01(\x0b\x32\x17.google.protobuf.StructB\x04\xe2\x41\x01\x03\x12\x13\n\x05\x61\x63tor\x18\x0b \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06source\x18\x0c \x01(\tB\x04\xe2\x41\x01\x03\x12\x1b\n\rdatabase_role\x18\r \x01(\tB\x04\xe2\x41\x01\x03\x12\x1f\n\x0con_behalf_of\x18\x0e \x01(\tB\x04\xe2\x41\x01\x03H\x01\x88\x01\x01\x12\x1d\n\nrequest_id\x18\x0f \x01(\tB\x04\xe2\x41\x01\x03H\x02\x88\x01\x01\x12\x1b\n\x08trace_id\x18\x10 \x01(\tB\x04\xe2\x41\x01\x03H\x03\x88\x01\x01\x12\x1c\n\tcommit_id\x18\x11 \x01(\tB\x04\xe2\x41\x01\x03H\x04\x88\x01\x01\x12\x1c\n\x0etransaction_id\x18\x12 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x33\n\terased_at\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x1c\n\twatch_xid\x18\x14 \x01(\x03\x42\x04\xe2\x41\x01\x03H\x05\x88\x01\x01\x42\x10\n\x0e_owner_user_idB\x0f\n\r_on_behalf_ofB\r\n\x0b_request_idB\x0b\n\t_trace_idB\x0c\n\n_commit_idB\x0c\n\n_watch_xid\"K\n\x12ListChangesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\"\\\n\x13ListChangesResponse\x12,\n\x07\x63hanges\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.ChangeEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\";\n\x13WatchChangesRequest\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\t\x12\x14\n\x0cresume_token\x18\x02 \x01(\t\"Z\n\x14WatchChangesResponse\x12,\n\x07\x63hanges\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.ChangeEvent\x12\x14\n\x0cresume_token\x18\x02 \x01(\t2\xc4\x01\n\rChangeService\x12V\n\x0bListChanges\x12\".ruleiq.data.v1.ListChangesRequest\x1a#.ruleiq.data.v1.ListChangesResponse\x12[\n\x0cWatchChanges\x12#.ruleiq.data.v1.WatchChangesRequest\x1a$.ruleiq.data.v1.WatchChangesResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bruleiq/data/v1/change.proto\x12\x0eruleiq.data.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\x06\n\x0b\x43hangeEvent\x12\x10\n\x02id\x18\x01 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x34\n\nchanged_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x1b\n\rresource_type\x18\x03 \x01(\tB\x04\xe2\x41\x01\x03\x12\x19\n\x0bresource_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x03\x12 \n\rowner_user_id\x18\x05 \x01(\tB\x04\xe2\x41\x01\x03H\x00\x88\x01\x01\x12\x17\n\toperation\x18\x06 \x01(\tB\x04\xe2\x41\x01\x03\x12\x16\n\x08revision\x18\x07 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x1c\n\x0e\x63hanged_fields\x18\x08 \x03(\tB\x04\xe2\x41\x01\x03\x12-\n\x06\x62\x65\x66ore\x18\t \x01(\x0b\x32\x17.google.protobuf.StructB\x04\xe2\x41\x01\x03\x12,\n\x05\x61\x66ter\x18\n \x01(\x0b\x32\x17.google.protobuf.StructB\x04\xe2\x41\x01\x03\x12\x13\n\x05\x61\x63tor\x18\x0b \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x06source\x18\x0c \x01(\tB\x04\xe2\x41\x01\x03\x12\x1b\n\rdatabase_role\x18\r \x01(\tB\x04\xe2\x41\x01\x03\x12\x1f\n\x0con_behalf_of\x18\x0e \x01(\tB\x04\xe2\x41\x01\x03H\x01\x88\x01\x01\x12\x1d\n\nrequest_id\x18\x0f \x01(\tB\x04\xe2\x41\x01\x03H\x02\x88\x01\x01\x12\x1b\n\x08trace_id\x18\x10 \x01(\tB\x04\xe2\x41\x01\x03H\x03\x88\x01\x01\x12\x1c\n\tcommit_id\x18\x11 \x01(\tB\x04\xe2\x41\x01\x03H\x04\x88\x01\x01\x12\x1c\n\x0etransaction_id\x18\x12 \x01(\x03\x42\x04\xe2\x41\x01\x03\x12\x33\n\terased_at\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x1c\n\twatch_xid\x18\x14 \x01(\x03\x42\x04\xe2\x41\x01\x03H\x05\x88\x01\x01\x12\x1c\n\x0evalues_omitted\x18\x15 \x01(\x08\x42\x04\xe2\x41\x01\x03\x42\x10\n\x0e_owner_user_idB\x0f\n\r_on_behalf_ofB\r\n\x0b_request_idB\x0b\n\t_trace_idB\x0c\n\n_commit_idB\x0c\n\n_watch_xid\"K\n\x12ListChangesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0e\n\x06\x66ilter\x18\x03 \x01(\t\"\\\n\x13ListChangesResponse\x12,\n\x07\x63hanges\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.ChangeEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\";\n\x13WatchChangesRequest\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\t\x12\x14\n\x0cresume_token\x18\x02 \x01(\t\"Z\n\x14WatchChangesResponse\x12,\n\x07\x63hanges\x18\x01 \x03(\x0b\x32\x1b.ruleiq.data.v1.ChangeEvent\x12\x14\n\x0cresume_token\x18\x02 \x01(\t2\xc4\x01\n\rChangeService\x12V\n\x0bListChanges\x12\".ruleiq.data.v1.ListChangesRequest\x1a#.ruleiq.data.v1.ListChangesResponse\x12[\n\x0cWatchChanges\x12#.ruleiq.data.v1.WatchChangesRequest\x1a$.ruleiq.data.v1.WatchChangesResponse0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -74,16 +74,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CHANGEEVENT'].fields_by_name['erased_at']._serialized_options = b'\342A\001\003'
   _globals['_CHANGEEVENT'].fields_by_name['watch_xid']._loaded_options = None
   _globals['_CHANGEEVENT'].fields_by_name['watch_xid']._serialized_options = b'\342A\001\003'
+  _globals['_CHANGEEVENT'].fields_by_name['values_omitted']._loaded_options = None
+  _globals['_CHANGEEVENT'].fields_by_name['values_omitted']._serialized_options = b'\342A\001\003'
   _globals['_CHANGEEVENT']._serialized_start=144
-  _globals['_CHANGEEVENT']._serialized_end=890
-  _globals['_LISTCHANGESREQUEST']._serialized_start=892
-  _globals['_LISTCHANGESREQUEST']._serialized_end=967
-  _globals['_LISTCHANGESRESPONSE']._serialized_start=969
-  _globals['_LISTCHANGESRESPONSE']._serialized_end=1061
-  _globals['_WATCHCHANGESREQUEST']._serialized_start=1063
-  _globals['_WATCHCHANGESREQUEST']._serialized_end=1122
-  _globals['_WATCHCHANGESRESPONSE']._serialized_start=1124
-  _globals['_WATCHCHANGESRESPONSE']._serialized_end=1214
-  _globals['_CHANGESERVICE']._serialized_start=1217
-  _globals['_CHANGESERVICE']._serialized_end=1413
+  _globals['_CHANGEEVENT']._serialized_end=920
+  _globals['_LISTCHANGESREQUEST']._serialized_start=922
+  _globals['_LISTCHANGESREQUEST']._serialized_end=997
+  _globals['_LISTCHANGESRESPONSE']._serialized_start=999
+  _globals['_LISTCHANGESRESPONSE']._serialized_end=1091
+  _globals['_WATCHCHANGESREQUEST']._serialized_start=1093
+  _globals['_WATCHCHANGESREQUEST']._serialized_end=1152
+  _globals['_WATCHCHANGESRESPONSE']._serialized_start=1154
+  _globals['_WATCHCHANGESRESPONSE']._serialized_end=1244
+  _globals['_CHANGESERVICE']._serialized_start=1247
+  _globals['_CHANGESERVICE']._serialized_end=1443
 # @@protoc_insertion_point(module_scope)

@@ -12,7 +12,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ChangeEvent(_message.Message):
-    __slots__ = ("id", "changed_at", "resource_type", "resource_id", "owner_user_id", "operation", "revision", "changed_fields", "before", "after", "actor", "source", "database_role", "on_behalf_of", "request_id", "trace_id", "commit_id", "transaction_id", "erased_at", "watch_xid")
+    __slots__ = ("id", "changed_at", "resource_type", "resource_id", "owner_user_id", "operation", "revision", "changed_fields", "before", "after", "actor", "source", "database_role", "on_behalf_of", "request_id", "trace_id", "commit_id", "transaction_id", "erased_at", "watch_xid", "values_omitted")
     ID_FIELD_NUMBER: _ClassVar[int]
     CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
     RESOURCE_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -33,6 +33,7 @@ class ChangeEvent(_message.Message):
     TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
     ERASED_AT_FIELD_NUMBER: _ClassVar[int]
     WATCH_XID_FIELD_NUMBER: _ClassVar[int]
+    VALUES_OMITTED_FIELD_NUMBER: _ClassVar[int]
     id: int
     changed_at: _timestamp_pb2.Timestamp
     resource_type: str
@@ -53,7 +54,8 @@ class ChangeEvent(_message.Message):
     transaction_id: int
     erased_at: _timestamp_pb2.Timestamp
     watch_xid: int
-    def __init__(self, id: _Optional[int] = ..., changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resource_type: _Optional[str] = ..., resource_id: _Optional[str] = ..., owner_user_id: _Optional[str] = ..., operation: _Optional[str] = ..., revision: _Optional[int] = ..., changed_fields: _Optional[_Iterable[str]] = ..., before: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., after: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., actor: _Optional[str] = ..., source: _Optional[str] = ..., database_role: _Optional[str] = ..., on_behalf_of: _Optional[str] = ..., request_id: _Optional[str] = ..., trace_id: _Optional[str] = ..., commit_id: _Optional[str] = ..., transaction_id: _Optional[int] = ..., erased_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., watch_xid: _Optional[int] = ...) -> None: ...
+    values_omitted: bool
+    def __init__(self, id: _Optional[int] = ..., changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resource_type: _Optional[str] = ..., resource_id: _Optional[str] = ..., owner_user_id: _Optional[str] = ..., operation: _Optional[str] = ..., revision: _Optional[int] = ..., changed_fields: _Optional[_Iterable[str]] = ..., before: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., after: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., actor: _Optional[str] = ..., source: _Optional[str] = ..., database_role: _Optional[str] = ..., on_behalf_of: _Optional[str] = ..., request_id: _Optional[str] = ..., trace_id: _Optional[str] = ..., commit_id: _Optional[str] = ..., transaction_id: _Optional[int] = ..., erased_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., watch_xid: _Optional[int] = ..., values_omitted: _Optional[bool] = ...) -> None: ...
 
 class ListChangesRequest(_message.Message):
     __slots__ = ("page_size", "page_token", "filter")
