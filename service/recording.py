@@ -21,6 +21,9 @@ MAX_ON_BEHALF_OF = 128
 # An identifier (a user id, an e-mail, a URN), nothing that could pass for markup
 # or another field when an auditor's tool shows it.
 _ON_BEHALF_OF_TEXT = re.compile(r"[A-Za-z0-9._@:+/=-]+", re.ASCII)
+# A UUID as it is written, hyphens in their places: other spellings that Python
+# would read as one (`--0192c6a4...--`) are identifiers, kept as sent.
+_UUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}", re.ASCII)
 
 
 def actor_of(context: grpc.aio.ServicerContext[Any, Any]) -> str:
@@ -33,15 +36,16 @@ def on_behalf_of(context: grpc.aio.ServicerContext[Any, Any]) -> str | None:
     """The end user the caller says it acts for: a UUID (kept in its canonical
     form) or a short identifier (letters, digits and `._@:+/=-`); anything else is
     INVALID_ARGUMENT."""
-    for key, value in context.invocation_metadata() or ():
-        if key != ON_BEHALF_OF:
-            continue
-        text = str(value)
-        try:
-            return str(uuid.UUID(text)) if len(text) == 36 else _bounded(text)
-        except ValueError:
-            return _bounded(text)
-    return None
+    sent = [str(v) for k, v in context.invocation_metadata() or () if k == ON_BEHALF_OF]
+    if not sent:
+        return None
+    if len(sent) > 1:
+        # One end user per call: a second one would go unrecorded.
+        raise InvalidArgumentError.single(ON_BEHALF_OF, "metadata must be sent once")
+    (text,) = sent
+    if _UUID.fullmatch(text):
+        return str(uuid.UUID(text))
+    return _bounded(text)
 
 
 def _bounded(text: str) -> str:

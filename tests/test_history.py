@@ -47,6 +47,7 @@ from .apps import db_settings, running
 from .certs import Authority
 from .pgbouncer import Bouncer
 from .probes import memory_provider
+from .rows import unique
 from .service_process import run_service
 
 SECRETS = {"User": "hashed_password", "Integration": "encrypted_credentials"}
@@ -333,6 +334,36 @@ async def test_a_bad_on_behalf_of_is_invalid_and_writes_nothing(
     failure = failure_of(error.value)
     assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
     assert failure.fields == ["x-on-behalf-of"]
+    reply = await api.User.ListUsers(
+        user_pb2.ListUsersRequest(filter=f'email = "{email}"'), timeout=TIMEOUT
+    )
+    assert list(reply.users) == []
+
+
+async def test_on_behalf_of_is_recorded_as_sent_unless_it_is_a_uuid(
+    api: Api, database: Database
+) -> None:
+    for sent, recorded in (
+        ("--0192c6a412347abc8def0123456789ab--", "--0192c6a412347abc8def0123456789ab--"),
+        ("0192C6A4-1234-7ABC-8DEF-0123456789AB", "0192c6a4-1234-7abc-8def-0123456789ab"),
+    ):
+        user = await api.User.CreateUser(
+            user_pb2.CreateUserRequest(user=user_pb2.User(email=f"{unique('obo')}@example.com")),
+            metadata=(("x-on-behalf-of", sent),),
+            timeout=TIMEOUT,
+        )
+        [event] = await events(database, user.id)
+        assert event["on_behalf_of"] == recorded
+
+
+async def test_on_behalf_of_sent_twice_is_invalid_and_writes_nothing(api: Api) -> None:
+    email = f"{unique('twice')}@example.com"
+    request = user_pb2.CreateUserRequest(user=user_pb2.User(email=email))
+    metadata = (("x-on-behalf-of", "alice"), ("x-on-behalf-of", "bob"))
+    with pytest.raises(grpc.aio.AioRpcError) as error:
+        await api.User.CreateUser(request, metadata=metadata, timeout=TIMEOUT)
+    failure = failure_of(error.value)
+    assert (failure.code, failure.fields) == (grpc.StatusCode.INVALID_ARGUMENT, ["x-on-behalf-of"])
     reply = await api.User.ListUsers(
         user_pb2.ListUsersRequest(filter=f'email = "{email}"'), timeout=TIMEOUT
     )
