@@ -4,6 +4,7 @@ A primary and its read replicas are each one of these (see cluster.py)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -40,6 +41,27 @@ _SYNC_KEEPALIVES = {
 
 def _unique_statement_name() -> str:
     return f"__asyncpg_{random_hex()}__"
+
+
+class Unreadable:
+    """A stored JSON value Python cannot hold: a number of more than 4,300 digits,
+    or nesting deeper than the interpreter's recursion limit. The API refuses both;
+    only SQL can write them. Read as this marker, not as an error, so one such value
+    fails only what must show it (service/conversion.py), not every read near it."""
+
+    def __repr__(self) -> str:
+        return "UNREADABLE"
+
+
+UNREADABLE = Unreadable()
+
+
+def read_json(text: str) -> Any:
+    """The JSON and JSONB columns' values as Python: UNREADABLE for what it cannot hold."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return UNREADABLE
 
 
 @dataclass(frozen=True)
@@ -157,6 +179,7 @@ class Database:
         return create_async_engine(
             self.urls.async_url,
             connect_args=connect_args,
+            json_deserializer=read_json,
             poolclass=BurstPool,
             keep_overflow=self.settings.db_pool_overflow_keep,
             **self._pool_arguments(),
@@ -166,7 +189,10 @@ class Database:
         """An engine without a pool, for a connection kept open for one purpose
         (LISTEN): its connections are the caller's to close."""
         return create_async_engine(
-            self.urls.async_url, connect_args=self._async_connect_args(), poolclass=NullPool
+            self.urls.async_url,
+            connect_args=self._async_connect_args(),
+            json_deserializer=read_json,
+            poolclass=NullPool,
         )
 
     @property
@@ -178,6 +204,7 @@ class Database:
             self._sync_engine = create_engine(
                 self.urls.sync_url,
                 connect_args=connect_args,
+                json_deserializer=read_json,
                 poolclass=QueuePool,
                 **self._pool_arguments(),
             )
@@ -204,6 +231,7 @@ class Database:
             self._probe_engine = create_async_engine(
                 self.urls.async_url,
                 connect_args=self._async_connect_args(),
+                json_deserializer=read_json,
                 pool_size=1,
                 max_overflow=0,
                 pool_timeout=self.settings.db_pool_timeout,

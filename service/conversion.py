@@ -23,7 +23,8 @@ from google.protobuf.message import Message
 from google.type import date_pb2
 from sqlalchemy import Column, Table
 
-from repositories.errors import FieldViolation, InvalidArgumentError
+from repositories.database import UNREADABLE
+from repositories.errors import FailedPreconditionError, FieldViolation, InvalidArgumentError
 from repositories.names import enum_prefix
 from repositories.querying import UUID_TEXT, python_type
 from repositories.repository import COLUMN_DEFAULT
@@ -340,19 +341,32 @@ def date_from_proto(value: date_pb2.Date, path: str) -> dt.date:
         raise InvalidArgumentError.single(path, "is not a valid calendar date") from None
 
 
+def _readable(value: Any) -> None:
+    if value is UNREADABLE:
+        raise FailedPreconditionError(
+            "the row holds a JSON value written outside the service that the API cannot "
+            "carry (a number of more than 4,300 digits, or nesting past 1,000 levels): "
+            "correct it in the database",
+            reason="VALUE_UNREADABLE",
+        )
+
+
 def struct_to_proto(value: Mapping[str, Any]) -> struct_pb2.Struct:
+    _readable(value)
     struct = struct_pb2.Struct()
     struct.update(value)
     return struct
 
 
 def list_to_proto(value: list[Any]) -> struct_pb2.ListValue:
+    _readable(value)
     values = struct_pb2.ListValue()
     values.extend(value)
     return values
 
 
 def value_to_proto(value: Any) -> struct_pb2.Value:
+    _readable(value)
     holder = struct_pb2.ListValue()
     holder.append(value)
     return holder.values[0]

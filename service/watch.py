@@ -19,14 +19,14 @@ import re
 import struct
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
 from ruleiq.data.v1 import change_pb2
 
-from repositories.database import Database
+from repositories.database import UNREADABLE, Database
 from repositories.errors import FailedPreconditionError, InvalidArgumentError
 from repositories.filtering import All, Compare, Either, Filter, Match, Not, Present
 from repositories.watching import Window, horizon, read_window
@@ -247,9 +247,19 @@ class Events:
     def item(self, index: int) -> bytes:
         data = self._bytes.get(index)
         if data is None:
-            data = self._converter.to_message(self.rows[index]).SerializeToString()
+            data = event_bytes(self._converter, self.rows[index])
             self._bytes[index] = data
         return data
+
+
+def event_bytes(converter: Converter, row: Mapping[str, Any]) -> bytes:
+    """A change event row as its message, serialized. Values written in SQL that
+    the API cannot carry (UNREADABLE) are left out, with values_omitted set."""
+    if row["before"] is not UNREADABLE and row["after"] is not UNREADABLE:
+        return bytes(converter.to_message(row).SerializeToString())
+    message = converter.to_message({**row, "before": None, "after": None})
+    message.values_omitted = True
+    return bytes(message.SerializeToString())
 
 
 def fitted_event(item: bytes, limit: int) -> bytes:

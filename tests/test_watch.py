@@ -16,8 +16,16 @@ from typing import Any
 
 import asyncpg
 import grpc
+import pytest
 from google.protobuf import field_mask_pb2
-from ruleiq.data.v1 import change_pb2, change_pb2_grpc, user_pb2, user_pb2_grpc
+from ruleiq.data.v1 import (
+    change_pb2,
+    change_pb2_grpc,
+    compliance_framework_pb2,
+    compliance_framework_pb2_grpc,
+    user_pb2,
+    user_pb2_grpc,
+)
 from sqlalchemy.engine import make_url
 
 from repositories.database import Database
@@ -246,6 +254,55 @@ async def test_an_event_too_large_for_a_response_comes_without_its_values(
         assert not omitted.HasField("after")
         assert "full_name" in omitted.changed_fields
         assert events[2].after["full_name"] == "Small"
+
+
+async def test_json_written_in_sql_beyond_what_python_holds_breaks_no_read_or_stream(
+    database: Database, database_url: str
+) -> None:
+    """A number of 5,000 digits, an array 1,500 deep: PostgreSQL stores them, the API
+    refuses them, Python cannot hold them. Reading the row says so; the history and
+    every stream go on, the events without their values."""
+    async with serving(database_url, **FAST) as (_app, channel):
+        frameworks = compliance_framework_pb2_grpc.ComplianceFrameworkServiceStub(channel)
+        made = await frameworks.CreateComplianceFramework(
+            compliance_framework_pb2.CreateComplianceFrameworkRequest(
+                compliance_framework=compliance_framework_pb2.ComplianceFramework(
+                    name=f"deep-{uuid.uuid4().hex[:8]}",
+                    display_name="Deep",
+                    category="test",
+                    description="Deep values",
+                )
+            ),
+            timeout=10,
+        )
+        async with watching(channel, filter_text='resource_type = "User"') as watcher:
+            connection = await asyncpg.connect(raw_dsn(database_url))
+            try:
+                for value in ("1" + "0" * 5000, "[" * 1500 + "]" * 1500):
+                    await connection.execute(
+                        "UPDATE compliance_frameworks SET employee_thresholds = $1::text::jsonb"
+                        " WHERE id = $2",
+                        value,
+                        uuid.UUID(made.id),
+                    )
+            finally:
+                await connection.close()
+            user = await create_user(channel)
+            await watcher.until(_has_id(user.id))
+            assert watcher.code is None
+        with pytest.raises(grpc.aio.AioRpcError) as error:
+            await frameworks.GetComplianceFramework(
+                compliance_framework_pb2.GetComplianceFrameworkRequest(id=made.id), timeout=10
+            )
+        assert error.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        listed = await change_pb2_grpc.ChangeServiceStub(channel).ListChanges(
+            change_pb2.ListChangesRequest(filter=f'resource_id = "{made.id}"'), timeout=10
+        )
+    assert [(e.revision, e.values_omitted) for e in listed.changes] == [
+        (3, True),
+        (2, True),
+        (1, False),
+    ]
 
 
 async def test_streams_past_the_limit_are_refused(database: Database, database_url: str) -> None:
