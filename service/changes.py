@@ -23,7 +23,7 @@ from .handlers import parse_request
 from .query import ListLanguage
 from .recording import actor_of
 from .servicer import statement_timeout
-from .watch import WatchServicer, event_bytes, fitted_event
+from .watch import WatchServicer, event_bytes
 
 log = logging.getLogger("ruleiq_data.changes")
 
@@ -91,7 +91,7 @@ class ChangeServicer:
         parts: list[bytes] = []
         size = 0
         for index, row in enumerate(page.rows):
-            item = fitted_event(event_bytes(self.converter, row), self.max_response_bytes - 1024)
+            item = event_bytes(self.converter, row, self.max_response_bytes - 1024)
             prefix = self._encoder.prefix(item)
             if size + len(prefix) + len(item) > self.max_response_bytes - 1024:
                 if index == 0:

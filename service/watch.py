@@ -239,40 +239,32 @@ class Events:
     """One read's events, each converted and serialized once, whatever the number
     of streams it goes to."""
 
-    def __init__(self, converter: Converter, rows: list[Any]) -> None:
+    def __init__(self, converter: Converter, rows: list[Any], limit: int) -> None:
         self.rows = rows
         self._converter = converter
+        self._limit = limit
         self._bytes: dict[int, bytes] = {}
 
     def item(self, index: int) -> bytes:
         data = self._bytes.get(index)
         if data is None:
-            data = event_bytes(self._converter, self.rows[index])
+            data = event_bytes(self._converter, self.rows[index], self._limit)
             self._bytes[index] = data
         return data
 
 
-def event_bytes(converter: Converter, row: Mapping[str, Any]) -> bytes:
-    """A change event row as its message, serialized. Values written in SQL that
-    the API cannot carry (UNREADABLE) are left out, with values_omitted set."""
+def event_bytes(converter: Converter, row: Mapping[str, Any], limit: int) -> bytes:
+    """A change event row as its message, serialized: whole, or without before and
+    after (values_omitted) when they hold JSON written in SQL that the API cannot
+    carry (UNREADABLE), or make the event alone more than `limit` bytes. Without the
+    one event, no page or stream could go past it."""
     if row["before"] is not UNREADABLE and row["after"] is not UNREADABLE:
-        return bytes(converter.to_message(row).SerializeToString())
+        data = bytes(converter.to_message(row).SerializeToString())
+        if len(data) + 16 <= limit:  # with its field's tag and length
+            return data
     message = converter.to_message({**row, "before": None, "after": None})
     message.values_omitted = True
     return bytes(message.SerializeToString())
-
-
-def fitted_event(item: bytes, limit: int) -> bytes:
-    """A serialized ChangeEvent as a response can hold it: whole, or, when it alone is
-    more than `limit` bytes, without before and after (values_omitted). Without the
-    one event no page or stream could go past it."""
-    if len(item) + 16 <= limit:
-        return item
-    event = change_pb2.ChangeEvent.FromString(item)
-    event.ClearField("before")
-    event.ClearField("after")
-    event.values_omitted = True
-    return event.SerializeToString()
 
 
 class WatchHub:
@@ -518,7 +510,9 @@ class WatchHub:
             full = len(window.rows) >= PAGE
             after = cursor.after(window, full)
             if window.rows:
-                self._fan_out(Events(self.converter, window.rows), cursor, window, after)
+                self._fan_out(
+                    Events(self.converter, window.rows, self.max_bytes), cursor, window, after
+                )
             self.cursor = after
             if not full:
                 return
@@ -576,7 +570,7 @@ class WatchHub:
         times: list[float] = []
         size = 0
         for position, index in enumerate(indexes):
-            item = fitted_event(events.item(index), self.max_bytes)
+            item = events.item(index)
             prefix = self.encoder.prefix(item)
             if parts and size + len(prefix) + len(item) > self.max_bytes:
                 last = int(events.rows[indexes[position - 1]]["id"])
@@ -715,7 +709,7 @@ class WatchServicer:
                     window = await hub.page(cursor, upper)
                     full = len(window.rows) >= PAGE
                     after = cursor.after(window, full)
-                    events = Events(hub.converter, window.rows)
+                    events = Events(hub.converter, window.rows, hub.max_bytes)
                     indexes = [i for i, row in enumerate(window.rows) if stream.predicate(row)]
                     if indexes:
                         for response in hub.responses(events, indexes, cursor, window, after):
