@@ -177,13 +177,25 @@ def _index_constraints() -> _ConstraintIndex:
                 index.unique_columns[str(idx.name)] = names
     index.unique_columns["uq_users_lower_email"] = ("email",)
     for table in Base.metadata.tables.values():
-        texts = {c.name for c in table.columns if isinstance(c.type, String)}
-        held = {str(idx.name): tuple(c.name for c in idx.columns) for idx in table.indexes}
-        for name in held.keys() | index.unique_columns.keys():
-            columns = held.get(name) or index.unique_columns.get(name, ())
-            if any(c in texts for c in columns):
-                index.indexed_text[name] = tuple(c for c in columns if c in texts)
+        index.indexed_text.update(_indexed_text(table, index.unique_columns))
     return index
+
+
+def _indexed_text(
+    table: Table, unique_columns: Mapping[str, tuple[str, ...]]
+) -> dict[str, tuple[str, ...]]:
+    """The text columns of each of `table`'s indexes and unique constraints, by name
+    (an expression index's from `unique_columns`)."""
+    texts = {c.name for c in table.columns if isinstance(c.type, String)}
+    held = {str(idx.name): tuple(c.name for c in idx.columns) for idx in table.indexes}
+    names = {str(table.primary_key.name), *held}
+    names.update(str(c.name) for c in table.constraints if isinstance(c, UniqueConstraint))
+    found = {}
+    for name in names:
+        columns = held.get(name) or unique_columns.get(name, ())
+        if any(c in texts for c in columns):
+            found[name] = tuple(c for c in columns if c in texts)
+    return found
 
 
 _CONSTRAINTS = _index_constraints()
