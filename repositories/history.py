@@ -72,13 +72,19 @@ def told(sql: str, parameters: int) -> str:
     The settings are a CTE the RETURNING list refers to, so they are set while the
     first row is returned, before the AFTER triggers run: those fire at the end
     of the statement. `ChangeContext.values()` gives the parameters."""
+    head = f"WITH _history AS MATERIALIZED ({settings_select(parameters)})"
+    # The service's own compiled statements and setting names: no value is in the text.
+    return f"{head} {sql}, (SELECT 1 FROM _history) AS {TOLD}"  # noqa: S608
+
+
+def settings_select(parameters: int) -> str:
+    """A SELECT setting the history's settings for the current transaction from
+    the parameters after the first `parameters` ones (`ChangeContext.values()`)."""
     calls = ", ".join(
         f"set_config('{SETTING_PREFIX}{name}', ${parameters + i}::text, true)"
         for i, name in enumerate(SETTINGS, start=1)
     )
-    head = f"WITH _history AS MATERIALIZED (SELECT {calls})"
-    # The service's own compiled statements and setting names: no value is in the text.
-    return f"{head} {sql}, (SELECT 1 FROM _history) AS {TOLD}"  # noqa: S608
+    return f"SELECT {calls}"
 
 
 def literal(value: str) -> str:

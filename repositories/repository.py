@@ -75,7 +75,7 @@ def _after(index: int, key: OrderKey) -> BindParameter[Any]:
     return bindparam(f"{_AFTER}{index}", type_=key.column.type)
 
 
-_quote: Callable[[str], str] = _DIALECT.identifier_preparer.quote
+quote: Callable[[str], str] = _DIALECT.identifier_preparer.quote
 
 
 @dataclass(frozen=True)
@@ -151,6 +151,11 @@ class Repository:
         self._default_keys = tuple(parse_order("", table, self.orderable, default_order))
         self.columns: list[Any] = [c for c in table.c if c.name not in self.hidden]
         self.returning: list[Any] = [*self.columns, ETAG]
+        self.returned_names: tuple[str, ...] = (*(c.name for c in self.columns), "etag")
+        self.returned_types: tuple[str, ...] = (
+            *(str(c.type.compile(dialect=_DIALECT)) for c in self.columns),
+            "text",
+        )
         self.id_column: Column[Any] = table.c.id
         self._encoders: dict[str, Callable[[Any], Any]] = {
             c.name: _json_text for c in table.c if isinstance(c.type, JSONB)
@@ -165,13 +170,13 @@ class Repository:
         self._touch = {  # columns every update refreshes (updated_at = now())
             c.name: _sql_of(c.onupdate) for c in table.c if c.onupdate is not None
         }
-        name = _quote(self.name)
-        self._columns_sql = ", ".join(_quote(c.name) for c in self.columns) + ", xmin::text AS etag"
+        name = quote(self.name)
+        self._columns_sql = ", ".join(quote(c.name) for c in self.columns) + ", xmin::text AS etag"
         self._sql_get = f"SELECT {self._columns_sql} FROM {name} WHERE id = $1"
         self._sql_get_locked = self._sql_get + " FOR UPDATE"
         # One row per id asked, in the order asked (duplicates too); an id with no
         # row gets a row of NULLs. The ids may be sent as text: PostgreSQL reads them.
-        qualified = ", ".join(f"{name}.{_quote(c.name)}" for c in self.columns)
+        qualified = ", ".join(f"{name}.{quote(c.name)}" for c in self.columns)
         self._sql_get_many = (
             f"SELECT {qualified}, {name}.xmin::text AS etag "
             f"FROM unnest($1::uuid[]) WITH ORDINALITY AS asked (id, n) "
@@ -191,40 +196,43 @@ class Repository:
     ) -> str:
         """`numbered`: (column, within) pairs of `names` that take a NextNumber; the
         other names bind $1, $2... in order."""
-        columns = ", ".join(_quote(n) for n in names)
+        columns = ", ".join(quote(n) for n in names)
         within = dict(numbered)
         bound = [n for n in names if n not in within]
         position = {n: f"${i}" for i, n in enumerate(bound, start=1)}
-        table = _quote(self.name)
+        table = quote(self.name)
         slots = [
             position[n]
             if n not in within
             else (
-                f"(SELECT coalesce(max({_quote(n)}), 0) + 1 FROM {table} "
-                f"WHERE {_quote(within[n])} = {position[within[n]]})"
+                f"(SELECT coalesce(max({quote(n)}), 0) + 1 FROM {table} "
+                f"WHERE {quote(within[n])} = {position[within[n]]})"
             )
             for n in names
         ]
         placeholders = ", ".join(slots)
         return (
-            f"INSERT INTO {_quote(self.name)} ({columns}) VALUES ({placeholders}) "
+            f"INSERT INTO {quote(self.name)} ({columns}) VALUES ({placeholders}) "
             f"RETURNING {self._columns_sql}"
         )
 
-    def _compile_update(self, assignments: tuple[tuple[str, bool], ...], with_etag: bool) -> str:
-        """`assignments`: (column, set to its DEFAULT) pairs; values bind from $2."""
-        parts, position = [], 2
+    def _compile_update(
+        self, assignments: tuple[tuple[str, bool], ...], with_etag: bool, first: int = 1
+    ) -> str:
+        """`assignments`: (column, set to its DEFAULT) pairs; the id binds $`first`,
+        the values the parameters after it."""
+        parts, position = [], first + 1
         for name, to_default in assignments:
             if to_default:
-                parts.append(f"{_quote(name)} = DEFAULT")
+                parts.append(f"{quote(name)} = DEFAULT")
             else:
-                parts.append(f"{_quote(name)} = ${position}")
+                parts.append(f"{quote(name)} = ${position}")
                 position += 1
         written = {name for name, _ in assignments}
-        parts += [f"{_quote(n)} = {sql}" for n, sql in self._touch.items() if n not in written]
-        where = "id = $1" + (f" AND xmin::text = ${position}" if with_etag else "")
+        parts += [f"{quote(n)} = {sql}" for n, sql in self._touch.items() if n not in written]
+        where = f"id = ${first}" + (f" AND xmin::text = ${position}" if with_etag else "")
         return (
-            f"UPDATE {_quote(self.name)} SET {', '.join(parts)} WHERE {where} "
+            f"UPDATE {quote(self.name)} SET {', '.join(parts)} WHERE {where} "
             f"RETURNING {self._columns_sql}"
         )
 
@@ -378,38 +386,94 @@ class Repository:
         per_statement = max(1, _MAX_PARAMETERS // len(names))
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
-            tuples, arguments = [], []
-            # Rows of one statement share its snapshot: the k-th numbered row of one
-            # parent takes the highest number there plus k.
+            arguments: builtins.list[Any] = []
             earlier: dict[tuple[str, Any], int] = {}
-            for values in chunk:
-                slots: dict[str, str] = {}
-                for name in names:
-                    value = values.get(name, COLUMN_DEFAULT)
-                    if value is COLUMN_DEFAULT:
-                        slots[name] = "DEFAULT"
-                    elif type(value) is not NextNumber:
-                        arguments.append(self._encode(name, value))
-                        slots[name] = f"${len(arguments)}"
-                for name in names:
-                    value = values.get(name)
-                    if type(value) is NextNumber:
-                        key = (value.within, values[value.within])
-                        earlier[key] = k = earlier.get(key, 0) + 1
-                        slots[name] = (
-                            f"(SELECT coalesce(max({_quote(name)}), 0) + {k} FROM "
-                            f"{_quote(self.name)} WHERE {_quote(value.within)} = "
-                            f"{slots[value.within]})"
-                        )
-                tuples.append(f"({', '.join(slots[name] for name in names)})")
-            columns = ", ".join(_quote(n) for n in names)
+            tuples = [self._values_row(v, names, arguments, earlier) for v in chunk]
+            columns = ", ".join(quote(n) for n in names)
             sql = (
-                f"INSERT INTO {_quote(self.name)} ({columns}) VALUES {', '.join(tuples)} "
+                f"INSERT INTO {quote(self.name)} ({columns}) VALUES {', '.join(tuples)} "
                 f"RETURNING {self._columns_sql}"
             )
             records = await transaction.fetch(sql, *arguments)
             stored.update((record["id"], self._row(record)) for record in records)
         return [stored[values["id"]] for values in rows]
+
+    def _values_row(
+        self,
+        values: Mapping[str, Any],
+        names: Sequence[str],
+        arguments: builtins.list[Any],
+        earlier: dict[tuple[str, Any], int],
+        first: int = 1,
+    ) -> str:
+        """One row of an INSERT's VALUES: `values` of `names` bound as parameters
+        appended to `arguments` (the first of them is $`first`), a name left out as
+        its DEFAULT. Rows of one statement share its snapshot: the k-th numbered row
+        of one parent (`earlier` counts them) takes the highest number there plus k."""
+        slots: dict[str, str] = {}
+        for name in names:
+            value = values.get(name, COLUMN_DEFAULT)
+            if value is COLUMN_DEFAULT:
+                slots[name] = "DEFAULT"
+            elif type(value) is not NextNumber:
+                arguments.append(self._encode(name, value))
+                slots[name] = f"${first - 1 + len(arguments)}"
+        for name in names:
+            value = values.get(name)
+            if type(value) is NextNumber:
+                key = (value.within, values[value.within])
+                earlier[key] = k = earlier.get(key, 0) + 1
+                slots[name] = (
+                    f"(SELECT coalesce(max({quote(name)}), 0) + {k} FROM "
+                    f"{quote(self.name)} WHERE {quote(value.within)} = "
+                    f"{slots[value.within]})"
+                )
+        return f"({', '.join(slots[name] for name in names)})"
+
+    def create_statement(
+        self, values: Mapping[str, Any], first: int, earlier: dict[tuple[str, Any], int]
+    ) -> tuple[str, builtins.list[Any]]:
+        """`create`'s INSERT ... RETURNING (`values` with their id) as a part of a
+        larger statement, its parameters numbered from $`first`; numbered columns
+        as in `create_many`, `earlier` counting the statement's rows before."""
+        self._check(values)
+        names = tuple(sorted(values))
+        arguments: builtins.list[Any] = []
+        row = self._values_row(values, names, arguments, earlier, first)
+        columns = ", ".join(quote(n) for n in names)
+        sql = (
+            f"INSERT INTO {quote(self.name)} ({columns}) VALUES {row} RETURNING {self._columns_sql}"
+        )
+        return sql, arguments
+
+    def update_statement(
+        self, row_id: uuid.UUID, values: Mapping[str, Any], etag: str, first: int
+    ) -> tuple[str, builtins.list[Any]]:
+        """`update`'s UPDATE ... RETURNING as a part of a larger statement, its
+        parameters numbered from $`first`. It matches no row when the row is gone
+        or not at `etag`: the statement must then fail by itself."""
+        self._check(values)
+        if not values:
+            raise InvalidArgumentError.single("update_mask", "names no field to change")
+        return self._update(row_id, values, etag, first)
+
+    def _update(
+        self, row_id: uuid.UUID, values: Mapping[str, Any], etag: str, first: int = 1
+    ) -> tuple[str, builtins.list[Any]]:
+        names = sorted(values)
+        assignments = tuple((name, values[name] is COLUMN_DEFAULT) for name in names)
+        arguments: builtins.list[Any] = [row_id]
+        arguments += [
+            self._encode(name, values[name]) for name, to_default in assignments if not to_default
+        ]
+        if etag:
+            arguments.append(etag)
+        return self._update_sql(assignments, bool(etag), first), arguments
+
+    def returned(self, values: Sequence[Any]) -> Row:
+        """The row a statement part returned (its columns, then the etag), from
+        those values in that order."""
+        return self._row(dict(zip(self.returned_names, values, strict=True)))
 
     async def update(
         self,
@@ -427,15 +491,7 @@ class Repository:
             if etag and current["etag"] != etag:
                 raise self.stale(row_id)
             return current
-        names = sorted(values)
-        assignments = tuple((name, values[name] is COLUMN_DEFAULT) for name in names)
-        arguments: list[Any] = [row_id]
-        arguments += [
-            self._encode(name, values[name]) for name, to_default in assignments if not to_default
-        ]
-        if etag:
-            arguments.append(etag)
-        sql = self._update_sql(assignments, bool(etag))
+        sql, arguments = self._update(row_id, values, etag)
         sql, arguments = _told(transaction, sql, arguments)
         record = await transaction.fetchrow(sql, *arguments)
         if record is None:

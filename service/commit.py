@@ -30,6 +30,7 @@ from repositories.errors import (
 from repositories.history import ChangeContext
 from repositories.ids import uuid7
 from repositories.repository import Repository, Row
+from repositories.together import Refused, Statement
 from repositories.unit_of_work import Locks, Transaction
 
 from .conversion import parse_text, parse_uuid
@@ -37,10 +38,12 @@ from .encoding import PageEncoder
 from .handlers import parse_message
 from .recording import changes_of
 from .servicer import (
+    SERVER_FIELDS_BYTES,
     Behaviour,
     BulkWrite,
     CreateWrite,
     ResourceServicer,
+    UpdateWrite,
     Write,
     check_batch,
     statement_timeout,
@@ -49,8 +52,13 @@ from .servicer import (
 MAX_MUTATIONS = 100
 """Mutations per Commit; more is INVALID_ARGUMENT. A commit holds its row locks until
 it ends: a bound keeps one caller from holding many for long."""
+MAX_TOGETHER = 10
+"""Writes of a commit run as one statement at most (repositories/together.py): a
+larger one's text is more than asyncpg keeps prepared."""
 MAX_ATTEMPTS = 5
 """Runs of one atomic call when serialization failures or deadlocks abort it."""
+# A one-statement commit is cancelled this long before the caller's deadline.
+_CANCEL_AHEAD_SECONDS = 0.1
 _BACKOFF_SECONDS = 0.01
 _BACKOFF_CAP_SECONDS = 0.25
 # A statement_timeout is set again only when the deadline left has fallen this far
@@ -130,13 +138,22 @@ class Executor:
         request_id: uuid.UUID | None = None,
         validate_only: bool = False,
         bulk: BulkWrite | None = None,
+        fits: bool = False,
     ) -> bytes:
         """The reply `assemble` makes of the steps' encoded results; with
         `request_id`, the first reply stored for it when there is one. `bulk`
         writes what the steps would, in fewer statements: when it is refused, the
         steps run instead, and name the item the refusal is about. Likewise
         consecutive creates of one resource run as one INSERT (`bulk_create`) until
-        one such INSERT is refused."""
+        one such INSERT is refused.
+
+        A few creates and updates of distinct rows whose reply surely `fits` run as
+        one statement, without a transaction block; when it is refused, the steps
+        run as above, and name the write the refusal is about."""
+        if fits and request_id is None and not validate_only and bulk is None:
+            reply = await self._together(context, steps, assemble)
+            if reply is not None:
+                return reply
         attempt = 0
         together = True
         while True:
@@ -194,6 +211,47 @@ class Executor:
         # Only a committed claim is taken, and every committed one holds its response.
         assert first is not None
         return first
+
+    async def _together(
+        self,
+        context: grpc.aio.ServicerContext[Any, Any],
+        steps: Sequence[Step],
+        assemble: Callable[[list[bytes]], bytes],
+    ) -> bytes | None:
+        """The steps' reply, written by one statement; None when they cannot be
+        one, or the statement was refused (and wrote nothing)."""
+        if not 2 <= len(steps) <= MAX_TOGETHER or not _apart(steps):
+            return None
+        statement = Statement()
+        for step in steps:
+            if not isinstance(step.write, (CreateWrite, UpdateWrite)):
+                return None
+            try:
+                if not step.write.add_to(statement):
+                    return None
+            except DataError:
+                return None  # refused as the step runs alone, where it is named
+        # No transaction block: the statement commits as it ends. It must end, or be
+        # cancelled, while the caller still waits, or a caller told DEADLINE_EXCEEDED
+        # could find it written.
+        remaining = context.time_remaining()
+        timeout = self.max_statement_timeout
+        if remaining is not None:
+            timeout = min(timeout, remaining - _CANCEL_AHEAD_SECONDS)
+            if timeout <= 0:
+                return None
+        changes = None
+        if self.tell_history:
+            changes = replace(changes_of(context), commit_id=str(uuid7()))
+        try:
+            async with self.database.unit_of_work(
+                timeout, single_statement=True, changes=changes
+            ) as uow:
+                rows = await statement.run(uow.transaction, _locks(steps))
+                await uow.commit()
+        except Refused:
+            return None
+        return assemble([step.encode(row) for step, row in zip(steps, rows, strict=True)])
 
     async def stored(
         self, context: grpc.aio.ServicerContext[Any, Any], request_id: uuid.UUID
@@ -297,6 +355,21 @@ def _runs(steps: Sequence[Step], together: bool) -> list[tuple[Sequence[Step], B
     return runs
 
 
+def _apart(steps: Sequence[Step]) -> bool:
+    """Whether no two steps write the same row: one statement's writes share its
+    snapshot, so none would see the row another one wrote."""
+    written: set[uuid.UUID] = set()
+    for step in steps:
+        row_id = step.target[1] if step.target is not None else None
+        if isinstance(step.write, CreateWrite):
+            row_id = step.write.chosen
+        if row_id is not None:
+            if row_id in written:
+                return False
+            written.add(row_id)
+    return True
+
+
 def _locks(steps: Sequence[Step]) -> dict[str, set[uuid.UUID]]:
     """What the transaction locks as it opens (UnitOfWork `locks`): the rows the
     steps need locked, and, when there are several rows in all, the rows they change
@@ -387,6 +460,7 @@ class CommitServicer:
             self._assemble,
             request_id=request_id,
             validate_only=request.validate_only,
+            fits=len(data) + SERVER_FIELDS_BYTES * len(steps) <= self.max_response_bytes,
         )
 
     def _steps(self, request: Any) -> list[Step]:
@@ -521,7 +595,8 @@ class BatchMethods:
             )
         creates = [step.write for step in steps if isinstance(step.write, CreateWrite)]
         bulk = servicer.bulk_create(creates) if len(creates) == len(steps) else None
-        return await self.executor.run(context, steps, self._fitted, bulk=bulk)
+        fits = len(data) + SERVER_FIELDS_BYTES * len(steps) <= self.max_response_bytes
+        return await self.executor.run(context, steps, self._fitted, bulk=bulk, fits=fits)
 
     async def batch_delete(
         self, data: bytes, context: grpc.aio.ServicerContext[Any, Any]

@@ -29,6 +29,7 @@ from repositories.ids import uuid7
 from repositories.names import snake
 from repositories.querying import UUID_TEXT
 from repositories.repository import NextNumber, Page, Repository, Row
+from repositories.together import Statement
 from repositories.unit_of_work import Locks, Transaction, UnitOfWork
 
 from .conversion import Converter, parse_text, parse_uuid
@@ -93,6 +94,37 @@ class CreateWrite:
 
     def __call__(self, transaction: Transaction) -> Awaitable[Row]:
         return self.servicer._create(self, transaction)
+
+    def add_to(self, statement: Statement) -> bool:
+        """This create as a part of `statement`; False when it is more than its
+        INSERT (a request_id, a rule after it)."""
+        servicer = self.servicer
+        if self.request_id is not None or servicer.resource.after_create is not None:
+            return False
+        statement.create(servicer.repository, servicer.insert_values(self))
+        return True
+
+
+@dataclass(frozen=True)
+class UpdateWrite:
+    """A checked, converted Update (see CreateWrite)."""
+
+    servicer: ResourceServicer
+    row_id: uuid.UUID
+    values: dict[str, Any]
+    etag: str
+
+    async def __call__(self, transaction: Transaction) -> Row:
+        servicer = self.servicer
+        with servicer._request_paths():
+            return await servicer.repository.update(
+                transaction, self.row_id, self.values, etag=self.etag
+            )
+
+    def add_to(self, statement: Statement) -> bool:
+        """This update as a part of `statement`."""
+        statement.update(self.servicer.repository, self.row_id, self.values, self.etag)
+        return True
 
 
 class ResourceServicer:
@@ -459,14 +491,9 @@ class ResourceServicer:
             first = await idempotency.claim(transaction, self.repository.name, request_id, new_id)
             if first is not None:
                 return await self.repository.get(transaction, first)
-        row_values = {**write.values, "id": new_id}
-        if self._numbered is not None:
-            column, parent, _ = self._numbered
-            # The parent is locked (write.locks): the INSERT reads every number given.
-            row_values[column] = NextNumber(parent)
         try:
             with self._request_paths():
-                row = await self.repository.create(transaction, row_values)
+                row = await self.repository.create(transaction, self.insert_values(write, new_id))
         except AlreadyExistsError as error:
             if chosen is not None and error.metadata.get("fields") == "id":
                 raise self._id_taken(chosen, error) from error
@@ -474,6 +501,16 @@ class ResourceServicer:
         if self.resource.after_create is not None:
             await self.resource.after_create(transaction, row)
         return row
+
+    def insert_values(self, write: CreateWrite, new_id: uuid.UUID | None = None) -> dict[str, Any]:
+        """The values a create inserts: its own, the row's id, and its number when
+        the resource is numbered (the parent is locked, write.locks: the INSERT
+        reads every number given)."""
+        values = {**write.values, "id": new_id or write.chosen or uuid7()}
+        if self._numbered is not None:
+            column, parent, _ = self._numbered
+            values[column] = NextNumber(parent)
+        return values
 
     def bulk_create(self, writes: Sequence[CreateWrite]) -> BulkWrite | None:
         """The same creates as one INSERT, when none of them is more than its INSERT
@@ -483,14 +520,9 @@ class ResourceServicer:
         which name the item that caused it."""
         if self.resource.after_create is not None or any(w.request_id for w in writes):
             return None
-        numbered = self._numbered
 
         async def run(transaction: Transaction) -> list[Row]:
-            rows = [{**w.values, "id": w.chosen or uuid7()} for w in writes]
-            if numbered is not None:
-                column, parent, _ = numbered
-                for row in rows:
-                    row[column] = NextNumber(parent)
+            rows = [self.insert_values(w) for w in writes]
             return await self.repository.create_many(transaction, rows)
 
         return run
@@ -558,7 +590,7 @@ class ResourceServicer:
         # makes it too large is written, and its reply refused as a read would be.
         return await self._write_one(context, write, single_statement=self._surely_fits(data))
 
-    def update_write(self, request: Any) -> RowWrite:
+    def update_write(self, request: Any) -> UpdateWrite:
         """An Update request, checked and converted (see create_write)."""
         if not request.HasField(self.field):
             raise InvalidArgumentError.single(self.field, "is required")
@@ -571,12 +603,7 @@ class ResourceServicer:
             if request.etag
             else parse_text(resource.etag, f"{self.field}.etag")
         )
-
-        async def run(transaction: Transaction) -> Row:
-            with self._request_paths():
-                return await self.repository.update(transaction, row_id, values, etag=etag)
-
-        return run
+        return UpdateWrite(self, row_id, values, etag)
 
     @contextmanager
     def _request_paths(self) -> Iterator[None]:

@@ -254,6 +254,32 @@ async def test_a_failing_third_mutation_leaves_nothing_and_names_index_2(
     assert await messages_of(api, chat.id) == []
 
 
+async def test_a_commit_whose_updates_all_miss_names_the_first_and_writes_nothing(
+    api: Api,
+) -> None:
+    chats = [await conversation(api) for _ in range(2)]
+    for chat in chats:
+        await commit(api, retitle(chat, "moved on"))
+    failure = await expect_error(
+        commit(api, retitle(chats[0], "too late"), retitle(chats[1], "too late")),
+        grpc.StatusCode.ABORTED,
+        "ETAG_MISMATCH",
+    )
+    assert failure.info is not None
+    assert failure.info.metadata["mutation_index"] == "0"
+    gone = chat_conversation_pb2.ChatConversation(id=new_id(), title="nowhere")
+    await expect_error(
+        commit(api, append(chats[0].id, "kept?"), retitle(gone, "nowhere")),
+        grpc.StatusCode.NOT_FOUND,
+    )
+    assert await messages_of(api, chats[0].id) == []
+    for chat in chats:
+        current = await api.ChatConversation.GetChatConversation(
+            chat_conversation_pb2.GetChatConversationRequest(id=chat.id), timeout=TIMEOUT
+        )
+        assert current.title == "moved on"
+
+
 async def test_validate_only_answers_as_the_commit_would_and_writes_nothing(api: Api) -> None:
     user_id, profile_id = new_id(), new_id()
     chat = await conversation(api)
