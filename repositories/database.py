@@ -44,8 +44,8 @@ def _unique_statement_name() -> str:
 
 
 class Unreadable:
-    """A stored JSON value Python cannot hold: a number of more than 4,300 digits,
-    or nesting deeper than the interpreter's recursion limit. The API refuses both;
+    """A stored JSON value the API cannot carry: a number of more than 4,300 digits
+    (Python cannot hold it), or nesting past MAX_JSON_DEPTH. The API refuses both;
     only SQL can write them. Read as this marker, not as an error, so one such value
     fails only what must show it (service/conversion.py), not every read near it."""
 
@@ -55,13 +55,40 @@ class Unreadable:
 
 UNREADABLE = Unreadable()
 
+# A level of JSON object is three levels of protobuf message (Value, Struct and its
+# map entry), and protobuf's parsers stop at 100: a value deeper than this would leave
+# some response (a Commit's, a change event's) no client can parse. The API takes
+# values this deep; reading allows one level more, for the history rows holding them.
+MAX_JSON_DEPTH = 30
+_READABLE_DEPTH = MAX_JSON_DEPTH + 1
+
 
 def read_json(text: str) -> Any:
-    """The JSON and JSONB columns' values as Python: UNREADABLE for what it cannot hold."""
+    """The JSON and JSONB columns' values as Python: UNREADABLE for what it cannot hold
+    or the API cannot carry."""
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except (ValueError, RecursionError):
         return UNREADABLE
+    # Only text with that many brackets can nest that deep: most values skip the walk.
+    if text.count("[") + text.count("{") > _READABLE_DEPTH and nests_deeper(value, _READABLE_DEPTH):
+        return UNREADABLE
+    return value
+
+
+def nests_deeper(value: Any, depth: int) -> bool:
+    """Whether `value` holds lists and dicts more than `depth` levels deep."""
+    level = [value]
+    for _ in range(depth + 1):
+        containers = [item for item in level if isinstance(item, dict | list)]
+        if not containers:
+            return False
+        level = [
+            inner
+            for container in containers
+            for inner in (container.values() if isinstance(container, dict) else container)
+        ]
+    return True
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,13 @@ Field behaviours (OUTPUT_ONLY, INPUT_ONLY) come from the proto annotations.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import keyword
 import math
 import uuid
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,7 @@ from google.protobuf.message import Message
 from google.type import date_pb2
 from sqlalchemy import Column, Table
 
-from repositories.database import UNREADABLE
+from repositories.database import MAX_JSON_DEPTH, UNREADABLE
 from repositories.errors import FailedPreconditionError, FieldViolation, InvalidArgumentError
 from repositories.names import enum_prefix
 from repositories.querying import UUID_TEXT, python_type
@@ -345,7 +346,8 @@ def _readable(value: Any) -> None:
     if value is UNREADABLE:
         raise FailedPreconditionError(
             "the row holds a JSON value written outside the service that the API cannot "
-            "carry (a number of more than 4,300 digits, or nesting past 1,000 levels): "
+            f"carry (a number of more than 4,300 digits, or nesting past {MAX_JSON_DEPTH} "
+            "levels): "
             "correct it in the database",
             reason="VALUE_UNREADABLE",
         )
@@ -373,27 +375,60 @@ def value_to_proto(value: Any) -> struct_pb2.Value:
 
 
 def struct_from_proto(value: struct_pb2.Struct, path: str) -> dict[str, Any]:
-    return {
-        parse_text(key, path): _plain(item, f"{path}.{key}") for key, item in value.fields.items()
-    }
+    with _shallow(path):
+        return _object(value, path, 1)
 
 
 def list_from_proto(value: struct_pb2.ListValue, path: str) -> list[Any]:
-    return [_plain(item, f"{path}[{i}]") for i, item in enumerate(value.values)]
+    with _shallow(path):
+        return _array(value, path, 1)
 
 
 def value_from_proto(value: struct_pb2.Value, path: str) -> Any:
-    return _plain(value, path)
+    with _shallow(path):
+        return _plain(value, path, 0)
 
 
-def _plain(value: struct_pb2.Value, path: str) -> Any:
+class _TooDeep(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _shallow(path: str) -> Iterator[None]:
+    """Deeper values could be stored, but some response holding them no client could
+    parse (MAX_JSON_DEPTH): refused, naming the field rather than the innermost key."""
+    try:
+        yield
+    except _TooDeep:
+        raise InvalidArgumentError.single(
+            path, f"nests JSON more than {MAX_JSON_DEPTH} levels deep"
+        ) from None
+
+
+def _object(value: struct_pb2.Struct, path: str, depth: int) -> dict[str, Any]:
+    if depth > MAX_JSON_DEPTH:
+        raise _TooDeep
+    return {
+        parse_text(key, path): _plain(item, f"{path}.{key}", depth)
+        for key, item in value.fields.items()
+    }
+
+
+def _array(value: struct_pb2.ListValue, path: str, depth: int) -> list[Any]:
+    if depth > MAX_JSON_DEPTH:
+        raise _TooDeep
+    return [_plain(item, f"{path}[{i}]", depth) for i, item in enumerate(value.values)]
+
+
+def _plain(value: struct_pb2.Value, path: str, depth: int) -> Any:
     """A JSON value as plain Python; whole numbers come back as ints, because JSON
-    (and Struct) cannot tell 5 from 5.0 and people mean 5."""
+    (and Struct) cannot tell 5 from 5.0 and people mean 5. `depth`: the containers
+    around it."""
     kind = value.WhichOneof("kind")
     if kind == "struct_value":
-        return struct_from_proto(value.struct_value, path)
+        return _object(value.struct_value, path, depth + 1)
     if kind == "list_value":
-        return list_from_proto(value.list_value, path)
+        return _array(value.list_value, path, depth + 1)
     if kind == "number_value":
         number = value.number_value
         if not math.isfinite(number):

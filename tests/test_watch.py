@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 import grpc
 import pytest
-from google.protobuf import field_mask_pb2
+from google.protobuf import field_mask_pb2, json_format
 from ruleiq.data.v1 import (
     change_pb2,
     change_pb2_grpc,
@@ -28,7 +28,7 @@ from ruleiq.data.v1 import (
 )
 from sqlalchemy.engine import make_url
 
-from repositories.database import Database
+from repositories.database import MAX_JSON_DEPTH, Database
 
 from .probes import now, wait_for
 from .watching import Watcher, create_user, serving, watching
@@ -295,6 +295,92 @@ async def test_json_written_in_sql_beyond_what_python_holds_breaks_no_read_or_st
                 compliance_framework_pb2.GetComplianceFrameworkRequest(id=made.id), timeout=10
             )
         assert error.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        listed = await change_pb2_grpc.ChangeServiceStub(channel).ListChanges(
+            change_pb2.ListChangesRequest(filter=f'resource_id = "{made.id}"'), timeout=10
+        )
+    assert [(e.revision, e.values_omitted) for e in listed.changes] == [
+        (3, True),
+        (2, True),
+        (1, False),
+    ]
+
+
+def _objects(depth: int) -> Any:
+    value: Any = 1
+    for _ in range(depth):
+        value = {"k": value}
+    return value
+
+
+async def test_json_as_deep_as_the_api_takes_reaches_every_reader_and_deeper_is_refused(
+    database: Database, database_url: str
+) -> None:
+    """Each level of a JSON object is three levels of protobuf message, and a parser
+    takes 100: values deeper than MAX_JSON_DEPTH would leave some response no client
+    can read. Written through the API they are refused; written in SQL (deep enough to
+    overflow the server's own conversion, or only the client's parser) the row reads
+    as unreadable, never as INTERNAL, and the streams and history go on without them."""
+    deepest = _objects(MAX_JSON_DEPTH)
+    async with serving(database_url, **FAST) as (_app, channel):
+        frameworks = compliance_framework_pb2_grpc.ComplianceFrameworkServiceStub(channel)
+        framework = compliance_framework_pb2.ComplianceFramework(
+            name=f"deep-{uuid.uuid4().hex[:8]}",
+            display_name="Deep",
+            category="test",
+            description="Deep values",
+        )
+        json_format.ParseDict(deepest, framework.employee_thresholds)
+        async with watching(channel, filter_text='resource_type = "ComplianceFramework"') as w:
+            made = await frameworks.CreateComplianceFramework(
+                compliance_framework_pb2.CreateComplianceFrameworkRequest(
+                    compliance_framework=framework
+                ),
+                timeout=10,
+            )
+            await w.until(_has_id(made.id))
+            assert w.code is None
+            streamed = next(e for e in w.events if e.resource_id == made.id)
+        assert (
+            json.loads(json_format.MessageToJson(streamed.after))["employee_thresholds"] == deepest
+        )
+        got = await frameworks.GetComplianceFramework(
+            compliance_framework_pb2.GetComplianceFrameworkRequest(id=made.id), timeout=10
+        )
+        assert json_format.MessageToDict(got.employee_thresholds) == deepest
+        listed = await change_pb2_grpc.ChangeServiceStub(channel).ListChanges(
+            change_pb2.ListChangesRequest(filter=f'resource_id = "{made.id}"'), timeout=10
+        )
+        assert not listed.changes[0].values_omitted
+
+        framework.name += "-2"
+        json_format.ParseDict({"k": deepest}, framework.employee_thresholds)
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await frameworks.CreateComplianceFramework(
+                compliance_framework_pb2.CreateComplianceFrameworkRequest(
+                    compliance_framework=framework
+                ),
+                timeout=10,
+            )
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "compliance_framework.employee_thresholds" in (refused.value.details() or "")
+
+        connection = await asyncpg.connect(raw_dsn(database_url))
+        try:
+            for value in (json.dumps({"k": {"k": deepest}}), "[" * 600 + "]" * 600):
+                await connection.execute(
+                    "UPDATE compliance_frameworks SET employee_thresholds = $1::text::jsonb"
+                    " WHERE id = $2",
+                    value,
+                    uuid.UUID(made.id),
+                )
+                with pytest.raises(grpc.aio.AioRpcError) as error:
+                    await frameworks.GetComplianceFramework(
+                        compliance_framework_pb2.GetComplianceFrameworkRequest(id=made.id),
+                        timeout=10,
+                    )
+                assert error.value.code() == grpc.StatusCode.FAILED_PRECONDITION, value[:5]
+        finally:
+            await connection.close()
         listed = await change_pb2_grpc.ChangeServiceStub(channel).ListChanges(
             change_pb2.ListChangesRequest(filter=f'resource_id = "{made.id}"'), timeout=10
         )
