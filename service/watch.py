@@ -206,6 +206,10 @@ class Response:
     token: str
 
 
+WRITE_GRACE_SECONDS = 0.5
+"""How long an ending stream's write may still wait for its caller."""
+
+
 class Stream:
     """One open WatchChanges call as the hub sees it."""
 
@@ -230,9 +234,15 @@ class Stream:
         self.dropped = bool(self.queue)
         self.queue.clear()
         self.queued_events = 0
-        if self.writing and self.task is not None:
-            self.task.cancel()  # the write waits for the caller: end it there
+        if self.writing:
+            # A write under way ends by itself (its status can follow only then);
+            # one that still waits for the caller after a moment is cut there.
+            asyncio.get_running_loop().call_later(WRITE_GRACE_SECONDS, self._cut_write)
         self.wake.set()
+
+    def _cut_write(self) -> None:
+        if self.writing and self.task is not None:
+            self.task.cancel()
 
 
 class Events:
@@ -364,6 +374,8 @@ class WatchHub:
                 final=True,
             )
         )
+        # The reader reads no more: a stream still catching up waits on it no longer.
+        self._read_done.set()
         if self.streams:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._empty.wait(), within)

@@ -257,8 +257,8 @@ async def test_sigterm_ends_streams_unavailable_after_a_last_token_and_exits_zer
             service.process.send_signal(signal.SIGTERM)
             for watcher in watchers:
                 await watcher.ended()
-                assert watcher.code == grpc.StatusCode.UNAVAILABLE
-                assert watcher.reason == "SHUTTING_DOWN"
+                ended = (watcher.code, watcher.reason)
+                assert ended == (grpc.StatusCode.UNAVAILABLE, "SHUTTING_DOWN"), watcher.details
                 assert len(watcher.responses) == 2
                 assert watcher.token
         assert await asyncio.to_thread(service.wait, 30) == 0
