@@ -118,14 +118,20 @@ class CallObserver(PerMethodInterceptor):
         return call
 
 
+# A cancel this close to the deadline is the deadline's.
+_DEADLINE_SLACK_SECONDS = 0.05
+
+
 def _cut_short(
     context: grpc.aio.ServicerContext[Any, Any], otherwise: grpc.StatusCode
 ) -> grpc.StatusCode:
     """The code of a call that ended without a status of ours: DEADLINE_EXCEEDED,
     as the caller saw it, when its deadline had passed (grpc cancels the handler
-    then, or refuses the status it was about to send), else `otherwise`."""
+    then, or refuses the status it was about to send), else `otherwise`. The
+    caller's clock runs out first: its cancel can arrive while the server's copy
+    of the deadline, set as the call arrived, still shows a little time left."""
     remaining = context.time_remaining()
-    if remaining is not None and remaining <= 0:
+    if remaining is not None and remaining <= _DEADLINE_SLACK_SECONDS:
         return grpc.StatusCode.DEADLINE_EXCEEDED
     return otherwise
 
